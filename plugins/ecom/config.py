@@ -1,0 +1,80 @@
+"""Run settings, read from environment variables so the CLI, the DAG and docker-compose agree.
+
+ECOM_LANDING_DIR    folder holding <table>/ subfolders of landed files   (default ./data/landing)
+ECOM_WAREHOUSE_DIR  folder for the working warehouse, serving db, reports (default ./warehouse)
+ECOM_BUSINESS_TZ    IANA time zone of the business day                    (default Asia/Shanghai)
+ECOM_AS_OF          the run's as-of date, YYYY-MM-DD; empty = decided by the run
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+DAGS_DIR = PROJECT_ROOT / "dags"
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_dir: Path
+    warehouse_dir: Path
+    business_tz: str = "Asia/Shanghai"
+    as_of: date | None = None
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        as_of = os.environ.get("ECOM_AS_OF", "").strip()
+        return cls(
+            landing_dir=Path(os.environ.get("ECOM_LANDING_DIR", "data/landing")).resolve(),
+            warehouse_dir=Path(os.environ.get("ECOM_WAREHOUSE_DIR", "warehouse")).resolve(),
+            business_tz=os.environ.get("ECOM_BUSINESS_TZ", "Asia/Shanghai"),
+            as_of=date.fromisoformat(as_of) if as_of else None,
+        )
+
+    def as_env(self) -> dict[str, str]:
+        """The environment variables that reproduce these settings in another process."""
+        return {
+            "ECOM_LANDING_DIR": str(self.landing_dir),
+            "ECOM_WAREHOUSE_DIR": str(self.warehouse_dir),
+            "ECOM_BUSINESS_TZ": self.business_tz,
+            "ECOM_AS_OF": self.as_of.isoformat() if self.as_of else "",
+        }
+
+    @property
+    def warehouse_db(self) -> Path:
+        """The working warehouse: raw layer, audit tables and every dbt model. Only the pipeline opens it."""
+        return self.warehouse_dir / "warehouse.duckdb"
+
+    @property
+    def serving_db(self) -> Path:
+        """The published marts, replaced atomically by the publish step. The only file BI reads."""
+        return self.warehouse_dir / "serving.duckdb"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.warehouse_dir / "reports"
+
+    @property
+    def data_docs_dir(self) -> Path:
+        return self.reports_dir / "data_docs"
+
+    @property
+    def gx_dir(self) -> Path:
+        return self.warehouse_dir / "gx"
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        return self.warehouse_dir / "dbt" / "target"
+
+    @property
+    def dbt_log_dir(self) -> Path:
+        return self.warehouse_dir / "dbt" / "logs"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.warehouse_dir / "airflow"
