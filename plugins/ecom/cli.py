@@ -1,0 +1,80 @@
+"""The `ecom` command. Heavy modules are imported inside each subcommand so `ecom --help` is instant."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from ecom.generate import generate_shop
+
+    summary = generate_shop(
+        out=Path(args.out),
+        customers=args.customers,
+        days=args.days,
+        seed=args.seed,
+        fmt=args.format,
+        end_date=args.end_date,
+    )
+    print(summary.describe())
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from ecom.orchestrate import run_pipeline
+
+    return run_pipeline(
+        landing=Path(args.landing),
+        warehouse=Path(args.warehouse),
+        as_of=args.as_of,
+    )
+
+
+def _cmd_contract_docs(args: argparse.Namespace) -> int:
+    from ecom.contract.docs import render_contract_markdown
+
+    text = render_contract_markdown()
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ecom", description="E-commerce analytics marts: generate, run.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="write a realistic, reproducible demo shop into a landing folder")
+    gen.add_argument("--out", required=True, help="landing folder to write <table>/ partitions into")
+    gen.add_argument("--customers", type=int, default=2000)
+    gen.add_argument("--days", type=int, default=365, help="days of history, ending at --end-date")
+    gen.add_argument("--seed", type=int, default=42)
+    gen.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    gen.add_argument("--end-date", type=date.fromisoformat, default=None,
+                     help="last day of history, YYYY-MM-DD (default: fixed, so output is reproducible)")
+    gen.set_defaults(func=_cmd_generate)
+
+    run = sub.add_parser("run", help="run the ecommerce_marts DAG once through Airflow on these folders")
+    run.add_argument("--landing", required=True, help="landing folder with <table>/ subfolders")
+    run.add_argument("--warehouse", required=True, help="folder for the warehouse, serving db and reports")
+    run.add_argument("--as-of", default=None, type=date.fromisoformat,
+                     help="as-of date YYYY-MM-DD (default: the last order date found)")
+    run.set_defaults(func=_cmd_run)
+
+    docs = sub.add_parser("contract-docs", help="render docs/raw_data_contract.md from the contract YAML")
+    docs.add_argument("--out", default=None)
+    docs.set_defaults(func=_cmd_contract_docs)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+from pathlib import Path
+
+import pytest
+
+from ecom.contract import load_contract, parse_contract
+from ecom.contract.docs import render_contract_markdown
+
+DOCS_PAGE = Path(__file__).resolve().parents[1] / "docs" / "raw_data_contract.md"
+
+
+def test_required_tables_are_customers_and_orders():
+    assert load_contract().required_tables == ["customers", "orders"]
+
+
+def test_issue_columns_exist_with_their_types():
+    contract = load_contract()
+    orders = contract.table("orders")
+    assert orders.column_names[:5] == ["order_id", "customer_id", "ordered_at", "total_amount", "status"]
+    assert orders.column("status").nullable
+    assert orders.column("total_amount").storage_type == "DECIMAL(18,2)"
+    assert contract.table("customers").column("signup_at").nullable
+    touch = contract.table("touchpoints")
+    assert [c for c in touch.column_names] == [
+        "touchpoint_id", "customer_id", "anonymous_id", "channel", "campaign_id", "occurred_at", "touch_type",
+    ]
+
+
+def test_personal_columns_are_marked():
+    contract = load_contract()
+    assert contract.table("customers").personal_columns == ["name", "phone", "email", "address"]
+    assert contract.table("orders").personal_columns == ["shipping_address"]
+
+
+def test_identifiers_are_text_so_leading_zeros_survive():
+    for table in load_contract().tables.values():
+        for column in table.columns:
+            if column.name.endswith("_id"):
+                assert column.storage_type == "VARCHAR", (table.name, column.name)
+
+
+def test_primary_key_columns_exist():
+    for table in load_contract().tables.values():
+        assert set(table.primary_key) <= set(table.column_names), table.name
+
+
+def test_unknown_type_is_refused_with_the_column_name():
+    document = {"tables": {"t": {"required": False, "description": "", "primary_key": ["a"],
+                                 "columns": [{"name": "a", "type": "money", "nullable": False,
+                                              "description": ""}]}}}
+    with pytest.raises(ValueError, match="'a': unknown type 'money'"):
+        parse_contract(document)
+
+
+def test_unknown_table_error_names_it():
+    with pytest.raises(KeyError, match="no table 'payments'"):
+        load_contract().table("payments")
+
+
+def test_docs_page_is_generated_from_the_yaml():
+    assert DOCS_PAGE.read_text(encoding="utf-8") == render_contract_markdown(), (
+        "docs/raw_data_contract.md is stale: run `ecom contract-docs --out docs/raw_data_contract.md`"
+    )
