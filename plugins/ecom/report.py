@@ -1,0 +1,389 @@
+"""The run report: one self-contained HTML page a data steward opens offline.
+
+It reads whatever the run left behind (load manifest, rejects, gate results, publish log, the served
+cohort retention) and works for failed runs too: a missing database or table becomes a note on the
+page, never an error. Styles are inline and the one chart is an inline base64 PNG: no network.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import duckdb
+import jinja2
+
+from ecom.config import Settings
+from ecom.contract import load_contract
+from ecom.publish import PUBLISH_LOG, check_run_id, sql_string
+
+TEMPLATES_DIR = Path(__file__).with_name("templates")
+REPORT_TEMPLATE = "run_report.html.j2"
+REJECT_SAMPLE_SIZE = 20
+RAW_VALUE_MAX_CHARS = 80
+MASKED = "•••• (masked: personal data)"
+SEVERITY_ORDER = {"error": 0, "warning": 1}
+WAREHOUSE = "warehouse"
+SERVING = "serving"
+
+Row = dict[str, Any]
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    generated_at: datetime
+    business_tz: str
+    warehouse_db: Path
+    serving_db: Path
+    notes: list[str] = field(default_factory=list)
+    as_of: date | None = None
+    files: list[Row] = field(default_factory=list)
+    table_totals: list[Row] = field(default_factory=list)
+    reject_counts: list[Row] = field(default_factory=list)
+    reject_samples: list[Row] = field(default_factory=list)
+    gate_summary: list[Row] = field(default_factory=list)
+    gate_results: list[Row] = field(default_factory=list)
+    published: list[Row] = field(default_factory=list)
+    served_run: Row | None = None
+    cohort_heatmap_png: str | None = None
+
+    @property
+    def is_published(self) -> bool:
+        return bool(self.published)
+
+    @property
+    def unbalanced_files(self) -> list[Row]:
+        return [f for f in self.files if not f["balanced"]]
+
+    @property
+    def gate_errors(self) -> list[Row]:
+        return [r for r in self.gate_results if not r["success"] and r["severity"] == "error"]
+
+    @property
+    def verdict_reasons(self) -> list[str]:
+        """Why the run did (not) publish, most decisive first."""
+        reasons: list[str] = []
+        if self.is_published:
+            reasons.append(f"{len(self.published)} marts published to {self.serving_db}")
+        failed_gates = sorted({r["gate"] for r in self.gate_errors})
+        for gate in failed_gates:
+            count = sum(1 for r in self.gate_errors if r["gate"] == gate)
+            reasons.append(f"the {gate} quality gate failed: {count} error-severity check(s) did not pass")
+        if self.unbalanced_files:
+            reasons.append(
+                f"{len(self.unbalanced_files)} file(s) break rows read = rows loaded + rows rejected"
+            )
+        if not self.is_published and not failed_gates:
+            if not self.gate_results:
+                reasons.append("no quality gate result was recorded: the run stopped before the gates")
+            else:
+                reasons.append("the quality gates passed, but the publish step did not complete")
+        return reasons
+
+
+def build_report(settings: Settings, run_id: str) -> Path:
+    """Write reports/runs/<run_id>.html and the same report as reports/run_report.html; return the first."""
+    check_run_id(run_id)
+    report = collect_report(settings, run_id)
+    run_page = settings.reports_dir / "runs" / f"{run_id}.html"
+    latest_page = settings.reports_dir / "run_report.html"
+    run_page.parent.mkdir(parents=True, exist_ok=True)
+    run_page.write_text(render_report(report, run_page, settings.data_docs_dir), encoding="utf-8")
+    temporary = latest_page.with_name(latest_page.name + ".tmp")
+    temporary.write_text(render_report(report, latest_page, settings.data_docs_dir), encoding="utf-8")
+    os.replace(temporary, latest_page)
+    return run_page
+
+
+def render_report(report: RunReport, page: Path, data_docs_dir: Path) -> str:
+    """The page's HTML; the Data Docs link is relative to where the page is written."""
+    docs_index = data_docs_dir / "index.html"
+    data_docs_href = None
+    if docs_index.exists():
+        data_docs_href = quote(Path(os.path.relpath(docs_index, start=page.parent)).as_posix())
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    return environment.get_template(REPORT_TEMPLATE).render(
+        report=report, data_docs_href=data_docs_href, local_time=_local_time(report.business_tz)
+    )
+
+
+def collect_report(settings: Settings, run_id: str) -> RunReport:
+    report = RunReport(
+        run_id=run_id,
+        generated_at=datetime.now(UTC).replace(tzinfo=None),
+        business_tz=settings.business_tz,
+        warehouse_db=settings.warehouse_db,
+        serving_db=settings.serving_db,
+    )
+    with _read_only_databases(report, {WAREHOUSE: settings.warehouse_db, SERVING: settings.serving_db}) as db:
+        _collect_ingestion(db, report)
+        _collect_rejects(db, report)
+        _collect_gates(db, report)
+        _collect_publish(db, report)
+        _collect_cohort_heatmap(db, report)
+    return report
+
+
+class _Databases:
+    """One in-memory connection with the run's databases attached read-only, tolerant of absences."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, report: RunReport) -> None:
+        self.con = con
+        self.report = report
+        self.attached: set[str] = set()
+
+    def has(self, database: str, relation: str) -> bool:
+        """Whether `schema.table` exists in an attached database (noting its absence on the page)."""
+        schema, table = relation.split(".")
+        found = database in self.attached and bool(
+            self.con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? "
+                "AND table_name = ?",
+                [database, schema, table],
+            ).fetchone()[0]
+        )
+        if not found and database in self.attached:
+            self.report.notes.append(f"{relation} does not exist in the {database} database")
+        return found
+
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[Row]:
+        cursor = self.con.execute(sql, params or [])
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+
+
+@contextmanager
+def _read_only_databases(report: RunReport, paths: dict[str, Path]) -> Iterator[_Databases]:
+    con = duckdb.connect()
+    databases = _Databases(con, report)
+    try:
+        for alias, path in paths.items():
+            if not path.exists():
+                report.notes.append(f"the {alias} database {path} does not exist")
+                continue
+            try:
+                con.execute(f"ATTACH {sql_string(str(path))} AS {alias} (READ_ONLY)")
+            except duckdb.Error as error:
+                report.notes.append(f"the {alias} database {path} could not be opened: {error}")
+                continue
+            databases.attached.add(alias)
+        yield databases
+    finally:
+        con.close()
+
+
+def _collect_ingestion(db: _Databases, report: RunReport) -> None:
+    if not db.has(WAREHOUSE, "audit.load_manifest"):
+        return
+    report.files = db.rows(
+        f"""
+        SELECT table_name, path, file_format, status, rows_read, rows_loaded, rows_rejected,
+               missing_columns, extra_columns, loaded_at,
+               coalesce(rows_read = rows_loaded + rows_rejected, false) AS balanced
+        FROM {WAREHOUSE}.audit.load_manifest
+        WHERE batch_id = ?
+        ORDER BY table_name, path
+        """,
+        [report.run_id],
+    )
+    report.table_totals = db.rows(
+        f"""
+        SELECT table_name, count(*) AS files,
+               sum(rows_read) AS rows_read, sum(rows_loaded) AS rows_loaded,
+               sum(rows_rejected) AS rows_rejected,
+               coalesce(bool_and(rows_read = rows_loaded + rows_rejected), false) AS balanced
+        FROM {WAREHOUSE}.audit.load_manifest
+        WHERE batch_id = ?
+        GROUP BY table_name
+        ORDER BY table_name
+        """,
+        [report.run_id],
+    )
+
+
+def _collect_rejects(db: _Databases, report: RunReport) -> None:
+    if not db.has(WAREHOUSE, "audit.rejects"):
+        return
+    report.reject_counts = db.rows(
+        f"""
+        SELECT table_name, column_name, reason, count(*) AS rejects
+        FROM {WAREHOUSE}.audit.rejects
+        WHERE batch_id = ?
+        GROUP BY ALL
+        ORDER BY rejects DESC, table_name, column_name, reason
+        """,
+        [report.run_id],
+    )
+    samples = db.rows(
+        f"""
+        SELECT table_name, path, line, column_name, reason, raw_value
+        FROM {WAREHOUSE}.audit.rejects
+        WHERE batch_id = ?
+        ORDER BY table_name, path, line, column_name
+        LIMIT {REJECT_SAMPLE_SIZE}
+        """,
+        [report.run_id],
+    )
+    report.reject_samples = [
+        {
+            "path": s["path"],
+            "line": s["line"],
+            "column_name": s["column_name"],
+            "reason": s["reason"],
+            "raw_value": shown_raw_value(s["table_name"], s["column_name"], s["raw_value"]),
+        }
+        for s in samples
+    ]
+
+
+def shown_raw_value(table: str, column: str | None, raw_value: str | None) -> str | None:
+    """The raw value as the report may show it: masked when it is (or may hold) personal data.
+
+    A value of a personal contract column is masked; so is a value not tied to a known column of the
+    table (a whole malformed line, say) when that table has personal columns.
+    """
+    if raw_value is None:
+        return None
+    contract_table = load_contract().tables.get(table)
+    personal = set(contract_table.personal_columns) if contract_table else set()
+    known = set(contract_table.column_names) if contract_table else set()
+    if column in personal or (column not in known and (personal or contract_table is None)):
+        return MASKED
+    return raw_value if len(raw_value) <= RAW_VALUE_MAX_CHARS else raw_value[:RAW_VALUE_MAX_CHARS] + "…"
+
+
+def _collect_gates(db: _Databases, report: RunReport) -> None:
+    if not db.has(WAREHOUSE, "audit.validation_results"):
+        return
+    results = db.rows(
+        f"""
+        SELECT gate, suite, table_name, file_path, expectation, column_name, severity, success,
+               observed, message, as_of, validated_at
+        FROM {WAREHOUSE}.audit.validation_results
+        WHERE run_id = ?
+        """,
+        [report.run_id],
+    )
+    results.sort(
+        key=lambda r: (
+            bool(r["success"]),
+            SEVERITY_ORDER.get(r["severity"], len(SEVERITY_ORDER)),
+            r["gate"] or "",
+            r["table_name"] or "",
+            r["file_path"] or "",
+            r["expectation"] or "",
+        )
+    )
+    report.gate_results = results
+    report.as_of = max((r["as_of"] for r in results if r["as_of"] is not None), default=report.as_of)
+    for gate in sorted({r["gate"] for r in results}):
+        checks = [r for r in results if r["gate"] == gate]
+        failed = [r for r in checks if not r["success"]]
+        report.gate_summary.append({
+            "gate": gate,
+            "checks": len(checks),
+            "passed": len(checks) - len(failed),
+            "errors": sum(1 for r in failed if r["severity"] == "error"),
+            "warnings": sum(1 for r in failed if r["severity"] != "error"),
+            "last_validated_at": max(r["validated_at"] for r in checks),
+        })
+
+
+def _collect_publish(db: _Databases, report: RunReport) -> None:
+    if not db.has(SERVING, PUBLISH_LOG):
+        return
+    report.published = db.rows(
+        f"""
+        SELECT mart, row_count, note, as_of, published_at
+        FROM {SERVING}.{PUBLISH_LOG}
+        WHERE run_id = ?
+        ORDER BY mart
+        """,
+        [report.run_id],
+    )
+    if report.published:
+        report.as_of = report.as_of or report.published[0]["as_of"]
+    served = db.rows(
+        f"""
+        SELECT run_id, as_of, published_at FROM {SERVING}.{PUBLISH_LOG}
+        ORDER BY published_at DESC LIMIT 1
+        """
+    )
+    report.served_run = served[0] if served else None
+
+
+def _collect_cohort_heatmap(db: _Databases, report: RunReport) -> None:
+    if not db.has(SERVING, "marts.cohort_retention"):
+        return
+    cells = db.rows(
+        f"""
+        SELECT cohort_start, period_index, retention_rate
+        FROM {SERVING}.marts.cohort_retention
+        ORDER BY cohort_start, period_index
+        """
+    )
+    if cells:
+        report.cohort_heatmap_png = cohort_heatmap_png(cells)
+
+
+def cohort_heatmap_png(cells: list[Row]) -> str:
+    """Base64 PNG of retention rate by cohort (rows) and months since first order (columns)."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    cohorts = sorted({c["cohort_start"] for c in cells})
+    periods = sorted({int(c["period_index"]) for c in cells})
+    grid = np.full((len(cohorts), len(periods)), np.nan)
+    for cell in cells:
+        if cell["retention_rate"] is not None:
+            row, column = cohorts.index(cell["cohort_start"]), periods.index(int(cell["period_index"]))
+            grid[row, column] = cell["retention_rate"]
+
+    figure = Figure(figsize=(1.2 + 0.55 * len(periods), 1.2 + 0.35 * len(cohorts)), dpi=100)
+    axes = figure.subplots()
+    image = axes.imshow(np.ma.masked_invalid(grid), cmap="YlGnBu", vmin=0, vmax=1, aspect="auto")
+    axes.set_xticks(range(len(periods)), [str(p) for p in periods])
+    axes.set_yticks(range(len(cohorts)), [_cohort_label(c) for c in cohorts])
+    axes.set_xlabel("months since first order")
+    axes.set_ylabel("cohort (first order month)")
+    if grid.size <= 400:
+        for (row, column), rate in np.ndenumerate(grid):
+            if not np.isnan(rate):
+                axes.text(column, row, f"{rate:.0%}", ha="center", va="center", fontsize=7,
+                          color="white" if rate > 0.6 else "black")
+    figure.colorbar(image, ax=axes, label="retention rate", format="{x:.0%}")
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _cohort_label(cohort_start: Any) -> str:
+    return cohort_start.strftime("%Y-%m") if isinstance(cohort_start, date) else str(cohort_start)
+
+
+def _local_time(business_tz: str) -> Callable[[datetime | None], str]:
+    zone = ZoneInfo(business_tz)
+
+    def local_time(moment: datetime | None) -> str:
+        """A timestamp (naive = UTC) as 'UTC time (business time zone time)'."""
+        if moment is None:
+            return ""
+        utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        return f"{utc:%Y-%m-%d %H:%M:%S} UTC ({utc.astimezone(zone):%Y-%m-%d %H:%M} {business_tz})"
+
+    return local_time

@@ -1,0 +1,301 @@
+"""publish: write-audit-publish of the warehouse marts onto serving.duckdb, by one atomic rename."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ecom import publish as publish_module
+from ecom.config import Settings
+from ecom.publish import (
+    NothingToPublishError,
+    PersonalDataError,
+    dbt_manifest_path,
+    empty_mart_note,
+    mart_source_requirements,
+    publish,
+)
+
+AS_OF = date(2024, 3, 31)
+TOUCHPOINTS_MISSING = "empty: needs raw table touchpoints, which has not landed"
+MANIFEST = {
+    "nodes": {
+        "model.ecom.customer_portrait": {
+            "resource_type": "model",
+            "name": "customer_portrait",
+            "schema": "marts",
+            "config": {"meta": {"requires_sources": ["customers", "orders"]}},
+        },
+        "model.ecom.cohort_retention": {
+            "resource_type": "model",
+            "name": "cohort_retention",
+            "schema": "marts",
+            "config": {"meta": {"requires_sources": ["customers", "orders"]}},
+        },
+        "model.ecom.channel_attribution": {
+            "resource_type": "model",
+            "name": "channel_attribution",
+            "schema": "marts",
+            "config": {"meta": {"requires_sources": ["orders", "touchpoints"]}},
+        },
+        "model.ecom.stg_shop__orders": {
+            "resource_type": "model",
+            "name": "stg_shop__orders",
+            "schema": "staging",
+            "config": {"meta": {"requires_sources": ["orders"]}},
+        },
+    }
+}
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    settings = Settings(landing_dir=tmp_path / "landing", warehouse_dir=tmp_path / "warehouse")
+    settings.warehouse_dir.mkdir()
+    with duckdb.connect(str(settings.warehouse_db)) as con:
+        con.execute("""
+            CREATE SCHEMA raw;
+            CREATE TABLE raw.customers (customer_id VARCHAR, _file_id VARCHAR, _line BIGINT);
+            CREATE TABLE raw.orders (order_id VARCHAR, _file_id VARCHAR, _line BIGINT);
+            CREATE SCHEMA marts;
+            CREATE TABLE marts.customer_portrait (
+                customer_id VARCHAR NOT NULL PRIMARY KEY,
+                order_count BIGINT NOT NULL,
+                revenue DECIMAL(18,2),
+                first_order_date DATE,
+                channels VARCHAR[]
+            );
+            INSERT INTO marts.customer_portrait VALUES
+                ('00017', 2, 120.50, DATE '2024-01-05', ['search', 'social']),
+                ('c2', 1, 0.00, DATE '2024-02-11', ['direct']),
+                ('c3', 3, NULL, NULL, []);
+            CREATE TABLE marts.cohort_retention (
+                cohort_start DATE NOT NULL, period_index INTEGER NOT NULL,
+                customers BIGINT, retention_rate DOUBLE
+            );
+            INSERT INTO marts.cohort_retention VALUES
+                (DATE '2024-01-01', 0, 4, 1.0), (DATE '2024-01-01', 1, 2, 0.5),
+                (DATE '2024-02-01', 0, 5, 1.0);
+            CREATE TABLE marts.channel_attribution (
+                channel VARCHAR NOT NULL, model VARCHAR NOT NULL, conversions DOUBLE, revenue DECIMAL(18,2)
+            );
+            CREATE TABLE marts.customer_portrait__dbt_backup AS SELECT * FROM marts.customer_portrait;
+        """)
+    settings.dbt_target_dir.mkdir(parents=True)
+    (settings.dbt_target_dir / "manifest.json").write_text(json.dumps(MANIFEST), encoding="utf-8")
+    return settings
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def leftovers(settings: Settings) -> list[str]:
+    return sorted(p.name for p in settings.warehouse_dir.iterdir() if p.name.startswith("serving.duckdb."))
+
+
+def in_warehouse(settings: Settings, sql: str) -> None:
+    with duckdb.connect(str(settings.warehouse_db)) as con:
+        con.execute(sql)
+
+
+def test_publish_copies_rows_types_and_constraints(settings: Settings) -> None:
+    result = publish(settings, "run-1", AS_OF)
+
+    assert result.path == settings.serving_db
+    assert result.row_counts == {"channel_attribution": 0, "cohort_retention": 3, "customer_portrait": 3}
+    assert leftovers(settings) == []
+    with duckdb.connect(str(settings.serving_db), read_only=True) as con:
+        assert con.execute("SELECT * FROM marts.customer_portrait ORDER BY customer_id").fetchall() == [
+            ("00017", 2, Decimal("120.50"), date(2024, 1, 5), ["search", "social"]),
+            ("c2", 1, Decimal("0.00"), date(2024, 2, 11), ["direct"]),
+            ("c3", 3, None, None, []),
+        ]
+        assert con.execute(
+            "SELECT column_name, data_type, is_nullable FROM duckdb_columns() "
+            "WHERE schema_name = 'marts' AND table_name = 'customer_portrait' ORDER BY column_index"
+        ).fetchall() == [
+            ("customer_id", "VARCHAR", False),
+            ("order_count", "BIGINT", False),
+            ("revenue", "DECIMAL(18,2)", True),
+            ("first_order_date", "DATE", True),
+            ("channels", "VARCHAR[]", True),
+        ]
+        assert con.execute(
+            "SELECT constraint_text FROM duckdb_constraints() "
+            "WHERE table_name = 'customer_portrait' AND constraint_type = 'PRIMARY KEY'"
+        ).fetchall() == [("PRIMARY KEY(customer_id)",)]
+        assert con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables ORDER BY ALL"
+        ).fetchall() == [
+            ("marts", "channel_attribution"),
+            ("marts", "cohort_retention"),
+            ("marts", "customer_portrait"),
+            ("meta", "publish_log"),
+        ]
+        assert con.execute(
+            "SELECT run_id, as_of, mart, row_count, note FROM meta.publish_log ORDER BY mart"
+        ).fetchall() == [
+            ("run-1", AS_OF, "channel_attribution", 0, TOUCHPOINTS_MISSING),
+            ("run-1", AS_OF, "cohort_retention", 3, None),
+            ("run-1", AS_OF, "customer_portrait", 3, None),
+        ]
+        (published_at,) = con.execute("SELECT DISTINCT published_at FROM meta.publish_log").fetchone()
+    assert published_at == result.published_at
+    assert "customer_portrait: 3 rows" in result.describe()
+    assert "channel_attribution: 0 rows (empty: needs raw table touchpoints" in result.describe()
+
+
+def test_empty_mart_note_says_landed_when_raw_tables_are_there(settings: Settings) -> None:
+    in_warehouse(settings, "CREATE TABLE raw.touchpoints (touchpoint_id VARCHAR)")
+
+    result = publish(settings, "run-1", AS_OF)
+
+    assert result.empty_notes == {
+        "channel_attribution": "empty: its raw tables (orders, touchpoints) have landed, but no rows qualify"
+    }
+
+
+def test_empty_mart_notes_in_words() -> None:
+    requirements = {"a": ["orders", "touchpoints", "marketing_spend"], "b": []}
+    assert (
+        empty_mart_note("a", requirements, {"orders"})
+        == "empty: needs raw tables touchpoints, marketing_spend, which have not landed"
+    )
+    assert empty_mart_note("b", requirements, set()) == "empty: no rows qualify"
+    assert empty_mart_note("c", requirements, set()) == (
+        "empty: the dbt manifest does not say which raw tables this mart needs"
+    )
+
+
+def test_manifest_is_read_from_the_run_target_else_the_project(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert dbt_manifest_path(settings) == settings.dbt_target_dir / "manifest.json"
+    assert mart_source_requirements(dbt_manifest_path(settings)) == {
+        "customer_portrait": ["customers", "orders"],
+        "cohort_retention": ["customers", "orders"],
+        "channel_attribution": ["orders", "touchpoints"],
+    }
+
+    (settings.dbt_target_dir / "manifest.json").unlink()
+    monkeypatch.setattr(publish_module, "DBT_PROJECT_DIR", tmp_path / "dbt_project")
+    assert dbt_manifest_path(settings) == tmp_path / "dbt_project" / "target" / "manifest.json"
+    assert mart_source_requirements(dbt_manifest_path(settings)) == {}
+    result = publish(settings, "run-1", AS_OF)
+    assert result.empty_notes == {
+        "channel_attribution": "empty: the dbt manifest does not say which raw tables this mart needs"
+    }
+
+
+def test_publish_log_keeps_history_across_publishes(settings: Settings) -> None:
+    first = publish(settings, "run-1", AS_OF)
+    in_warehouse(settings, "INSERT INTO marts.channel_attribution VALUES ('search', 'last_touch', 1, 10.00)")
+
+    second = publish(settings, "run-2", date(2024, 4, 1))
+
+    with duckdb.connect(str(settings.serving_db), read_only=True) as con:
+        log = con.execute(
+            "SELECT run_id, as_of, published_at, mart, row_count, note FROM meta.publish_log "
+            "ORDER BY published_at, mart"
+        ).fetchall()
+    assert log == [
+        ("run-1", AS_OF, first.published_at, "channel_attribution", 0, TOUCHPOINTS_MISSING),
+        ("run-1", AS_OF, first.published_at, "cohort_retention", 3, None),
+        ("run-1", AS_OF, first.published_at, "customer_portrait", 3, None),
+        ("run-2", date(2024, 4, 1), second.published_at, "channel_attribution", 1, None),
+        ("run-2", date(2024, 4, 1), second.published_at, "cohort_retention", 3, None),
+        ("run-2", date(2024, 4, 1), second.published_at, "customer_portrait", 3, None),
+    ]
+    assert isinstance(second.published_at, datetime) and second.published_at > first.published_at
+
+
+READ_SERVING = """
+import duckdb, sys
+with duckdb.connect(sys.argv[1], read_only=True) as con:
+    print(con.execute("SELECT count(*) FROM marts.cohort_retention").fetchone()[0],
+          con.execute("SELECT string_agg(DISTINCT run_id, ',') FROM meta.publish_log").fetchone()[0])
+"""
+
+
+def test_reader_keeps_the_old_version_and_new_readers_get_the_new_one(settings: Settings) -> None:
+    publish(settings, "run-1", AS_OF)
+    old_reader = duckdb.connect(str(settings.serving_db), read_only=True)
+    try:
+        assert old_reader.execute("SELECT count(*) FROM marts.cohort_retention").fetchone() == (3,)
+        in_warehouse(settings, "DELETE FROM marts.cohort_retention WHERE period_index = 1")
+
+        publish(settings, "run-2", AS_OF)
+
+        # The reader that opened before the rename still sees run-1 only, in every table.
+        assert old_reader.execute("SELECT count(*) FROM marts.cohort_retention").fetchone() == (3,)
+        assert old_reader.execute("SELECT DISTINCT run_id FROM meta.publish_log").fetchall() == [("run-1",)]
+        # A reader opening the path now (another process, like BI) sees run-2 whole.
+        fresh = subprocess.run(
+            [sys.executable, "-c", READ_SERVING, str(settings.serving_db)],
+            capture_output=True, text=True, check=True,
+        )
+        assert fresh.stdout.split() == ["2", "run-1,run-2"]
+    finally:
+        old_reader.close()
+    with duckdb.connect(str(settings.serving_db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM marts.cohort_retention").fetchone() == (2,)
+
+
+def fail_before_rename(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> type[BaseException]:
+    def broken_fsync(path: Path) -> None:
+        raise OSError(f"disk full while syncing {path}")
+
+    monkeypatch.setattr(publish_module, "_fsync_file", broken_fsync)
+    return OSError
+
+
+def mart_fails_while_copying(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> type[BaseException]:
+    in_warehouse(settings, "CREATE VIEW marts.zz_broken AS SELECT CAST('not a number' AS INTEGER) AS n")
+    return duckdb.ConversionException
+
+
+@pytest.mark.parametrize("failure", [fail_before_rename, mart_fails_while_copying])
+def test_failure_before_rename_leaves_serving_db_untouched(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, failure
+) -> None:
+    publish(settings, "run-1", AS_OF)
+    before = sha256(settings.serving_db)
+    in_warehouse(settings, "DELETE FROM marts.customer_portrait")
+    expected_error = failure(settings, monkeypatch)
+
+    with pytest.raises(expected_error):
+        publish(settings, "run-2", AS_OF)
+
+    assert sha256(settings.serving_db) == before
+    assert leftovers(settings) == []
+
+
+def test_personal_column_is_refused(settings: Settings) -> None:
+    in_warehouse(settings, "ALTER TABLE marts.customer_portrait ADD COLUMN Email VARCHAR")
+
+    with pytest.raises(PersonalDataError, match=r"marts\.customer_portrait\.Email .*customers\.email"):
+        publish(settings, "run-1", AS_OF)
+
+    assert not settings.serving_db.exists()
+    assert leftovers(settings) == []
+
+
+def test_nothing_to_publish_is_an_error(settings: Settings) -> None:
+    in_warehouse(settings, "DROP SCHEMA marts CASCADE")
+
+    with pytest.raises(NothingToPublishError, match="no relation in schema marts"):
+        publish(settings, "run-1", AS_OF)
+
+
+def test_run_id_must_be_a_plain_file_name_component(settings: Settings) -> None:
+    with pytest.raises(ValueError, match="cannot be used in a file name"):
+        publish(settings, "../escape", AS_OF)

@@ -1,0 +1,268 @@
+"""build_report: the self-contained HTML run report, for published and failed runs."""
+
+from __future__ import annotations
+
+import base64
+import re
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ecom.config import Settings
+from ecom.publish import publish
+from ecom.report import MASKED, build_report, cohort_heatmap_png, shown_raw_value
+
+AS_OF = date(2024, 3, 31)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+GATE_FAILURE = "3 of 6 rows of orders/2024-03-02.csv have total_amount below 0"
+
+AUDIT_DDL = """
+CREATE SCHEMA audit;
+CREATE TABLE audit.load_manifest (
+    file_id VARCHAR, table_name VARCHAR, path VARCHAR, size_bytes BIGINT, sha256 VARCHAR, file_format VARCHAR,
+    columns_present VARCHAR[], missing_columns VARCHAR[], extra_columns VARCHAR[],
+    rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, batch_id VARCHAR, status VARCHAR,
+    loaded_at TIMESTAMP, accepted_at TIMESTAMP
+);
+CREATE TABLE audit.rejects (
+    batch_id VARCHAR, file_id VARCHAR, table_name VARCHAR, path VARCHAR, line BIGINT, column_name VARCHAR,
+    raw_value VARCHAR, reason VARCHAR, rejected_at TIMESTAMP
+);
+CREATE TABLE audit.validation_results (
+    run_id VARCHAR, gate VARCHAR, suite VARCHAR, table_name VARCHAR, file_path VARCHAR, expectation VARCHAR,
+    column_name VARCHAR, severity VARCHAR, success BOOLEAN, observed VARCHAR, message VARCHAR,
+    as_of DATE, validated_at TIMESTAMP
+);
+"""
+
+FIXTURE_ROWS = """
+INSERT INTO audit.load_manifest VALUES
+  ('f1', 'customers', 'customers/2024-03-01.csv', 400, 'aa', 'csv', ['customer_id'], [], ['loyalty_tier'],
+   5, 4, 1, 'run-ok', 'accepted', TIMESTAMP '2024-04-01 00:05:00', TIMESTAMP '2024-04-01 00:06:00'),
+  ('f2', 'orders', 'orders/2024-03-01.csv', 700, 'bb', 'csv', ['order_id'], ['coupon_code'], [],
+   7, 5, 2, 'run-ok', 'accepted', TIMESTAMP '2024-04-01 00:05:00', TIMESTAMP '2024-04-01 00:06:00'),
+  ('f0', 'orders', 'orders/2024-02-01.csv', 900, 'cc', 'csv', ['order_id'], [], [],
+   100, 100, 0, 'run-old', 'accepted', TIMESTAMP '2024-03-01 00:05:00', TIMESTAMP '2024-03-01 00:06:00'),
+  ('f3', 'orders', 'orders/2024-03-02.csv', 800, 'dd', 'parquet', ['order_id'], [], [],
+   10, 6, 3, 'run-bad', 'pending', TIMESTAMP '2024-04-02 00:05:00', NULL);
+INSERT INTO audit.rejects VALUES
+  ('run-ok', 'f1', 'customers', 'customers/2024-03-01.csv', 3, 'phone', '13800138000', 'bad phone', now()),
+  ('run-ok', 'f2', 'orders', 'orders/2024-03-01.csv', 6, 'ordered_at', 'soon', 'not a timestamp', now()),
+  ('run-ok', 'f2', 'orders', 'orders/2024-03-01.csv', 4, 'total_amount', '-5.00', 'below minimum 0', now()),
+  ('run-bad', 'f3', 'orders', 'orders/2024-03-02.csv', 2, NULL, 'o9,c1,Flat 3 Long Rd', 'extra field', now());
+INSERT INTO audit.validation_results VALUES
+  ('run-ok', 'raw', 'raw.orders', 'orders', NULL, 'expect_column_values_to_not_be_null', 'order_id',
+   'error', true, '0 nulls', 'order_id is never empty', DATE '2024-03-31', TIMESTAMP '2024-04-01 00:07:00'),
+  ('run-ok', 'raw', 'raw.orders', 'orders', NULL, 'expect_table_row_count_to_be_between', NULL,
+   'warning', false, '5', 'orders volume 5 is below the expected 10', DATE '2024-03-31',
+   TIMESTAMP '2024-04-01 00:07:00'),
+  ('run-ok', 'mart', 'marts.cohort_retention', 'cohort_retention', NULL, 'expect_column_values_to_be_between',
+   'retention_rate', 'error', true, NULL, 'retention rate within 0..1', DATE '2024-03-31',
+   TIMESTAMP '2024-04-01 00:09:00'),
+  ('run-bad', 'raw', 'raw.orders', 'orders', 'orders/2024-03-02.csv', 'expect_column_values_to_be_between',
+   'total_amount', 'error', false, '3', '__FAILURE__', DATE '2024-04-01', TIMESTAMP '2024-04-02 00:07:00'),
+  ('run-bad', 'raw', 'raw.orders', 'orders', NULL, 'expect_column_values_to_not_be_null', 'order_id',
+   'error', true, '0 nulls', 'order_id is never empty', DATE '2024-04-01', TIMESTAMP '2024-04-02 00:07:00');
+CREATE SCHEMA marts;
+CREATE TABLE marts.cohort_retention (
+    cohort_start DATE, period_index INTEGER, cohort_size BIGINT, retention_rate DOUBLE
+);
+INSERT INTO marts.cohort_retention VALUES
+  (DATE '2024-01-01', 0, 4, 1.0), (DATE '2024-01-01', 1, 2, 0.5), (DATE '2024-01-01', 2, 1, 0.25),
+  (DATE '2024-02-01', 0, 5, 1.0), (DATE '2024-02-01', 1, 1, 0.2), (DATE '2024-03-01', 0, 3, 1.0);
+CREATE TABLE marts.marketing_attribution (channel VARCHAR, attribution_model VARCHAR, conversions DOUBLE);
+"""
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    settings = Settings(landing_dir=tmp_path / "landing", warehouse_dir=tmp_path / "warehouse",
+                        business_tz="Asia/Shanghai")
+    settings.warehouse_dir.mkdir()
+    with duckdb.connect(str(settings.warehouse_db)) as con:
+        con.execute(AUDIT_DDL + FIXTURE_ROWS.replace("__FAILURE__", GATE_FAILURE))
+    return settings
+
+
+@pytest.fixture
+def published(settings: Settings) -> Settings:
+    """run-ok published its marts; run-bad then failed at the raw gate."""
+    publish(settings, "run-ok", AS_OF)
+    return settings
+
+
+class TableRows(HTMLParser):
+    """Each <tr> of a page as the list of its cells' text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in {"td", "th"}:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"td", "th"} and self._cell is not None:
+            self.rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def table_rows(html: str) -> list[list[str]]:
+    parser = TableRows()
+    parser.feed(html)
+    return parser.rows
+
+
+def text_of(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def resource_references(html: str) -> list[str]:
+    return re.findall(r"""(?:src|href)\s*=\s*["']([^"']*)["']""", html)
+
+
+def test_report_of_a_published_run(published: Settings) -> None:
+    (published.data_docs_dir).mkdir(parents=True)
+    (published.data_docs_dir / "index.html").write_text("<html></html>", encoding="utf-8")
+
+    path = build_report(published, "run-ok")
+
+    assert path == published.reports_dir / "runs" / "run-ok.html"
+    html = path.read_text(encoding="utf-8")
+    rows = table_rows(html)
+    text = text_of(html)
+    assert "Published" in text and "Not published" not in text
+    assert "as of 2024-03-31" in text
+    # Ingestion: this batch's files only, each reconciled, and totals per table.
+    file_rows = [r[:10] for r in rows if len(r) == 11][1:]
+    assert file_rows == [
+        ["customers/2024-03-01.csv", "customers", "csv", "accepted", "5", "4", "1", "✓", "", "loyalty_tier"],
+        ["orders/2024-03-01.csv", "orders", "csv", "accepted", "7", "5", "2", "✓", "coupon_code", ""],
+    ]
+    assert ["customers", "1", "5", "4", "1", "✓"] in rows
+    assert ["orders", "1", "7", "5", "2", "✓"] in rows
+    assert "orders/2024-02-01.csv" not in html
+    assert "all 2 files reconcile" in text
+    # Rejects: counts by table/column/reason, samples with the personal value masked.
+    assert ["orders", "total_amount", "below minimum 0", "1"] in rows
+    assert ["customers/2024-03-01.csv", "3", "phone", "bad phone", MASKED] in rows
+    assert ["orders/2024-03-01.csv", "4", "total_amount", "below minimum 0", "-5.00"] in rows
+    assert "13800138000" not in html
+    # Gates: failures first, then the passes; summary per gate.
+    gate_rows = [r for r in rows if len(r) == 9 and r[1] in {"raw", "mart"}]
+    assert gate_rows[0][:3] == ["failed", "raw", "warning"]
+    assert gate_rows[0][7] == "orders volume 5 is below the expected 10"
+    assert {r[0] for r in gate_rows[1:]} == {"passed"}
+    assert next(r[:5] for r in rows if r and r[0] == "raw" and len(r) == 6) == ["raw", "2", "1", "0", "1"]
+    # Published marts and where BI finds them.
+    assert ["marts.cohort_retention", "6", ""] in rows
+    assert ["marts.marketing_attribution", "0", "empty: the dbt manifest does not say which raw tables "
+            "this mart needs"] in rows
+    assert str(published.serving_db) in text
+    # The heatmap is an inline PNG; nothing is fetched from the network.
+    (image,) = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
+    assert base64.b64decode(image).startswith(PNG_SIGNATURE)
+    assert "http://" not in html and "https://" not in html
+    assert "<script" not in html and "<link" not in html
+    assert sorted(resource_references(html)) == ["../data_docs/index.html", "data:image/png;base64," + image]
+
+
+def test_latest_report_is_the_same_page_with_links_relative_to_it(published: Settings) -> None:
+    (published.data_docs_dir).mkdir(parents=True)
+    (published.data_docs_dir / "index.html").write_text("<html></html>", encoding="utf-8")
+
+    run_page = build_report(published, "run-ok").read_text(encoding="utf-8")
+
+    latest = (published.reports_dir / "run_report.html").read_text(encoding="utf-8")
+    assert 'href="data_docs/index.html"' in latest
+    assert table_rows(latest) == table_rows(run_page)
+    assert not list(published.reports_dir.glob("*.tmp"))
+
+
+def test_report_of_a_failed_run(published: Settings) -> None:
+    html = build_report(published, "run-bad").read_text(encoding="utf-8")
+
+    rows = table_rows(html)
+    text = text_of(html)
+    assert "Not published" in text
+    assert "the raw quality gate failed: 1 error-severity check(s) did not pass" in text
+    assert "1 file(s) break rows read = rows loaded + rows rejected" in text
+    assert "BI keeps reading the version published by run run-ok (as of 2024-03-31)" in text
+    assert "as of 2024-04-01" in text
+    file_row = next(r for r in rows if r and r[0] == "orders/2024-03-02.csv" and len(r) == 11)
+    assert file_row[:8] == ["orders/2024-03-02.csv", "orders", "parquet", "pending", "10", "6", "3",
+                            "✗ 10 ≠ 6 + 3"]
+    assert ["orders", "1", "10", "6", "3", "✗ does not reconcile"] in rows
+    first_gate_row = next(r for r in rows if len(r) == 9 and r[1] == "raw")
+    assert first_gate_row[:6] == ["FAILED", "raw", "error", "orders", "orders/2024-03-02.csv", "total_amount"]
+    assert first_gate_row[7] == GATE_FAILURE
+    # A whole malformed line may hold the shipping address: masked.
+    assert ["orders/2024-03-02.csv", "2", "(whole row)", "extra field", MASKED] in rows
+    assert "Long Rd" not in html
+    assert "This run published nothing" in text
+    assert "customers/2024-03-01.csv" not in html
+    assert "http://" not in html and "https://" not in html
+
+
+def test_report_when_the_run_stopped_before_anything_was_written(tmp_path: Path) -> None:
+    settings = Settings(landing_dir=tmp_path / "landing", warehouse_dir=tmp_path / "warehouse")
+
+    html = build_report(settings, "manual__2024-04-01T00:00:00+00:00").read_text(encoding="utf-8")
+
+    text = text_of(html)
+    assert (settings.reports_dir / "runs" / "manual__2024-04-01T00:00:00+00:00.html").exists()
+    assert f"the warehouse database {settings.warehouse_db} does not exist" in text
+    assert f"the serving database {settings.serving_db} does not exist" in text
+    assert "no quality gate result was recorded: the run stopped before the gates" in text
+    assert "No file was loaded by this run." in text
+    assert "No cohort retention rows are being served." in text
+    assert "Data Docs" not in text
+
+
+def test_report_notes_missing_audit_tables(settings: Settings) -> None:
+    with duckdb.connect(str(settings.warehouse_db)) as con:
+        con.execute("DROP TABLE audit.rejects; DROP TABLE audit.validation_results")
+
+    text = text_of(build_report(settings, "run-ok").read_text(encoding="utf-8"))
+
+    assert "audit.rejects does not exist in the warehouse database" in text
+    assert "audit.validation_results does not exist in the warehouse database" in text
+    assert "all 2 files reconcile" in text
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "raw", "shown"),
+    [
+        ("customers", "email", "a@b.example", MASKED),
+        ("orders", "shipping_address", "Flat 3", MASKED),
+        ("orders", None, "o9,c1,Flat 3", MASKED),
+        ("order_items", None, "i1,o1,p1,x", "i1,o1,p1,x"),
+        ("not_in_contract", "whatever", "x", MASKED),
+        ("orders", "total_amount", "-5.00", "-5.00"),
+        ("orders", "total_amount", None, None),
+        ("orders", "coupon_code", "C" * 100, "C" * 80 + "…"),
+    ],
+)
+def test_shown_raw_value_masks_personal_data(table: str, column: str | None, raw: str | None,
+                                             shown: str | None) -> None:
+    assert shown_raw_value(table, column, raw) == shown
+
+
+def test_cohort_heatmap_tolerates_missing_cells() -> None:
+    cells = [
+        {"cohort_start": date(2024, 1, 1), "period_index": 0, "retention_rate": 1.0},
+        {"cohort_start": date(2024, 1, 1), "period_index": 2, "retention_rate": None},
+        {"cohort_start": date(2024, 2, 1), "period_index": 1, "retention_rate": 0.4},
+    ]
+    assert base64.b64decode(cohort_heatmap_png(cells)).startswith(PNG_SIGNATURE)
