@@ -1,0 +1,61 @@
+"""After the raw gate passes: move pending rows into raw.<table>; and the last order day seen."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ecom.config import Settings
+from ecom.contract import load_contract
+from ecom.ingest.sql import literal
+from ecom.ingest.warehouse import (
+    PENDING_SCHEMA,
+    RAW_SCHEMA,
+    UTC_NOW_SQL,
+    ensure_audit_tables,
+    ensure_layer_table,
+    relation_exists,
+    relation_name,
+    transaction,
+    warehouse_connection,
+)
+
+
+def promote_pending(settings: Settings) -> dict[str, int]:
+    """Move every pending row to raw.<table> and mark pending files accepted, in one transaction.
+
+    A table gets its raw relation as soon as one of its files is accepted, even with 0 rows.
+    Returns the rows promoted per table that had pending files.
+    """
+    contract = load_contract()
+    promoted: dict[str, int] = {}
+    with warehouse_connection(settings) as con:
+        ensure_audit_tables(con)
+        with transaction(con):
+            tables = [row[0] for row in con.execute(
+                "SELECT DISTINCT table_name FROM audit.load_manifest WHERE status = 'pending' ORDER BY 1"
+            ).fetchall()]
+            for table_name in tables:
+                table = contract.table(table_name)
+                pending = ensure_layer_table(con, PENDING_SCHEMA, table)
+                raw = ensure_layer_table(con, RAW_SCHEMA, table)
+                inserted = con.execute(f"INSERT INTO {raw} BY NAME SELECT * FROM {pending}").fetchone()
+                con.execute(f"DELETE FROM {pending}")
+                promoted[table_name] = int(inserted[0]) if inserted else 0
+            con.execute(f"UPDATE audit.load_manifest SET status = 'accepted', accepted_at = {UTC_NOW_SQL} "
+                        "WHERE status = 'pending'")
+    return promoted
+
+
+def latest_order_date(settings: Settings) -> date | None:
+    """The business-time-zone day of the last order in raw + pending orders; None when there is none."""
+    if not settings.warehouse_db.exists():
+        return None
+    with warehouse_connection(settings) as con:
+        sources = [relation_name(schema, "orders") for schema in (RAW_SCHEMA, PENDING_SCHEMA)
+                   if relation_exists(con, schema, "orders")]
+        if not sources:
+            return None
+        union = " UNION ALL ".join(f"SELECT max(ordered_at) AS ordered_at FROM {s}" for s in sources)
+        local_time = f"timezone({literal(settings.business_tz)}, timezone('UTC', max(ordered_at)))"
+        row = con.execute(f"SELECT CAST({local_time} AS DATE) FROM ({union})").fetchone()
+    return row[0] if row else None

@@ -1,0 +1,331 @@
+"""Ingestion: landed files → raw_pending exactly once, untypable rows → audit.rejects, then raw."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ecom.config import Settings
+from ecom.contract import Column, load_contract
+from ecom.ingest import ChangedFileError, ingest, latest_order_date, promote_pending
+from ecom.ingest.casting import typed_value_sql
+
+ORDERS_HEADER = "order_id,customer_id,ordered_at,total_amount"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    (tmp_path / "landing").mkdir()
+    return Settings(landing_dir=tmp_path / "landing", warehouse_dir=tmp_path / "warehouse",
+                    business_tz="Asia/Shanghai")
+
+
+def land(settings: Settings, relative: str, content: str | bytes) -> Path:
+    path = settings.landing_dir / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    path.write_bytes(content)
+    return path
+
+
+def query(settings: Settings, sql: str) -> list[tuple]:
+    with duckdb.connect(str(settings.warehouse_db)) as con:
+        return con.execute(sql).fetchall()
+
+
+def file_id(settings: Settings, relative: str) -> str:
+    checksum = hashlib.sha256((settings.landing_dir / relative).read_bytes()).hexdigest()
+    return hashlib.sha256((relative + checksum).encode()).hexdigest()
+
+
+def manifest(settings: Settings) -> list[tuple]:
+    return query(settings, "SELECT path, status, rows_read, rows_loaded, rows_rejected "
+                           "FROM audit.load_manifest ORDER BY path, loaded_at")
+
+
+def test_csv_rows_are_typed_with_ids_verbatim_and_timestamps_in_utc(settings: Settings) -> None:
+    land(settings, "customers/2026/01/crm.csv",
+         "\ufeff Customer_ID ,SIGNUP_AT,city_tier,birth_date, Name \n"
+         "00017,2026-01-05 08:00:00,1,1990-02-03,  Li Lei  \n"
+         "0420,2026-01-05T08:00:00+00:00,,,\n")
+
+    result = ingest(settings, "batch-1")
+
+    assert query(settings, "SELECT customer_id, signup_at, city_tier, birth_date, name, _file_id, _line, "
+                           "_batch_id FROM raw_pending.customers ORDER BY _line") == [
+        ("00017", datetime(2026, 1, 5, 0, 0), 1, date(1990, 2, 3), "Li Lei",
+         file_id(settings, "customers/2026/01/crm.csv"), 2, "batch-1"),
+        ("0420", datetime(2026, 1, 5, 8, 0), None, None, None,
+         file_id(settings, "customers/2026/01/crm.csv"), 3, "batch-1"),
+    ]
+    assert (result.files_loaded, result.rows_read, result.rows_loaded, result.rows_rejected) == (1, 2, 2, 0)
+    assert result.tables["customers"].rows_loaded == 2
+    assert query(settings, "SELECT path, file_format, columns_present, missing_columns, extra_columns, "
+                           "status, batch_id, size_bytes FROM audit.load_manifest") == [
+        ("customers/2026/01/crm.csv", "csv", ["customer_id", "signup_at", "city_tier", "birth_date", "name"],
+         ["phone", "email", "address", "gender", "city", "province", "acquisition_channel"], [],
+         "pending", "batch-1", (settings.landing_dir / "customers/2026/01/crm.csv").stat().st_size),
+    ]
+
+
+def test_parquet_and_json_lines_are_read_as_text_then_typed(settings: Settings) -> None:
+    parquet = settings.landing_dir / "orders" / "orders.parquet"
+    parquet.parent.mkdir()
+    with duckdb.connect() as con:
+        con.execute(f"""COPY (SELECT * FROM (VALUES ('007', 'c1', TIMESTAMP '2026-01-05 08:00:00', 12.5),
+                                                    ('008', 'c2', TIMESTAMP '2026-01-06 09:30:00', 0.0))
+                               t(Order_ID, customer_id, ordered_at, total_amount))
+                        TO '{parquet}' (FORMAT parquet)""")
+    land(settings, "orders/more.jsonl",
+         '{"order_id": "009", "customer_id": "c3", "ordered_at": "2026-01-05T20:00:00Z", "total_amount": 3}\n'
+         "\n"
+         '{"order_id": "010", "Customer_Id": "c4", "ordered_at": "2026-01-07 10:00:00",'
+         ' "total_amount": "4.25", "note": {"gift": true}}\n')
+    gzipped = gzip.compress(f"{ORDERS_HEADER}\n011,c5,2026-01-08,1.10\n".encode())
+    land(settings, "orders/sub/extra.csv.gz", gzipped)
+
+    result = ingest(settings, "b1")
+
+    assert query(settings, "SELECT order_id, customer_id, ordered_at, total_amount, _line "
+                           "FROM raw_pending.orders ORDER BY order_id") == [
+        ("007", "c1", datetime(2026, 1, 5, 0, 0), Decimal("12.50"), 1),
+        ("008", "c2", datetime(2026, 1, 6, 1, 30), Decimal("0.00"), 2),
+        ("009", "c3", datetime(2026, 1, 5, 20, 0), Decimal("3.00"), 1),
+        ("010", "c4", datetime(2026, 1, 7, 2, 0), Decimal("4.25"), 3),
+        ("011", "c5", datetime(2026, 1, 7, 16, 0), Decimal("1.10"), 2),
+    ]
+    assert query(settings, "SELECT path, file_format, extra_columns FROM audit.load_manifest "
+                           "ORDER BY path") == [
+        ("orders/more.jsonl", "jsonl", ["note"]),
+        ("orders/orders.parquet", "parquet", []),
+        ("orders/sub/extra.csv.gz", "csv", []),
+    ]
+    assert (result.files_loaded, result.rows_read, result.rows_loaded, result.rows_rejected) == (3, 5, 5, 0)
+
+
+def test_untypable_values_and_broken_lines_are_rejected_with_file_line_column_and_reason(
+        settings: Settings) -> None:
+    land(settings, "orders/day1.csv",
+         f"{ORDERS_HEADER}\n"
+         "001,c1,2026-01-05 10:00:00,10.00\n"
+         "002,c2,2026-13-01,5\n"
+         '003,c3,2026-01-05 11:00:00,"12,5"\n'
+         "004, ,2026-01-05 12:00:00,7\n"
+         "005,c5,2026-01-05 13:00:00,8,surplus\n"
+         "006,,not a time,1\n")
+
+    result = ingest(settings, "b1")
+
+    reject_rows = query(settings, "SELECT batch_id, file_id, table_name, path, line, column_name, raw_value, "
+                                  "reason FROM audit.rejects ORDER BY line, column_name")
+    lineage = ("b1", file_id(settings, "orders/day1.csv"), "orders", "orders/day1.csv")
+    assert reject_rows == [
+        (*lineage, 3, "ordered_at", "2026-13-01", "not a valid timestamp: '2026-13-01'"),
+        (*lineage, 4, "total_amount", "12,5", "not a valid decimal: '12,5'"),
+        (*lineage, 5, "customer_id", " ", "required value is empty"),
+        (*lineage, 6, None, "005,c5,2026-01-05 13:00:00,8,surplus",
+         "malformed CSV line (too many columns): Expected Number of Columns: 4 Found: 5"),
+        (*lineage, 7, "customer_id", None, "required value is empty"),
+        (*lineage, 7, "ordered_at", "not a time", "not a valid timestamp: 'not a time'"),
+    ]
+    assert query(settings, "SELECT order_id, _line FROM raw_pending.orders") == [("001", 2)]
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (6, 1, 5)
+    assert result.rows_read == result.rows_loaded + result.rows_rejected
+    assert manifest(settings) == [("orders/day1.csv", "pending", 6, 1, 5)]
+
+
+def test_physical_line_numbers_survive_blank_lines_and_quoted_newlines(settings: Settings) -> None:
+    land(settings, "reviews/r.csv",
+         "review_id,product_id,customer_id,rating,review_text,reviewed_at\n"  # line 1
+         'r1,p1,c1,5,"great\nreally great",2026-01-05\n'  # lines 2-3
+         "\n"  # line 4
+         "r2,p1,c2,4.5,ok,2026-01-05\n"  # line 5: not an integer
+         "r3,p1,c3,3\n"  # line 6: too few columns
+         'r4,p2,c4,1,"bad ""quote"" inside",2026-01-06\n')  # line 7
+
+    result = ingest(settings, "b1")
+
+    assert query(settings, "SELECT review_id, review_text, _line FROM raw_pending.reviews "
+                           "ORDER BY _line") == [
+        ("r1", "great\nreally great", 2),
+        ("r4", 'bad "quote" inside', 7),
+    ]
+    assert query(settings, "SELECT DISTINCT line, reason FROM audit.rejects ORDER BY line, reason") == [
+        (5, "not a valid integer: '4.5'"),
+        (6, "malformed CSV line (missing columns): Expected Number of Columns: 6 Found: 4"),
+        (6, "malformed CSV line (missing columns): Expected Number of Columns: 6 Found: 5"),
+    ]
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 2, 2)
+
+
+def test_json_line_that_is_not_an_object_is_rejected(settings: Settings) -> None:
+    land(settings, "products/p.ndjson", '{"product_id": "p1", "list_price": 9.9}\n{oops\n')
+
+    result = ingest(settings, "b1")
+
+    assert query(settings, "SELECT line, column_name, raw_value, reason FROM audit.rejects") == [
+        (2, None, "{oops", "not a valid JSON object")]
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (2, 1, 1)
+
+
+def test_empty_and_header_only_files_are_recorded_with_zero_rows(settings: Settings) -> None:
+    land(settings, "orders/empty.csv", b"")
+    land(settings, "orders/header_only.csv", f"{ORDERS_HEADER}\n")
+    land(settings, "orders/empty.jsonl", b"")
+
+    result = ingest(settings, "b1")
+
+    assert manifest(settings) == [
+        ("orders/empty.csv", "pending", 0, 0, 0),
+        ("orders/empty.jsonl", "pending", 0, 0, 0),
+        ("orders/header_only.csv", "pending", 0, 0, 0),
+    ]
+    assert (result.files_loaded, result.rows_read) == (3, 0)
+
+
+def test_second_ingest_of_the_same_landing_loads_nothing(settings: Settings) -> None:
+    land(settings, "orders/day1.csv", f"{ORDERS_HEADER}\n001,c1,2026-01-05,1\n002,c2,bad,2\n")
+    ingest(settings, "b1")
+
+    again = ingest(settings, "b2")
+
+    assert (again.files_loaded, again.files_skipped, again.rows_read, again.rows_loaded) == (0, 1, 0, 0)
+    assert query(settings, "SELECT count(*) FROM raw_pending.orders") == [(1,)]
+    assert query(settings, "SELECT count(*) FROM audit.rejects") == [(1,)]
+    assert manifest(settings) == [("orders/day1.csv", "pending", 2, 1, 1)]
+
+
+def test_changed_accepted_file_is_refused_naming_it(settings: Settings) -> None:
+    land(settings, "orders/day1.csv", f"{ORDERS_HEADER}\n001,c1,2026-01-05,1\n")
+    ingest(settings, "b1")
+    promote_pending(settings)
+    land(settings, "orders/day1.csv", f"{ORDERS_HEADER}\n001,c1,2026-01-05,2\n")
+    land(settings, "orders/day2.csv", f"{ORDERS_HEADER}\n002,c1,2026-01-06,1\n")
+
+    with pytest.raises(ChangedFileError, match=r"orders/day1\.csv.*new file name"):
+        ingest(settings, "b2")
+
+    assert manifest(settings) == [("orders/day1.csv", "accepted", 1, 1, 0)]  # nothing else happened
+    assert query(settings, "SELECT total_amount FROM raw.orders") == [(Decimal("1.00"),)]
+
+
+def test_pending_file_fixed_in_place_replaces_its_rows_and_manifest_row(settings: Settings) -> None:
+    land(settings, "orders/day1.csv", f"{ORDERS_HEADER}\n001,c1,2026-13-05,1\n002,c2,2026-01-05,2\n")
+    ingest(settings, "b1")
+    land(settings, "orders/day1.csv", f"{ORDERS_HEADER}\n001,c1,2026-01-05,1\n002,c2,2026-01-05,2\n")
+
+    result = ingest(settings, "b2")
+
+    assert (result.files_loaded, result.files_replaced) == (1, 1)
+    assert query(settings, "SELECT order_id, _batch_id FROM raw_pending.orders ORDER BY 1") == [
+        ("001", "b2"), ("002", "b2")]
+    assert query(settings, "SELECT file_id, status, rows_loaded FROM audit.load_manifest") == [
+        (file_id(settings, "orders/day1.csv"), "pending", 2)]
+    assert query(settings, "SELECT count(*) FROM audit.rejects") == [(0,)]
+
+
+def test_pending_file_removed_from_landing_is_withdrawn_and_can_come_back(settings: Settings) -> None:
+    land(settings, "orders/day1.csv", f"{ORDERS_HEADER}\n001,c1,2026-01-05,1\n")
+    land(settings, "orders/day2.csv", f"{ORDERS_HEADER}\n002,c1,2026-01-06,1\n")
+    ingest(settings, "b1")
+    saved = (settings.landing_dir / "orders/day2.csv").read_bytes()
+    (settings.landing_dir / "orders/day2.csv").unlink()
+
+    result = ingest(settings, "b2")
+
+    assert result.files_withdrawn == 1
+    assert query(settings, "SELECT order_id FROM raw_pending.orders") == [("001",)]
+    assert manifest(settings) == [("orders/day1.csv", "pending", 1, 1, 0),
+                                  ("orders/day2.csv", "withdrawn", 1, 1, 0)]
+
+    land(settings, "orders/day2.csv", saved)
+    back = ingest(settings, "b3")
+
+    assert back.files_loaded == 1
+    assert manifest(settings) == [("orders/day1.csv", "pending", 1, 1, 0),
+                                  ("orders/day2.csv", "pending", 1, 1, 0)]
+
+
+def test_file_lacking_a_required_column_loads_with_null_and_records_it(settings: Settings) -> None:
+    land(settings, "orders/no_customer.csv", "order_id,ordered_at,total_amount\n001,2026-01-05,1\n")
+
+    result = ingest(settings, "b1")
+
+    assert query(settings, "SELECT order_id, customer_id FROM raw_pending.orders") == [("001", None)]
+    assert query(settings, "SELECT missing_columns FROM audit.load_manifest") == [
+        (["customer_id", "status", "payment_method", "coupon_code", "discount_amount", "platform",
+          "shipping_address"],)]
+    assert "customer_id" in result.missing_columns["orders/no_customer.csv"]
+    assert result.rows_rejected == 0
+
+
+def test_promote_moves_pending_rows_into_raw_tables_shaped_like_the_contract(settings: Settings) -> None:
+    land(settings, "orders/day1.csv", f"{ORDERS_HEADER}\n001,c1,2026-01-05,1\n002,c2,2026-01-05,2\n")
+    land(settings, "products/empty.csv", "product_id,product_name\n")
+    ingest(settings, "b1")
+
+    promoted = promote_pending(settings)
+
+    assert promoted == {"orders": 2, "products": 0}
+    columns = query(settings, "SELECT column_name, data_type FROM information_schema.columns WHERE "
+                              "table_schema = 'raw' AND table_name = 'orders' ORDER BY ordinal_position")
+    contract_orders = load_contract().table("orders")
+    assert columns == [(c.name, c.storage_type) for c in contract_orders.columns] + [
+        ("_file_id", "VARCHAR"), ("_line", "BIGINT"), ("_batch_id", "VARCHAR")]
+    assert query(settings, "SELECT order_id, _line FROM raw.orders ORDER BY 1") == [("001", 2), ("002", 3)]
+    assert query(settings, "SELECT count(*) FROM raw_pending.orders") == [(0,)]
+    assert query(settings, "SELECT status, count(*), count(accepted_at) FROM audit.load_manifest "
+                           "GROUP BY 1") == [("accepted", 2, 2)]
+    raw_tables = query(settings, "SELECT table_name FROM information_schema.tables "
+                                 "WHERE table_schema = 'raw' ORDER BY 1")
+    assert raw_tables == [("orders",), ("products",)]  # events etc. never landed: no raw relation
+    assert promote_pending(settings) == {}
+
+
+def test_latest_order_date_is_the_business_day_over_raw_and_pending(settings: Settings) -> None:
+    assert latest_order_date(settings) is None
+    land(settings, "orders/day1.csv", f"{ORDERS_HEADER}\n001,c1,2026-01-04T09:00:00Z,1\n")
+    ingest(settings, "b1")
+    promote_pending(settings)
+    land(settings, "orders/day2.csv", f"{ORDERS_HEADER}\n002,c1,2026-01-05T20:00:00Z,1\n")
+    ingest(settings, "b2")
+
+    assert latest_order_date(settings) == date(2026, 1, 6)  # 04:00 on the 6th in Asia/Shanghai
+    utc_settings = Settings(settings.landing_dir, settings.warehouse_dir, business_tz="UTC")
+    assert latest_order_date(utc_settings) == date(2026, 1, 5)
+
+
+def test_unknown_folders_unsupported_and_hidden_files_are_not_loaded(settings: Settings) -> None:
+    land(settings, "wishlists/w.csv", "a\n1\n")
+    land(settings, "orders/.tmp.csv", f"{ORDERS_HEADER}\n001,c1,2026-01-05,1\n")
+    land(settings, "orders/_SUCCESS", "")
+    land(settings, "orders/readme.txt", "hello")
+
+    result = ingest(settings, "b1")
+
+    assert result.files_loaded == 0
+    assert result.warnings == [
+        "orders/readme.txt: unsupported file type "
+        "(expected .csv, .csv.gz, .parquet, .jsonl, .ndjson or .json): it was not read",
+        "folder wishlists/ is not a raw contract table: its files were not read",
+    ]
+    assert "wishlists" in result.describe()
+
+
+@pytest.mark.parametrize(("column_type", "text", "expected"), [
+    ("boolean", "Yes", True), ("boolean", "0", False), ("boolean", "maybe", None),
+    ("integer", "-7", -7), ("integer", "1.5", None), ("integer", "1e3", None),
+    ("decimal", "-3.456", Decimal("-3.46")), ("decimal", "1,000", None),
+    ("date", "2026-02-28", date(2026, 2, 28)), ("date", "2026-2-28", None), ("date", "2026-02-30", None),
+])
+def test_typing_rules(column_type: str, text: str, expected: object) -> None:
+    column = Column(name="v", type=column_type, nullable=True, description="")
+    with duckdb.connect() as con:
+        assert con.execute(f"SELECT {typed_value_sql(column, '$1')}", [text]).fetchone() == (expected,)
