@@ -1,0 +1,63 @@
+{#- Clickstream events, one row per event_id, in business local time. -#}
+with
+
+source as (
+
+    select * from {{ landed_source('shop', 'events') }}
+
+),
+
+renamed as (
+
+    select
+        {{ clean_text('event_id') }} as event_id,
+        {{ clean_text('session_id') }} as session_id,
+        {{ clean_text('customer_id') }} as customer_id,
+        {{ clean_text('anonymous_id') }} as anonymous_id,
+        lower({{ clean_text('event_type') }}) as event_type,
+        occurred_at as occurred_at_utc,
+        {{ utc_to_business_time('occurred_at') }} as occurred_at,
+        lower({{ clean_text('page_type') }}) as page_type,
+        {{ clean_text('product_id') }} as product_id,
+        {{ clean_text('search_query') }} as search_query,
+        {{ clean_text('order_id') }} as order_id,
+        dwell_seconds,
+        lower({{ clean_text('device') }}) as device,
+        lower({{ clean_text('platform') }}) as platform,
+        _loaded_at,
+        _file_id,
+        _line
+
+    from source
+
+),
+
+versioned as (
+
+    select
+        *,
+        {{ latest_version_rank(['event_id']) }} as version_rank
+
+    from renamed
+
+)
+
+select
+    event_id,
+    session_id,
+    customer_id,
+    anonymous_id,
+    event_type,
+    occurred_at_utc,
+    occurred_at,
+    cast(occurred_at as date) as event_date,
+    page_type,
+    product_id,
+    search_query,
+    order_id,
+    dwell_seconds,
+    device,
+    platform
+
+from versioned
+where version_rank = 1
