@@ -278,8 +278,9 @@ def test_promote_moves_pending_rows_into_raw_tables_shaped_like_the_contract(set
                               "table_schema = 'raw' AND table_name = 'orders' ORDER BY ordinal_position")
     contract_orders = load_contract().table("orders")
     assert columns == [(c.name, c.storage_type) for c in contract_orders.columns] + [
-        ("_file_id", "VARCHAR"), ("_line", "BIGINT"), ("_batch_id", "VARCHAR")]
+        ("_file_id", "VARCHAR"), ("_line", "BIGINT"), ("_batch_id", "VARCHAR"), ("_loaded_at", "TIMESTAMP")]
     assert query(settings, "SELECT order_id, _line FROM raw.orders ORDER BY 1") == [("001", 2), ("002", 3)]
+    assert query(settings, "SELECT count(*) FROM raw.orders WHERE _loaded_at IS NULL") == [(0,)]
     assert query(settings, "SELECT count(*) FROM raw_pending.orders") == [(0,)]
     assert query(settings, "SELECT status, count(*), count(accepted_at) FROM audit.load_manifest "
                            "GROUP BY 1") == [("accepted", 2, 2)]

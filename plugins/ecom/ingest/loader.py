@@ -68,7 +68,8 @@ def _insert_rejects(con: duckdb.DuckDBPyConnection, table: Table, file: LandedFi
 def _insert_pending(con: duckdb.DuckDBPyConnection, table: Table, file: LandedFile, batch_id: str) -> int:
     """Append the rows without problems to raw_pending.<table>; returns how many were inserted."""
     columns = [identifier(c) for c in table.column_names] + [identifier(c) for c, _ in LINEAGE_COLUMNS]
-    values = [identifier(c) for c in table.column_names] + [literal(file.file_id), "_line", literal(batch_id)]
+    lineage = [literal(file.file_id), "_line", literal(batch_id), UTC_NOW_SQL]
+    values = [identifier(c) for c in table.column_names] + lineage
     inserted = con.execute(
         f"INSERT INTO {relation_name(PENDING_SCHEMA, table.name)} ({', '.join(columns)}) "
         f"SELECT {', '.join(values)} FROM {TYPED_TABLE} WHERE len(_problems) = 0"

@@ -15,11 +15,14 @@ PENDING_SCHEMA = "raw_pending"
 RAW_SCHEMA = "raw"
 AUDIT_SCHEMA = "audit"
 
-# Appended to every pending/raw row: which file version, which line of it, which ingest batch.
+# Appended to every pending/raw row: which file version, which line of it, which ingest batch, and
+# when (UTC) its file was loaded. Each file is loaded in its own transaction, so _loaded_at orders
+# file versions in time; staging keeps the latest version of a key by it.
 LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_file_id", "VARCHAR"),
     ("_line", "BIGINT"),
     ("_batch_id", "VARCHAR"),
+    ("_loaded_at", "TIMESTAMP"),
 )
 
 # The current time as a UTC TIMESTAMP, whatever the session time zone.
