@@ -1,0 +1,118 @@
+"""Frames the raw gate validates, read from the working warehouse (DuckDB → Arrow → pandas).
+
+Shapes follow docs/architecture.md "Raw layer": raw_pending.<table> / raw.<table> hold the contract
+columns plus `_file_id, _line, _batch_id`; audit.load_manifest has one row per landed file version.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from ecom.contract import Contract
+from ecom.quality.reads import count_rows, fetch_frame, relation_exists
+
+PENDING = "pending"
+
+
+def pending_rows(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:
+    """The table's rows from pending files, with the file's path as `_file_path`; empty when none."""
+    if not (relation_exists(con, "raw_pending", table) and relation_exists(con, "audit", "load_manifest")):
+        return pd.DataFrame()
+    return fetch_frame(
+        con,
+        f"""
+        select p.*, m.path as _file_path
+        from raw_pending."{table}" as p
+        join audit.load_manifest as m on m.file_id = p._file_id
+        where m.status = ? and m.table_name = ?
+        order by m.path, p._line
+        """,
+        [PENDING, table],
+    )
+
+
+def pending_file_columns(con: duckdb.DuckDBPyConnection, contract: Contract) -> pd.DataFrame:
+    """One row per pending file and required column of its table: is the column in the file?"""
+    columns = ["table_name", "file_path", "column_name", "is_present"]
+    if not relation_exists(con, "audit", "load_manifest"):
+        return pd.DataFrame(columns=columns)
+    files = con.execute(
+        "select table_name, path, coalesce(missing_columns, []) from audit.load_manifest "
+        "where status = ? order by table_name, path",
+        [PENDING],
+    ).fetchall()
+    rows = [
+        (table, path, column, column not in missing)
+        for table, path, missing in files
+        if table in contract.tables
+        for column in contract.table(table).required_columns
+    ]
+    return pd.DataFrame(rows, columns=columns).astype({"is_present": bool})
+
+
+def table_row_counts(con: duckdb.DuckDBPyConnection, tables: list[str]) -> pd.DataFrame:
+    """Rows per table, accepted (raw.<table>) plus pending."""
+    rows = []
+    for table in tables:
+        accepted = (
+            count_rows(con, f'select count(*) from raw."{table}"')
+            if relation_exists(con, "raw", table)
+            else 0
+        )
+        pending = _count_pending(con, table)
+        rows.append((table, accepted, pending, accepted + pending))
+    return pd.DataFrame(rows, columns=["table_name", "accepted_rows", "pending_rows", "row_count"])
+
+
+def orders_activity(con: duckdb.DuckDBPyConnection, as_of: date, business_tz: str) -> pd.DataFrame:
+    """One row: the last order day (business time zone) on or before as_of, and recent order volume.
+
+    Orders are the accepted ones plus those of pending files; the wall clock plays no part.
+    """
+    sources = []
+    if relation_exists(con, "raw", "orders"):
+        sources.append("select ordered_at from raw.orders")
+    if relation_exists(con, "raw_pending", "orders") and relation_exists(con, "audit", "load_manifest"):
+        sources.append(
+            "select p.ordered_at from raw_pending.orders as p "
+            "join audit.load_manifest as m on m.file_id = p._file_id where m.status = 'pending'"
+        )
+    orders = " union all ".join(sources) or "select null::timestamp as ordered_at where false"
+    return fetch_frame(
+        con,
+        f"""
+        with orders as ({orders}),
+        order_days as (
+            select timezone($tz, timezone('UTC', ordered_at))::date as order_day
+            from orders
+            where ordered_at is not null
+        ),
+        activity as (
+            select
+                max(order_day) filter (where order_day <= $as_of) as last_order_day,
+                count(*) filter (where order_day between $as_of - 6 and $as_of) as orders_in_last_7_days
+            from order_days
+        )
+        select
+            strftime($as_of, '%Y-%m-%d') as as_of,
+            strftime(last_order_day, '%Y-%m-%d') as last_order_day,
+            $as_of - last_order_day as days_since_last_order,
+            orders_in_last_7_days
+        from activity
+        """,
+        {"as_of": as_of, "tz": business_tz},
+    )
+
+
+def _count_pending(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    if not (relation_exists(con, "raw_pending", table) and relation_exists(con, "audit", "load_manifest")):
+        return 0
+    return count_rows(
+        con,
+        f'select count(*) from raw_pending."{table}" as p join audit.load_manifest as m '
+        "on m.file_id = p._file_id where m.status = ?",
+        [PENDING],
+    )

@@ -1,0 +1,181 @@
+"""The mart quality gate on tiny, hand-computed marts."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ecom.config import Settings
+from ecom.quality import run_mart_gate
+
+AS_OF = date(2026, 2, 28)
+
+# As of 2026-02-28, four orders worth 45.50 in all: c1 on Jan 3 (10.00) and Feb 10 (20.00), c2 on Jan 20
+# (15.50), c3 a free purchase on Feb 1 (0.00). Columns as the dbt contract of the marts has them.
+USER_PORTRAIT = """
+create table marts.user_portrait as
+select * from (values
+    ('c1', date '2026-01-03', date '2026-02-10', 2, 30.00, 15.00, 1, 38, 56, 20.00, 18,
+     5, 5, 5, 5, 'champions', 'active', date '2025-12-30', 'F', 1, 'Zhejiang', 'search'),
+    ('c2', date '2026-01-20', date '2026-01-20', 1, 15.50, 15.50, 0, 0, 39, 0.00, 39,
+     3, 1, 4, 3, 'promising', 'active', null, 'M', 2, 'Jiangsu', 'social'),
+    ('c3', date '2026-02-01', date '2026-02-01', 1, 0.00, 0.00, 0, 0, 27, 0.00, 27,
+     4, 1, 1, 1, 'new_customers', 'new', date '2026-01-31', 'U', null, null, 'direct')
+) as t(customer_id, first_order_date, last_order_date, order_count, total_revenue, avg_order_value,
+       frequency, recency_days, tenure_days, monetary_value, days_since_last_order, r_score, f_score,
+       m_score, fm_score, rfm_segment, lifecycle_stage, signup_date, gender, city_tier, province,
+       acquisition_channel)
+"""
+# January cohort: c1 and c2 (25.50 in January, c1's 20.00 in February); February cohort: c3 (0.00).
+COHORT_RETENTION = """
+create table marts.cohort_retention as
+select * from (values
+    ('month', date '2026-01-01', 0, date '2026-01-01', 2, 2, 1.0, 25.50, 1.0),
+    ('month', date '2026-01-01', 1, date '2026-02-01', 2, 1, 0.5, 20.00, 0.7843),
+    ('month', date '2026-02-01', 0, date '2026-02-01', 1, 1, 1.0, 0.00, null)
+) as t(cohort_grain, cohort_start, period_index, period_start, cohort_size, active_customers,
+       retention_rate, revenue, revenue_retention_rate)
+"""
+# Per model, conversions add up to 4 and revenue to 45.50.
+ATTRIBUTION_CHANNEL = """
+create table marts.attribution_channel as
+select * from (values
+    ('first_touch', 'search', 3.0, 30.00, 20.00, 1.5),
+    ('first_touch', 'social', 1.0, 15.50, 10.00, 1.55),
+    ('last_touch', 'search', 2.0, 15.00, 20.00, 0.75),
+    ('last_touch', 'direct', 2.0, 30.50, 0.00, null),
+    ('linear', 'search', 2.5, 22.75, 20.00, 1.1375),
+    ('linear', 'social', 1.5, 22.75, 10.00, 2.275)
+) as t(model, channel, conversions, revenue, spend, roas)
+"""
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    (tmp_path / "warehouse").mkdir()
+    settings = Settings(landing_dir=tmp_path / "landing", warehouse_dir=tmp_path / "warehouse")
+    with duckdb.connect(str(settings.warehouse_db)) as con:
+        con.execute("create schema marts")
+        for ddl in (USER_PORTRAIT, COHORT_RETENTION, ATTRIBUTION_CHANNEL):
+            con.execute(ddl)
+    return settings
+
+
+def change(settings: Settings, sql: str) -> None:
+    with duckdb.connect(str(settings.warehouse_db)) as con:
+        con.execute(sql)
+
+
+def test_consistent_marts_pass_and_every_result_is_recorded(settings):
+    result = run_mart_gate(settings, "marts-ok", AS_OF)
+
+    assert result.passed, result.describe()
+    assert result.warnings == []
+    reconciled = {c.column for c in result.checks if c.suite == "marts_gate.attribution_reconciliation"}
+    assert reconciled == {"model", "conversions_difference", "revenue_difference"}
+    assert {c.table for c in result.checks} == {"user_portrait", "cohort_retention", "attribution_channel"}
+    with duckdb.connect(str(settings.warehouse_db)) as con:
+        recorded = con.execute(
+            "select count(*), count(distinct suite), bool_and(success), min(as_of) "
+            "from audit.validation_results "
+            "where run_id = 'marts-ok' and gate = 'mart'"
+        ).fetchall()
+    assert recorded == [(len(result.checks), 5, True, AS_OF)]
+    assert result.data_docs_index is not None and result.data_docs_index.is_file()
+
+
+def test_attribution_conversions_not_matching_orders_fail(settings):
+    change(
+        settings,
+        "update marts.attribution_channel set conversions = 0.5 "
+        "where model = 'linear' and channel = 'social'",
+    )
+
+    result = run_mart_gate(settings, "marts-conversions", AS_OF)
+
+    assert not result.passed
+    [error] = result.errors
+    assert (error.table, error.column) == ("attribution_channel", "conversions_difference")
+    assert error.message.endswith(
+        "fails on 1 row(s): [conversions_difference=-1.0, model='linear', conversions=3.0, "
+        "expected_conversions=4.0, revenue=45.5, expected_revenue=45.5]"
+    )
+
+
+def test_attribution_revenue_mismatch_and_missing_model_fail(settings):
+    change(
+        settings,
+        "update marts.attribution_channel set revenue = 20.00 "
+        "where model = 'first_touch' and channel = 'search'",
+    )
+    change(settings, "delete from marts.attribution_channel where model = 'linear'")
+
+    result = run_mart_gate(settings, "marts-revenue", AS_OF)
+
+    assert [(c.check, c.column) for c in result.errors] == [
+        ("expect_column_distinct_values_to_equal_set", "model"),
+        ("expect_column_values_to_be_between", "revenue_difference"),
+    ]
+    assert result.errors[0].observed == '{"unexpected_count": 0, "partial_missing_list": ["linear"]}'
+    assert result.errors[1].message.split("[")[1] == (
+        "revenue_difference=-10.0, model='first_touch', conversions=4.0, expected_conversions=4.0, "
+        "revenue=35.5, expected_revenue=45.5]"
+    )
+
+
+def test_retention_rules_fail_naming_the_cohort_row(settings):
+    change(
+        settings,
+        "update marts.cohort_retention set retention_rate = 0.9 where cohort_start = date '2026-02-01'",
+    )
+
+    result = run_mart_gate(settings, "marts-retention", AS_OF)
+
+    [error] = result.errors
+    assert (error.table, error.column) == ("cohort_retention", "retention_rate")
+    assert "row_condition='period_index == 0'" in error.message
+    assert error.message.endswith(
+        "fails on 1 row(s): "
+        "[retention_rate=0.9, cohort_grain='month', cohort_start=2026-02-01, period_index=0]"
+    )
+
+
+def test_personal_data_and_broken_scores_fail(settings):
+    change(settings, "alter table marts.user_portrait add column email varchar")
+    change(settings, "update marts.user_portrait set r_score = 6, recency_days = 60 where customer_id = 'c1'")
+    change(
+        settings,
+        "update marts.cohort_retention set revenue_retention_rate = 0.9 "
+        "where cohort_start = date '2026-01-01' and period_index = 0",
+    )
+
+    result = run_mart_gate(settings, "marts-portrait", AS_OF)
+
+    assert sorted((c.table, c.check, c.column) for c in result.errors) == [
+        ("user_portrait", "expect_column_pair_values_a_to_be_greater_than_b", "tenure_days,recency_days"),
+        ("user_portrait", "expect_column_values_to_be_between", "r_score"),
+        ("user_portrait", "expect_column_values_to_not_be_in_set", "email"),
+    ]
+    personal = next(c for c in result.errors if c.column == "email")
+    assert personal.message == "user_portrait: column 'email' is personal data, which never reaches a mart"
+    assert [(c.table, c.column, c.severity) for c in result.warnings] == [
+        ("cohort_retention", "revenue_retention_rate", "warning")
+    ]
+
+
+def test_missing_mart_fails_and_empty_attribution_skips_reconciliation(settings):
+    change(settings, "drop table marts.cohort_retention; delete from marts.attribution_channel")
+
+    result = run_mart_gate(settings, "marts-missing", AS_OF)
+
+    assert [(c.table, c.check, c.message) for c in result.errors] == [
+        (
+            "cohort_retention",
+            "mart_exists",
+            "cohort_retention: relation marts.cohort_retention does not exist (did the dbt build run?)",
+        )
+    ]
+    assert not [c for c in result.checks if c.suite == "marts_gate.attribution_reconciliation"]

@@ -1,0 +1,318 @@
+"""The raw quality gate on tiny DuckDB warehouses shaped as docs/architecture.md "Raw layer" says."""
+
+from __future__ import annotations
+
+import sys
+import types
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ecom.config import Settings
+from ecom.contract import load_contract
+from ecom.quality import run_raw_gate
+
+LINEAGE = "_file_id VARCHAR, _line BIGINT, _batch_id VARCHAR"
+ORDERS_PATH = "orders/dt=2026-01-05/orders.csv"
+CUSTOMERS_PATH = "customers/customers.csv"
+
+
+class Warehouse:
+    """Builds raw_pending / raw / audit.load_manifest rows with DuckDB, as ingestion would."""
+
+    def __init__(self, db: Path) -> None:
+        self.db = db
+        with duckdb.connect(str(db)) as con:
+            con.execute("create schema raw_pending; create schema raw; create schema audit")
+            con.execute(
+                """create table audit.load_manifest (
+                    file_id VARCHAR, table_name VARCHAR, path VARCHAR, size_bytes BIGINT, sha256 VARCHAR,
+                    file_format VARCHAR, columns_present VARCHAR[], missing_columns VARCHAR[],
+                    extra_columns VARCHAR[], rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT,
+                    batch_id VARCHAR, status VARCHAR, loaded_at TIMESTAMP, accepted_at TIMESTAMP)"""
+            )
+
+    def add_file(
+        self,
+        table: str,
+        path: str,
+        rows: list[dict],
+        *,
+        status: str = "pending",
+        missing: tuple[str, ...] = (),
+    ) -> None:
+        """Rows are given by column name; absent columns are NULL. Row i is on line i + 2 (header = 1)."""
+        contract_table = load_contract().table(table)
+        schema = "raw_pending" if status == "pending" else "raw"
+        file_id = f"id-{path}"
+        columns = ", ".join(f"{c.name} {c.storage_type}" for c in contract_table.columns)
+        with duckdb.connect(str(self.db)) as con:
+            con.execute(f"create table if not exists {schema}.{table} ({columns}, {LINEAGE})")
+            names = [*contract_table.column_names, "_file_id", "_line", "_batch_id"]
+            for line, row in enumerate(rows, start=2):
+                values = [row.get(name) for name in contract_table.column_names] + [file_id, line, "b1"]
+                placeholders = ", ".join("?" * len(names))
+                con.execute(
+                    f"insert into {schema}.{table} ({', '.join(names)}) values ({placeholders})",
+                    values,
+                )
+            present = [c for c in contract_table.column_names if c not in missing]
+            con.execute(
+                "insert into audit.load_manifest values "
+                "(?, ?, ?, 100, 'sha', 'csv', ?, ?, [], ?, ?, 0, 'b1', ?, "
+                "timestamp '2026-01-06 00:00', null)",
+                [file_id, table, path, present, list(missing), len(rows), len(rows), status],
+            )
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    (tmp_path / "warehouse").mkdir()
+    return Settings(landing_dir=tmp_path / "landing", warehouse_dir=tmp_path / "warehouse")
+
+
+@pytest.fixture
+def warehouse(settings: Settings) -> Warehouse:
+    return Warehouse(settings.warehouse_db)
+
+
+@pytest.fixture
+def promotions(monkeypatch: pytest.MonkeyPatch) -> list[Settings]:
+    """Stands in for ecom.ingest.promote_pending and records its calls."""
+    calls: list[Settings] = []
+
+    def promote_pending(settings: Settings) -> dict[str, int]:
+        calls.append(settings)
+        return {"customers": 2, "orders": 3}
+
+    monkeypatch.setitem(sys.modules, "ecom.ingest", types.SimpleNamespace(promote_pending=promote_pending))
+    return calls
+
+
+CUSTOMERS = [
+    {"customer_id": "c1", "gender": "F", "city_tier": 1, "acquisition_channel": "search"},
+    {"customer_id": "c2", "gender": "M", "city_tier": 5, "acquisition_channel": "direct"},
+]
+
+
+def order(order_id: str, ordered_at: str, **overrides: object) -> dict:
+    return {
+        "order_id": order_id,
+        "customer_id": "c1",
+        "ordered_at": ordered_at,
+        "total_amount": "10.50",
+        "status": "paid",
+        "payment_method": "alipay",
+        "platform": "app",
+    } | overrides
+
+
+def test_clean_historic_batch_passes_as_of_its_own_date_and_is_promoted(settings, warehouse, promotions):
+    warehouse.add_file("customers", CUSTOMERS_PATH, CUSTOMERS)
+    # 2019-06-26 16:30 UTC is 2019-06-27 00:30 in Asia/Shanghai: 3 days before the as-of date (fresh), not 4.
+    warehouse.add_file(
+        "orders",
+        "orders/2019.csv",
+        [
+            order("o1", "2019-06-20 08:00:00"),
+            order("o2", "2019-06-21 09:00:00", status=None, total_amount="0"),
+            order("o3", "2019-06-26 16:30:00", customer_id="c2"),
+        ],
+    )
+
+    result = run_raw_gate(settings, "run-2019", date(2019, 6, 30))
+
+    assert result.passed, result.describe()
+    assert result.errors == [] and result.warnings == []
+    assert promotions == [settings]
+    assert result.promoted == {"customers": 2, "orders": 3}
+    suites = {check.suite for check in result.checks}
+    assert suites == {
+        "raw.customers",
+        "raw.orders",
+        "raw_gate.file_schema",
+        "raw_gate.required_tables",
+        "raw_gate.orders_activity",
+    }
+    freshness = next(
+        c
+        for c in result.checks
+        if c.column == "days_since_last_order" and c.check == "expect_column_values_to_be_between"
+    )
+    assert freshness.success and freshness.severity == "error"
+    assert result.notes == [
+        "no pending rows, row checks skipped: "
+        "order_items, products, events, touchpoints, marketing_spend, reviews"
+    ]
+
+
+def test_file_missing_a_required_column_fails_naming_file_and_column(settings, warehouse, promotions):
+    warehouse.add_file("customers", CUSTOMERS_PATH, CUSTOMERS)
+    warehouse.add_file(
+        "orders",
+        ORDERS_PATH,
+        [order("o1", "2026-01-05 01:00:00", total_amount=None)],
+        missing=("total_amount",),
+    )
+
+    result = run_raw_gate(settings, "run-missing-column", date(2026, 1, 5))
+
+    assert not result.passed
+    assert promotions == []
+    assert result.promoted is None
+    schema_errors = [c for c in result.errors if c.suite == "raw_gate.file_schema"]
+    assert [(c.table, c.file, c.column, c.message) for c in schema_errors] == [
+        (
+            "orders",
+            ORDERS_PATH,
+            "total_amount",
+            f"orders: file {ORDERS_PATH} lacks required column 'total_amount'",
+        )
+    ]
+    assert f"orders: file {ORDERS_PATH} lacks required column 'total_amount'" in result.describe()
+
+
+def test_null_and_disallowed_values_fail_naming_file_and_line_and_are_recorded(
+    settings, warehouse, promotions
+):
+    warehouse.add_file("customers", CUSTOMERS_PATH, CUSTOMERS)
+    warehouse.add_file(
+        "orders",
+        ORDERS_PATH,
+        [
+            order("o1", "2026-01-05 01:00:00"),
+            order("o2", "2026-01-05 02:00:00", status="bogus"),
+            order("o3", "2026-01-05 03:00:00", customer_id=None),
+        ],
+    )
+
+    result = run_raw_gate(settings, "run-bad-values", date(2026, 1, 5))
+
+    assert not result.passed
+    assert promotions == []
+    by_check = {(c.check, c.column): c for c in result.errors}
+    assert len(result.errors) == 2
+    status = by_check[("expect_column_values_to_be_in_set", "status")]
+    assert status.file == ORDERS_PATH
+    assert status.message.startswith(f"orders: file {ORDERS_PATH}, column status: ")
+    assert status.message.endswith("fails on 1 row(s): line 3 ('bogus')")
+    customer = by_check[("expect_column_values_to_not_be_null", "customer_id")]
+    assert customer.file == ORDERS_PATH
+    assert customer.message.endswith("fails on 1 row(s): line 4 (None)")
+    assert customer.message in result.describe()
+
+    with duckdb.connect(str(settings.warehouse_db)) as con:
+        recorded = con.execute(
+            "select count(*), count(*) filter (where not success), min(as_of) from audit.validation_results "
+            "where run_id = 'run-bad-values' and gate = 'raw'"
+        ).fetchall()
+        failures = con.execute(
+            "select table_name, file_path, column_name, severity, message from audit.validation_results "
+            "where run_id = 'run-bad-values' and not success order by column_name"
+        ).fetchall()
+    assert recorded == [(len(result.checks), 2, date(2026, 1, 5))]
+    assert failures == [
+        ("orders", ORDERS_PATH, "customer_id", "error", customer.message),
+        ("orders", ORDERS_PATH, "status", "error", status.message),
+    ]
+    assert result.data_docs_index == settings.data_docs_dir / "index.html"
+    assert result.data_docs_index.is_file()
+    assert (settings.data_docs_dir / "README.txt").is_file()
+    assert len(list((settings.data_docs_dir / "validations").rglob("*.html"))) == 5
+
+
+def test_warning_only_failures_still_pass(settings, warehouse, promotions):
+    warehouse.add_file("customers", CUSTOMERS_PATH, CUSTOMERS)
+    warehouse.add_file(
+        "orders",
+        ORDERS_PATH,
+        [
+            order("o1", "2026-01-05 01:00:00"),
+            order("o1", "2026-01-05 01:00:00", total_amount="11.00"),
+        ],
+    )
+
+    result = run_raw_gate(settings, "run-duplicate-key", date(2026, 1, 5))
+
+    assert result.passed, result.describe()
+    assert promotions == [settings]
+    [warning] = result.warnings
+    assert (warning.table, warning.file, warning.column, warning.check) == (
+        "orders",
+        ORDERS_PATH,
+        "order_id",
+        "expect_column_values_to_be_unique",
+    )
+    assert warning.message.endswith("fails on 2 row(s): line 2 ('o1'), line 3 ('o1')")
+
+
+def test_orders_older_than_the_freshness_window_fail(settings, warehouse, promotions):
+    warehouse.add_file("customers", CUSTOMERS_PATH, CUSTOMERS)
+    warehouse.add_file("orders", "orders/2019.csv", [order("o1", "2019-06-30 02:00:00")])
+
+    result = run_raw_gate(settings, "run-stale", date(2019, 7, 10))
+
+    assert not result.passed
+    assert promotions == []
+    activity = {c.column: c for c in result.checks if c.suite == "raw_gate.orders_activity" and not c.success}
+    assert activity["days_since_last_order"].severity == "error"
+    assert activity["days_since_last_order"].message.endswith(
+        "fails on 1 row(s): [days_since_last_order=10, as_of='2019-07-10', last_order_day='2019-06-30']"
+    )
+    assert activity["orders_in_last_7_days"].severity == "warning"
+    assert [c.suite for c in result.errors] == ["raw_gate.orders_activity"]
+
+
+def test_missing_required_table_fails_naming_it(settings, warehouse, promotions):
+    warehouse.add_file("orders", ORDERS_PATH, [order("o1", "2026-01-05 01:00:00")])
+
+    result = run_raw_gate(settings, "run-no-customers", date(2026, 1, 5))
+
+    assert not result.passed
+    assert promotions == []
+    assert [(c.table, c.message) for c in result.errors] == [
+        ("customers", "customers: required table has no rows (none accepted, none pending)")
+    ]
+    assert "customers: required table has no rows" in result.describe()
+
+
+def test_accepted_rows_satisfy_required_tables_and_freshness(settings, warehouse, promotions):
+    warehouse.add_file("customers", CUSTOMERS_PATH, CUSTOMERS, status="accepted")
+    warehouse.add_file("orders", "orders/old.csv", [order("o1", "2026-01-04 01:00:00")], status="accepted")
+    warehouse.add_file("orders", ORDERS_PATH, [order("o2", "2026-01-05 01:00:00")])
+
+    result = run_raw_gate(settings, "run-incremental", date(2026, 1, 6))
+
+    assert result.passed, result.describe()
+    assert result.notes[0].startswith("no pending rows, row checks skipped: customers, order_items,")
+    assert promotions == [settings]
+
+
+def test_with_real_ingestion_a_failed_file_stays_pending_until_fixed(tmp_path: Path):
+    from ecom.ingest import ingest
+
+    settings = Settings(landing_dir=tmp_path / "landing", warehouse_dir=tmp_path / "warehouse")
+    landed = settings.landing_dir / ORDERS_PATH
+    landed.parent.mkdir(parents=True)
+    (settings.landing_dir / "customers").mkdir()
+    (settings.landing_dir / CUSTOMERS_PATH).write_text("customer_id,gender\nc1,F\n")
+    landed.write_text("order_id,customer_id,ordered_at\no1,c1,2026-01-05 10:00:00\n")
+    ingest(settings, "b1")
+
+    failed = run_raw_gate(settings, "run-real-1", date(2026, 1, 5))
+
+    assert f"orders: file {ORDERS_PATH} lacks required column 'total_amount'" in failed.describe()
+    landed.write_text("order_id,customer_id,ordered_at,total_amount\no1,c1,2026-01-05 10:00:00,9.90\n")
+    ingest(settings, "b2")
+
+    passed = run_raw_gate(settings, "run-real-2", date(2026, 1, 5))
+
+    assert passed.passed, passed.describe()
+    assert passed.promoted == {"customers": 1, "orders": 1}
+    with duckdb.connect(str(settings.warehouse_db)) as con:
+        assert con.execute("select order_id, total_amount::varchar from raw.orders").fetchall() == [
+            ("o1", "9.90")
+        ]
+        assert con.execute("select distinct status from audit.load_manifest").fetchall() == [("accepted",)]
