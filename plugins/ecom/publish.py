@@ -23,6 +23,7 @@ import duckdb
 
 from ecom.config import DBT_PROJECT_DIR, Settings
 from ecom.contract import load_contract
+from ecom.sql import identifier, literal
 
 MARTS_SCHEMA = "marts"
 PUBLISH_LOG = "meta.publish_log"
@@ -77,14 +78,6 @@ def check_run_id(run_id: str) -> str:
     if not run_id or run_id in {".", ".."} or "/" in run_id or "\\" in run_id or "\0" in run_id:
         raise ValueError(f"run id {run_id!r} cannot be used in a file name")
     return run_id
-
-
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def dbt_manifest_path(settings: Settings) -> Path:
@@ -162,7 +155,7 @@ def _connect(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def _attach(con: duckdb.DuckDBPyConnection, path: Path, alias: str) -> None:
-    con.execute(f"ATTACH {sql_string(str(path))} AS {alias} (READ_ONLY)")
+    con.execute(f"ATTACH {literal(str(path))} AS {alias} (READ_ONLY)")
 
 
 def _mart_relations(con: duckdb.DuckDBPyConnection, warehouse_db: Path) -> list[str]:
@@ -209,7 +202,7 @@ def _copy_mart(con: duckdb.DuckDBPyConnection, mart: str) -> int:
     """Create the mart in the new file with the warehouse's column types and constraints, copy its rows."""
     columns = _columns(con, mart)
     definitions = [
-        f"{quote_identifier(name)} {data_type}" + ("" if nullable else " NOT NULL")
+        f"{identifier(name)} {data_type}" + ("" if nullable else " NOT NULL")
         for name, data_type, nullable in columns
     ]
     definitions += [
@@ -220,12 +213,12 @@ def _copy_mart(con: duckdb.DuckDBPyConnection, mart: str) -> int:
             [WAREHOUSE_ALIAS, MARTS_SCHEMA, mart, list(COPIED_CONSTRAINTS)],
         ).fetchall()
     ]
-    target = f"{MARTS_SCHEMA}.{quote_identifier(mart)}"
-    column_list = ", ".join(quote_identifier(name) for name, _, _ in columns)
+    target = f"{MARTS_SCHEMA}.{identifier(mart)}"
+    column_list = ", ".join(identifier(name) for name, _, _ in columns)
     con.execute(f"CREATE TABLE {target} ({', '.join(definitions)})")
     con.execute(
         f"INSERT INTO {target} ({column_list}) SELECT {column_list} "
-        f"FROM {WAREHOUSE_ALIAS}.{MARTS_SCHEMA}.{quote_identifier(mart)}"
+        f"FROM {WAREHOUSE_ALIAS}.{MARTS_SCHEMA}.{identifier(mart)}"
     )
     (row_count,) = con.execute(f"SELECT count(*) FROM {target}").fetchone()
     return row_count

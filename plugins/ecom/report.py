@@ -24,7 +24,8 @@ import jinja2
 
 from ecom.config import Settings
 from ecom.contract import load_contract
-from ecom.publish import PUBLISH_LOG, check_run_id, sql_string
+from ecom.publish import PUBLISH_LOG, check_run_id
+from ecom.sql import literal
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 REPORT_TEMPLATE = "run_report.html.j2"
@@ -176,7 +177,7 @@ def _read_only_databases(report: RunReport, paths: dict[str, Path]) -> Iterator[
                 report.notes.append(f"the {alias} database {path} does not exist")
                 continue
             try:
-                con.execute(f"ATTACH {sql_string(str(path))} AS {alias} (READ_ONLY)")
+                con.execute(f"ATTACH {literal(str(path))} AS {alias} (READ_ONLY)")
             except duckdb.Error as error:
                 report.notes.append(f"the {alias} database {path} could not be opened: {error}")
                 continue

@@ -9,7 +9,7 @@ Requires the session time zone to be the business time zone (naive timestamps ar
 from __future__ import annotations
 
 from ecom.contract import Column, Table
-from ecom.ingest.sql import identifier, literal
+from ecom.sql import identifier, literal
 
 TYPED_TABLE = "ingest_typed"
 PROBLEM_TYPE = "STRUCT(column_name VARCHAR, raw_value VARCHAR, reason VARCHAR)"

@@ -9,8 +9,8 @@ from ecom.ingest.casting import TYPED_TABLE, typed_rows_sql
 from ecom.ingest.discovery import LandedFile
 from ecom.ingest.manifest import FileLoad, record_load
 from ecom.ingest.readers import BROKEN_TABLE, SOURCE_TABLE, read_landed_file
-from ecom.ingest.sql import identifier, literal
 from ecom.ingest.warehouse import LINEAGE_COLUMNS, PENDING_SCHEMA, UTC_NOW_SQL, relation_name
+from ecom.sql import identifier, literal
 
 
 class UnreadableFileError(Exception):

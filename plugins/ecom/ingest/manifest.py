@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import duckdb
 
 from ecom.ingest.discovery import LandedFile
-from ecom.ingest.warehouse import PENDING_SCHEMA, UTC_NOW_SQL, relation_exists, relation_name
+from ecom.ingest.warehouse import PENDING_SCHEMA, UTC_NOW_SQL, relation_name
+from ecom.sql import relation_exists
 
 
 class ChangedFileError(Exception):

@@ -6,18 +6,17 @@ from datetime import date
 
 from ecom.config import Settings
 from ecom.contract import load_contract
-from ecom.ingest.sql import literal
 from ecom.ingest.warehouse import (
     PENDING_SCHEMA,
     RAW_SCHEMA,
     UTC_NOW_SQL,
     ensure_audit_tables,
     ensure_layer_table,
-    relation_exists,
     relation_name,
     transaction,
     warehouse_connection,
 )
+from ecom.sql import literal, relation_exists
 
 
 def promote_pending(settings: Settings) -> dict[str, int]:

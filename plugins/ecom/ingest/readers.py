@@ -18,7 +18,7 @@ from collections.abc import Callable
 import duckdb
 
 from ecom.ingest.discovery import LandedFile
-from ecom.ingest.sql import identifier, literal
+from ecom.sql import identifier, literal
 
 SOURCE_TABLE = "ingest_source"
 BROKEN_TABLE = "ingest_broken"

@@ -9,7 +9,7 @@ import duckdb
 
 from ecom.config import Settings
 from ecom.contract import Table
-from ecom.ingest.sql import identifier, literal
+from ecom.sql import identifier, literal
 
 PENDING_SCHEMA = "raw_pending"
 RAW_SCHEMA = "raw"
@@ -109,10 +109,3 @@ def ensure_layer_table(con: duckdb.DuckDBPyConnection, schema: str, table: Table
     con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({column_sql})")
     return name
 
-
-def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, table_name: str) -> bool:
-    found = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [schema, table_name],
-    ).fetchone()
-    return bool(found and found[0])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from ecom.quality.reads import fetch_frame, relation_exists
+from ecom.quality.reads import fetch_frame
+from ecom.sql import relation_exists
 
 
 def mart_columns(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -18,10 +18,11 @@ from ecom.quality.data_docs import build_data_docs
 from ecom.quality.history import record_gate_result
 from ecom.quality.mart_frames import attribution_reconciliation, mart_columns
 from ecom.quality.outcomes import check_results, checks_per_row
-from ecom.quality.reads import fetch_frame, relation_exists
+from ecom.quality.reads import fetch_frame
 from ecom.quality.results import ERROR, CheckResult, GateResult
 from ecom.quality.suites import load_suite, suite_path
 from ecom.quality.validate import GateValidator
+from ecom.sql import relation_exists
 
 MART_GATE = "mart"
 # The key of each mart: failures list offending rows by it.

@@ -12,7 +12,8 @@ import duckdb
 import pandas as pd
 
 from ecom.contract import Contract
-from ecom.quality.reads import count_rows, fetch_frame, relation_exists
+from ecom.quality.reads import count_rows, fetch_frame
+from ecom.sql import relation_exists
 
 PENDING = "pending"
 

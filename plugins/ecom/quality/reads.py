@@ -6,11 +6,6 @@ import duckdb
 import pandas as pd
 
 
-def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    sql = "select count(*) from information_schema.tables where table_schema = ? and table_name = ?"
-    return count_rows(con, sql, [schema, name]) > 0
-
-
 def fetch_frame(
     con: duckdb.DuckDBPyConnection, sql: str, parameters: list | dict | None = None
 ) -> pd.DataFrame:
