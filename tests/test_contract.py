@@ -1,11 +1,6 @@
-from pathlib import Path
-
 import pytest
 
 from ecom.contract import load_contract, parse_contract
-from ecom.contract.docs import render_contract_markdown
-
-DOCS_PAGE = Path(__file__).resolve().parents[1] / "docs" / "raw_data_contract.md"
 
 
 def test_required_tables_are_customers_and_orders():
@@ -54,9 +49,3 @@ def test_unknown_type_is_refused_with_the_column_name():
 def test_unknown_table_error_names_it():
     with pytest.raises(KeyError, match="no table 'payments'"):
         load_contract().table("payments")
-
-
-def test_docs_page_is_generated_from_the_yaml():
-    assert DOCS_PAGE.read_text(encoding="utf-8") == render_contract_markdown(), (
-        "docs/raw_data_contract.md is stale: run `ecom contract-docs --out docs/raw_data_contract.md`"
-    )

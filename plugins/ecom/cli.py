@@ -33,14 +33,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
 
 
-def _cmd_contract_docs(args: argparse.Namespace) -> int:
-    from ecom.contract.docs import render_contract_markdown
+def _cmd_docs(args: argparse.Namespace) -> int:
+    from ecom.docs_pages import write_docs_pages
 
-    text = render_contract_markdown()
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    for path in write_docs_pages(Path(args.out)):
+        print(f"wrote {path}")
     return 0
 
 
@@ -65,9 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="as-of date YYYY-MM-DD (default: the last order date found)")
     run.set_defaults(func=_cmd_run)
 
-    docs = sub.add_parser("contract-docs", help="render docs/raw_data_contract.md from the contract YAML")
-    docs.add_argument("--out", default=None)
-    docs.set_defaults(func=_cmd_contract_docs)
+    docs = sub.add_parser("docs", help="regenerate the raw contract and marts pages from their YAML")
+    docs.add_argument("--out", default="docs", help="folder to write the pages into (default: docs)")
+    docs.set_defaults(func=_cmd_docs)
     return parser
 
 

@@ -1,0 +1,34 @@
+from pathlib import Path
+
+import pytest
+
+from ecom.docs_pages import GENERATED_PAGES, write_docs_pages
+from ecom.mart_docs import render_marts_markdown
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+@pytest.mark.parametrize("name", sorted(GENERATED_PAGES))
+def test_committed_page_is_generated_from_the_yaml(name):
+    assert (DOCS / name).read_text(encoding="utf-8") == GENERATED_PAGES[name](), (
+        f"docs/{name} is stale: run `ecom docs`"
+    )
+
+
+def test_write_docs_pages_writes_every_page(tmp_path):
+    written = write_docs_pages(tmp_path)
+    assert sorted(p.name for p in written) == sorted(GENERATED_PAGES)
+
+
+def test_marts_page_has_every_contract_column_and_the_segment_rules():
+    page = render_marts_markdown()
+    for mart, columns in {
+        "user_portrait": ["customer_id", "frequency", "recency_days", "tenure_days", "monetary_value",
+                          "r_score", "rfm_segment", "lifecycle_stage"],
+        "cohort_retention": ["cohort_grain", "cohort_start", "period_index", "revenue_retention_rate"],
+        "attribution_channel": ["model", "channel", "conversions", "revenue", "spend", "roas"],
+    }.items():
+        section = page.split(f"## `marts.{mart}`")[1].split("\n## ")[0]
+        for column in columns:
+            assert f"| `{column}` |" in section, (mart, column)
+    assert "| Champions | 5–5 | 4–5 |" in page
