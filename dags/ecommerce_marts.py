@@ -1,0 +1,157 @@
+"""ecommerce_marts: landed files → raw gate → dbt (one task per model) → mart gate → publish → report.
+
+Task logic lives in `ecom.pipeline_tasks`; this file only wires it into Airflow. The dbt task group is
+rendered from dbt_project/target/manifest.json (cosmos manifest load mode: no dbt call at parse time);
+`ecom run` and docker-compose's airflow-init keep that manifest fresh (`python -m ecom.dbt_manifest`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+
+import yaml
+from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param, chain, task
+from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.types import DagRunProtocol
+from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+
+from ecom import pipeline_tasks
+from ecom.config import Settings
+from ecom.dbt_manifest import dbt_project_dir, manifest_path, mart_names
+
+DAG_ID = "ecommerce_marts"
+WAREHOUSE_POOL = "warehouse_writer"
+
+# The as-of date the ingest task resolved (its return value); templated into every later task and dbt.
+AS_OF = "{{ ti.xcom_pull(task_ids='ingest') }}"
+
+DBT_PROJECT = dbt_project_dir()
+DBT_MANIFEST = manifest_path(DBT_PROJECT)
+# What publish serves: every model dbt builds in schema `marts`, one Asset each.
+MART_ASSETS = [Asset(uri=f"ecom://serving/marts/{mart}", name=f"serving_marts_{mart}")
+               for mart in mart_names(DBT_MANIFEST)]
+
+
+def _dbt_target_name() -> str:
+    """The default target of profile `ecom` in the project's profiles.yml."""
+    profiles = yaml.safe_load((DBT_PROJECT / "profiles.yml").read_text(encoding="utf-8"))
+    return profiles["ecom"]["target"]
+
+
+@contextmanager
+def _no_retry_on_permanent_failure() -> Iterator[None]:
+    """A failed gate or a bad request fails the task for good instead of burning retries."""
+    try:
+        yield
+    except pipeline_tasks.NoRetryError as error:
+        raise AirflowFailException(str(error)) from error
+
+
+@task(task_id="ingest")
+def ingest(params: dict | None = None, ds: str | None = None, run_id: str | None = None,
+           dag_run: DagRunProtocol | None = None) -> str:
+    """Load new landed files into raw_pending; return the run's as-of date (YYYY-MM-DD)."""
+    # A run triggered without a logical date has no `ds`: its own date stands in.
+    run_date = date.fromisoformat(ds) if ds else dag_run.run_after.date()
+    with _no_retry_on_permanent_failure():
+        as_of, summary = pipeline_tasks.ingest_and_resolve_as_of(
+            Settings.from_env(), run_id, params["as_of"], run_date
+        )
+    print(summary)
+    print(f"as-of date: {as_of.isoformat()}")
+    return as_of.isoformat()
+
+
+@task(task_id="raw_quality_gate")
+def raw_quality_gate(as_of: str, run_id: str | None = None) -> None:
+    with _no_retry_on_permanent_failure():
+        print(pipeline_tasks.raw_quality_gate(Settings.from_env(), run_id, date.fromisoformat(as_of)))
+
+
+@task(task_id="mart_quality_gate")
+def mart_quality_gate(as_of: str, run_id: str | None = None) -> None:
+    with _no_retry_on_permanent_failure():
+        print(pipeline_tasks.mart_quality_gate(Settings.from_env(), run_id, date.fromisoformat(as_of)))
+
+
+@task(task_id="publish", outlets=MART_ASSETS)
+def publish(as_of: str, run_id: str | None = None) -> None:
+    print(pipeline_tasks.publish_marts(Settings.from_env(), run_id, date.fromisoformat(as_of)))
+
+
+@task(task_id="reports")
+def reports(run_id: str | None = None) -> str:
+    path = pipeline_tasks.write_report(Settings.from_env(), run_id)
+    print(f"run report: {path}")
+    return str(path)
+
+
+def _dbt_task_group() -> DbtTaskGroup:
+    warehouse = Settings.from_env()
+    return DbtTaskGroup(
+        group_id="dbt",
+        project_config=ProjectConfig(
+            dbt_project_path=DBT_PROJECT,
+            manifest_path=DBT_MANIFEST,
+            install_dbt_deps=False,
+            env_vars={
+                "ECOM_AS_OF": AS_OF,
+                "DBT_TARGET_PATH": str(warehouse.dbt_target_dir),
+                "DBT_LOG_PATH": str(warehouse.dbt_log_dir),
+            },
+        ),
+        profile_config=ProfileConfig(
+            profile_name="ecom",
+            target_name=_dbt_target_name(),
+            profiles_yml_filepath=DBT_PROJECT / "profiles.yml",
+        ),
+        execution_config=ExecutionConfig(
+            execution_mode=ExecutionMode.LOCAL,
+            invocation_mode=InvocationMode.DBT_RUNNER,
+        ),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
+            test_behavior=TestBehavior.BUILD,
+            # Our Assets are the published marts (see publish), not the working warehouse's relations.
+            emit_datasets=False,
+        ),
+    )
+
+
+with DAG(
+    dag_id=DAG_ID,
+    description="Raw e-commerce tables → quality-gated user-portrait, cohort retention and attribution marts",
+    # Interval semantics: the run for day D starts once D has ended (00:00 UTC on D+1) and its `ds` is D,
+    # so an empty `as_of` means the last complete day, not the day that has just begun.
+    schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
+    start_date=datetime(2024, 1, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,
+    default_args={
+        "retries": 2,
+        "retry_delay": timedelta(minutes=5),
+        "pool": WAREHOUSE_POOL,
+    },
+    params={
+        "as_of": Param(
+            "",
+            type="string",
+            pattern=r"^(|latest|\d{4}-\d{2}-\d{2})$",
+            description="YYYY-MM-DD, 'latest' (last order date landed) or empty (the run's logical date)",
+        ),
+    },
+    tags=["ecom", "dbt"],
+) as dag:
+    chain(
+        ingest(),
+        raw_quality_gate(AS_OF),
+        _dbt_task_group(),
+        mart_quality_gate(AS_OF),
+        publish(AS_OF),
+        # A teardown without setups runs once everything upstream is done, whatever its state (all_done),
+        # and unlike a plain all_done leaf it does not turn a failed run green: the run's state is publish's.
+        reports().as_teardown(),
+    )

@@ -1,0 +1,109 @@
+"""Keep `<dbt project>/target/manifest.json` fresh: cosmos renders the DAG's dbt tasks from it.
+
+`python -m ecom.dbt_manifest` regenerates it when stale (docker-compose's airflow-init runs this).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from ecom.config import DBT_PROJECT_DIR, Settings
+
+# Points the DAG and `ecom run` at another dbt project (tests use a tiny one); default: dbt_project/.
+PROJECT_DIR_ENV = "ECOM_DBT_PROJECT_DIR"
+
+# Folders of the dbt project that hold dbt's outputs or downloads, not its sources.
+GENERATED_DIRS = frozenset({"target", "logs", "dbt_packages"})
+
+
+class ManifestError(RuntimeError):
+    """`dbt parse` could not build the manifest (the message carries dbt's error)."""
+
+
+def dbt_project_dir() -> Path:
+    """The dbt project the pipeline runs: $ECOM_DBT_PROJECT_DIR, else the repo's dbt_project/."""
+    override = os.environ.get(PROJECT_DIR_ENV, "").strip()
+    return Path(override).resolve() if override else DBT_PROJECT_DIR
+
+
+def manifest_path(project_dir: Path = DBT_PROJECT_DIR) -> Path:
+    return project_dir / "target" / "manifest.json"
+
+
+def mart_names(manifest: Path, schema: str = "marts") -> list[str]:
+    """Names of the models the manifest builds in `schema`, sorted."""
+    nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values()
+    return sorted(n["name"] for n in nodes if n["resource_type"] == "model" and n["schema"] == schema)
+
+
+def project_source_files(project_dir: Path) -> Iterator[Path]:
+    """Every file that shapes the manifest: models, macros, seeds, tests, snapshots, yml."""
+    for root, dirs, files in os.walk(project_dir):
+        dirs[:] = [d for d in dirs if d not in GENERATED_DIRS and not d.startswith(".")]
+        for name in files:
+            if not name.startswith("."):
+                yield Path(root) / name
+
+
+def manifest_is_stale(project_dir: Path = DBT_PROJECT_DIR) -> bool:
+    """True when the manifest is missing or any project source file was modified after it."""
+    manifest = manifest_path(project_dir)
+    if not manifest.is_file():
+        return True
+    built = manifest.stat().st_mtime
+    return any(path.stat().st_mtime > built for path in project_source_files(project_dir))
+
+
+def ensure_manifest(settings: Settings, project_dir: Path = DBT_PROJECT_DIR) -> Path:
+    """Return the manifest path, running `dbt parse` (in-process) first when it is stale."""
+    if manifest_is_stale(project_dir):
+        parse_project(settings, project_dir)
+    return manifest_path(project_dir)
+
+
+def parse_project(settings: Settings, project_dir: Path = DBT_PROJECT_DIR) -> None:
+    """`dbt parse` with the project's own profiles.yml; dbt's log goes under the warehouse."""
+    from dbt.cli.main import dbtRunner
+
+    args = [
+        "parse",
+        "--project-dir", str(project_dir),
+        "--profiles-dir", str(project_dir),
+        "--target-path", str(manifest_path(project_dir).parent),
+        "--log-path", str(settings.dbt_log_dir),
+        "--quiet",
+    ]
+    with _environment(settings.as_env()):
+        result = dbtRunner().invoke(args)
+    if not result.success:
+        reason = result.exception or f"see {settings.dbt_log_dir / 'dbt.log'}"
+        raise ManifestError(f"dbt parse of {project_dir} failed: {reason}")
+
+
+@contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration (dbt reads env_var() from os.environ)."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def main() -> int:
+    path = ensure_manifest(Settings.from_env(), dbt_project_dir())
+    print(f"dbt manifest up to date: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,103 @@
+"""What each task of the `ecommerce_marts` DAG does, as plain functions: no Airflow import, unit-testable.
+
+The DAG file only adapts these to Airflow (context in, `AirflowFailException` out). The pipeline
+components are imported inside each function so that parsing the DAG file stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Protocol
+
+from ecom.config import Settings
+
+LATEST = "latest"
+
+
+class NoRetryError(Exception):
+    """A failure that running the task again cannot fix: a gate that did not pass, a bad request."""
+
+
+class QualityGateFailedError(NoRetryError):
+    """A quality gate found `error` severity failures; the message is the gate's own description."""
+
+
+class GateOutcome(Protocol):
+    """What both gates return (`ecom.quality` GateResult)."""
+
+    passed: bool
+
+    def describe(self) -> str: ...
+
+
+def resolve_as_of(requested: str | None, logical_date: date,
+                  latest_order_date: Callable[[], date | None]) -> date:
+    """The run's as-of date from the DAG param `as_of`.
+
+    'YYYY-MM-DD' is that day, 'latest' the last order date in the raw layer, empty the run's logical date.
+    """
+    text = (requested or "").strip()
+    if not text:
+        return logical_date
+    if text.lower() == LATEST:
+        latest = latest_order_date()
+        if latest is None:
+            raise NoRetryError("as_of 'latest' needs orders in the raw layer, but no order has been loaded")
+        return latest
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise NoRetryError(f"as_of must be YYYY-MM-DD, 'latest' or empty, got {requested!r}") from None
+
+
+def ingest_and_resolve_as_of(settings: Settings, batch_id: str, requested_as_of: str | None,
+                             logical_date: date) -> tuple[date, str]:
+    """Load new landed files as batch `batch_id`, then resolve the as-of (after, so 'latest' sees them).
+
+    Returns the as-of date and the ingest summary.
+    """
+    from ecom.ingest import ChangedFileError, ingest, latest_order_date
+
+    try:
+        result = ingest(settings, batch_id)
+    except ChangedFileError as error:
+        raise NoRetryError(str(error)) from error
+    as_of = resolve_as_of(requested_as_of, logical_date, lambda: latest_order_date(settings))
+    return as_of, result.describe()
+
+
+def raw_quality_gate(settings: Settings, run_id: str, as_of: date) -> str:
+    """Validate the pending raw rows (promoting them when they pass). Raises when the gate fails."""
+    from ecom.quality.raw_gate import run_raw_gate
+
+    return _passed_or_raise("raw quality gate", run_raw_gate(settings, run_id, as_of))
+
+
+def mart_quality_gate(settings: Settings, run_id: str, as_of: date) -> str:
+    """Validate the marts dbt just built. Raises when the gate fails."""
+    from ecom.quality.mart_gate import run_mart_gate
+
+    return _passed_or_raise("mart quality gate", run_mart_gate(settings, run_id, as_of))
+
+
+def publish_marts(settings: Settings, run_id: str, as_of: date) -> str:
+    """Publish the marts to the serving database; returns the publish summary."""
+    from ecom.publish import publish
+
+    return publish(settings, run_id, as_of).describe()
+
+
+def write_report(settings: Settings, run_id: str) -> Path:
+    """Write the run's report and return its path."""
+    from ecom.report import build_report
+
+    return build_report(settings, run_id)
+
+
+def _passed_or_raise(gate_name: str, result: GateOutcome) -> str:
+    description = result.describe()
+    if not result.passed:
+        raise QualityGateFailedError(f"{gate_name} failed:\n{description}")
+    return description

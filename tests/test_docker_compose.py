@@ -1,0 +1,103 @@
+"""docker-compose.yml, checked as a file (no Docker engine here): services, health, mounts, environment."""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+import pytest
+import yaml
+
+from ecom.config import PROJECT_ROOT
+
+COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+SERVICES = COMPOSE["services"]
+AIRFLOW_SERVICES = ["airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
+                    "airflow-triggerer"]
+LONG_RUNNING = {"airflow-apiserver": "api-server", "airflow-scheduler": "scheduler",
+                "airflow-dag-processor": "dag-processor", "airflow-triggerer": "triggerer"}
+
+
+def mounts(service: str) -> dict[str, str]:
+    """Container path → host source of each volume of `service`."""
+    pairs = (volume.rsplit(":", 1) for volume in SERVICES[service]["volumes"])
+    return {target: source for source, target in pairs}
+
+
+def test_services() -> None:
+    assert set(SERVICES) == {"postgres", *AIRFLOW_SERVICES}
+    for service, command in LONG_RUNNING.items():
+        assert SERVICES[service]["command"] == command
+        assert "healthcheck" in SERVICES[service], service
+
+
+def test_postgres_is_the_metadata_db_and_is_health_checked() -> None:
+    postgres = SERVICES["postgres"]
+    assert postgres["image"].startswith("postgres:")
+    assert postgres["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
+    for service in AIRFLOW_SERVICES:
+        env = SERVICES[service]["environment"]
+        assert re.fullmatch(r"postgresql\+psycopg2://airflow:\$\{POSTGRES_PASSWORD:\?[^}]*\}@postgres:5432/airflow",
+                            env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]), service
+        assert SERVICES[service]["depends_on"]["postgres"] == {"condition": "service_healthy"}
+
+
+def test_components_wait_for_init() -> None:
+    for service in LONG_RUNNING:
+        init = SERVICES[service]["depends_on"]["airflow-init"]
+        assert init == {"condition": "service_completed_successfully"}, service
+
+
+def test_init_migrates_creates_admin_and_pool_and_refreshes_the_manifest() -> None:
+    script = SERVICES["airflow-init"]["command"][-1]
+    steps = ["airflow db migrate", "airflow users create", "--role Admin",
+             'airflow pools set warehouse_writer 1 ', "python -m ecom.dbt_manifest"]
+    positions = [script.index(step) for step in steps]
+    assert positions == sorted(positions)
+    assert "set -euo pipefail" in script
+
+
+@pytest.mark.parametrize("service", AIRFLOW_SERVICES)
+def test_airflow_environment(service: str) -> None:
+    env = SERVICES[service]["environment"]
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+    assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"
+    assert env["ECOM_LANDING_DIR"] == "/data/landing"
+    assert env["ECOM_WAREHOUSE_DIR"] == "/data/warehouse"
+    assert env["ECOM_BUSINESS_TZ"] == "${ECOM_BUSINESS_TZ:-Asia/Shanghai}"
+    assert env["PYTHONPATH"] == "/opt/airflow/plugins"
+    # Every component signs or checks the task JWTs: they must share one secret.
+    assert env["AIRFLOW__API_AUTH__JWT_SECRET"].startswith("${AIRFLOW_JWT_SECRET:?")
+
+
+@pytest.mark.parametrize("service", AIRFLOW_SERVICES)
+def test_project_and_data_mounts(service: str) -> None:
+    volumes = mounts(service)
+    env = SERVICES[service]["environment"]
+    for folder in ["dags", "plugins", "dbt_project", "expectations"]:
+        assert volumes[f"/opt/airflow/{folder}"] == f"./{folder}"
+        assert (PROJECT_ROOT / folder).is_dir()
+    # ecom.config finds dags/, dbt_project/ and expectations/ next to the folder holding plugins/ecom.
+    assert PurePosixPath(env["PYTHONPATH"]).parent == PurePosixPath("/opt/airflow")
+    assert volumes[env["ECOM_LANDING_DIR"]] == "${ECOM_LANDING_HOST_DIR:-./data/landing}"
+    assert volumes[env["ECOM_WAREHOUSE_DIR"]] == "${ECOM_WAREHOUSE_HOST_DIR:-./warehouse}"
+
+
+def test_image_is_airflow_3_3_with_the_project() -> None:
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert re.search(r"^FROM apache/airflow:3\.3\.2-python3\.11$", dockerfile, re.MULTILINE)
+    assert "uv export" in dockerfile and "--frozen" in dockerfile
+    for service in AIRFLOW_SERVICES:
+        assert SERVICES[service]["build"] == {"context": ".", "dockerfile": "Dockerfile"}
+
+
+def test_env_example_defines_every_required_variable() -> None:
+    text = (PROJECT_ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    required = set(re.findall(r"\$\{(\w+):\?", text))
+    defaults = set(re.findall(r"\$\{(\w+):-", text))
+    example = (PROJECT_ROOT / "docker" / ".env.example").read_text(encoding="utf-8")
+    defined = set(re.findall(r"^(\w+)=", example, re.MULTILINE))
+
+    secrets = {"POSTGRES_PASSWORD", "AIRFLOW_FERNET_KEY", "AIRFLOW_JWT_SECRET", "AIRFLOW_ADMIN_PASSWORD"}
+    assert required == secrets
+    assert required | defaults <= defined

@@ -1,0 +1,245 @@
+"""`ecom run` plumbing: the run's environment, manifest freshness, exit code and failure message.
+
+Running the DAG itself through Airflow is the end-to-end test's job.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ecom import dbt_manifest, orchestrate
+from ecom.config import DAGS_DIR, DBT_PROJECT_DIR, Settings
+from ecom.orchestrate import TaskOutcome
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(landing_dir=tmp_path / "landing", warehouse_dir=tmp_path / "wh",
+                    business_tz="Europe/Paris", as_of=date(2024, 5, 31))
+
+
+def test_airflow_environment(settings: Settings, tmp_path: Path) -> None:
+    base = {"PATH": "/usr/bin", "AIRFLOW_HOME": "/elsewhere", "ECOM_AS_OF": "1999-01-01"}
+
+    env = orchestrate.airflow_environment(settings, base)
+
+    home = tmp_path / "wh" / "airflow"
+    assert env == {
+        "PATH": "/usr/bin",
+        "ECOM_LANDING_DIR": str(tmp_path / "landing"),
+        "ECOM_WAREHOUSE_DIR": str(tmp_path / "wh"),
+        "ECOM_BUSINESS_TZ": "Europe/Paris",
+        "ECOM_AS_OF": "2024-05-31",
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos_cache"),
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+    }
+    assert base["AIRFLOW_HOME"] == "/elsewhere"  # the caller's mapping is left alone
+
+
+def test_requested_as_of() -> None:
+    assert orchestrate.requested_as_of(date(2024, 2, 29)) == "2024-02-29"
+    assert orchestrate.requested_as_of(None) == "latest"
+
+
+def test_run_pipeline_runs_the_dag_in_a_child_with_the_run_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    seen = {}
+
+    def fake_run(command: list[str], env: dict[str, str], check: bool) -> subprocess.CompletedProcess:
+        seen.update(command=command, env=env)
+        return subprocess.CompletedProcess(command, returncode=3)
+
+    monkeypatch.setattr(orchestrate.subprocess, "run", fake_run)
+    monkeypatch.chdir(tmp_path)
+
+    code = orchestrate.run_pipeline(Path("landing"), Path("wh"), None)
+
+    assert code == 3
+    assert seen["command"] == [sys.executable, "-m", "ecom.orchestrate", "latest"]
+    assert seen["env"]["ECOM_LANDING_DIR"] == str(tmp_path / "landing")
+    assert seen["env"]["ECOM_AS_OF"] == ""
+    assert seen["env"]["AIRFLOW_HOME"] == str(tmp_path / "wh" / "airflow")
+    assert (tmp_path / "wh" / "airflow").is_dir()
+
+
+def test_exit_code_is_zero_only_when_every_task_succeeded() -> None:
+    published = [TaskOutcome("ingest", "success"), TaskOutcome("publish", "success"),
+                 TaskOutcome("reports", "success")]
+    assert orchestrate.run_exit_code(published) == 0
+    assert orchestrate.run_exit_code([*published[:2], TaskOutcome("reports", "failed", "disk full")]) == 1
+    assert orchestrate.run_exit_code([TaskOutcome("ingest", "success"),
+                                      TaskOutcome("publish", "upstream_failed")]) == 1
+    assert orchestrate.run_exit_code([]) == 1
+
+
+def test_failure_summary_names_the_task_the_gate_text_and_the_report(tmp_path: Path) -> None:
+    report = tmp_path / "run_report.html"
+    report.write_text("<html></html>")
+    outcomes = [
+        TaskOutcome("ingest", "success"),
+        TaskOutcome("raw_quality_gate", "failed",
+                    "raw quality gate failed:\norders: amount >= 0 failed for 3 rows [error]"),
+        TaskOutcome("dbt.stg_shop__orders_model_build", "upstream_failed"),
+        TaskOutcome("publish", "upstream_failed"),
+        TaskOutcome("reports", "success"),
+    ]
+
+    assert orchestrate.failure_summary(outcomes, report) == (
+        "task raw_quality_gate failed:\n"
+        "    raw quality gate failed:\n"
+        "    orders: amount >= 0 failed for 3 rows [error]\n"
+        "not run (upstream failed): dbt.stg_shop__orders_model_build, publish\n"
+        f"report: {report}"
+    )
+
+
+def test_failure_summary_says_when_the_report_is_missing(tmp_path: Path) -> None:
+    summary = orchestrate.failure_summary([TaskOutcome("reports", "failed", None)], tmp_path / "r.html")
+
+    missing = tmp_path / "r.html"
+    assert summary == f"task reports failed:\n    no error message\nreport: not written ({missing} missing)"
+
+
+def test_console_to_sends_output_to_the_log_and_progress_to_the_console(
+    capfd: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    log = tmp_path / "logs" / "run.log"
+
+    with orchestrate._console_to(log) as console:
+        os.write(1, b"airflow says a lot\n")
+        os.write(2, b"dbt says more\n")
+        console.write("  ingest ok\n")
+    print("after", flush=True)
+
+    assert capfd.readouterr().out == "  ingest ok\nafter\n"
+    assert log.read_text() == "airflow says a lot\ndbt says more\n"
+
+
+def test_progress_listener_prints_one_line_per_task_and_keeps_errors(tmp_path: Path) -> None:
+    out_path = tmp_path / "out.txt"
+    with out_path.open("w") as out:
+        progress = orchestrate._ProgressListener(out)
+        progress.running("ingest")
+        progress.finished("ingest", "ok")
+        progress.running("raw_quality_gate")
+        progress.finished("raw_quality_gate", "FAILED", RuntimeError("raw quality gate failed:\nbad rows"))
+
+    lines = out_path.read_text().splitlines()
+    assert [line.split()[:2] for line in lines] == [["ingest", "ok"], ["raw_quality_gate", "FAILED"]]
+    assert progress.errors == {"raw_quality_gate": "raw quality gate failed:\nbad rows"}
+
+
+# ---- dbt manifest freshness ----
+
+
+def write_project(root: Path) -> Path:
+    (root / "models" / "marts").mkdir(parents=True)
+    (root / "macros").mkdir()
+    (root / "dbt_project.yml").write_text("name: shop\n")
+    (root / "models" / "marts" / "orders.sql").write_text("select 1 as id\n")
+    (root / "macros" / "m.sql").write_text("{% macro m() %}1{% endmacro %}\n")
+    return root
+
+
+def write_manifest(project: Path, mtime: float) -> Path:
+    manifest = dbt_manifest.manifest_path(project)
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    manifest.write_text("{}")
+    os.utime(manifest, (mtime, mtime))
+    return manifest
+
+
+def set_mtime(path: Path, mtime: float) -> None:
+    os.utime(path, (mtime, mtime))
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = write_project(tmp_path / "dbt")
+    for path in dbt_manifest.project_source_files(root):
+        set_mtime(path, 1_000)
+    return root
+
+
+def test_manifest_missing_is_stale(project: Path) -> None:
+    assert dbt_manifest.manifest_is_stale(project)
+
+
+def test_manifest_newer_than_every_source_is_fresh(project: Path) -> None:
+    write_manifest(project, 2_000)
+    assert not dbt_manifest.manifest_is_stale(project)
+
+
+@pytest.mark.parametrize("changed", ["models/marts/orders.sql", "macros/m.sql", "dbt_project.yml",
+                                     "seeds/channels.csv", "models/marts/_marts.yml"])
+def test_a_source_changed_after_the_manifest_makes_it_stale(project: Path, changed: str) -> None:
+    write_manifest(project, 2_000)
+    path = project / changed
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("changed\n")
+    set_mtime(path, 3_000)
+
+    assert dbt_manifest.manifest_is_stale(project)
+
+
+@pytest.mark.parametrize("generated", ["target/run_results.json", "logs/dbt.log", "dbt_packages/x/a.sql",
+                                       ".user.yml"])
+def test_dbt_outputs_do_not_make_the_manifest_stale(project: Path, generated: str) -> None:
+    write_manifest(project, 2_000)
+    path = project / generated
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("output\n")
+    set_mtime(path, 3_000)
+
+    assert not dbt_manifest.manifest_is_stale(project)
+
+
+def test_ensure_manifest_parses_only_when_stale(monkeypatch: pytest.MonkeyPatch, project: Path,
+                                                settings: Settings) -> None:
+    parses = []
+
+    def fake_parse(got_settings: Settings, project_dir: Path) -> None:
+        parses.append(project_dir)
+        write_manifest(project_dir, 2_000)
+
+    monkeypatch.setattr(dbt_manifest, "parse_project", fake_parse)
+
+    assert dbt_manifest.ensure_manifest(settings, project) == project / "target" / "manifest.json"
+    assert dbt_manifest.ensure_manifest(settings, project) == project / "target" / "manifest.json"
+    assert parses == [project]
+
+
+def test_mart_names_are_the_models_built_in_schema_marts(tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.json"
+    nodes = [
+        ("model", "user_portrait", "marts"),
+        ("model", "cohort_retention", "marts"),
+        ("model", "int_orders", "intermediate"),
+        ("test", "not_null_x", "marts"),
+        ("seed", "rules", "marts"),
+    ]
+    manifest.write_text(json.dumps({"nodes": {
+        f"{kind}.shop.{name}": {"name": name, "resource_type": kind, "schema": schema}
+        for kind, name, schema in nodes
+    }}))
+
+    assert dbt_manifest.mart_names(manifest) == ["cohort_retention", "user_portrait"]
+
+
+def test_dbt_project_dir_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv(dbt_manifest.PROJECT_DIR_ENV, raising=False)
+    assert dbt_manifest.dbt_project_dir() == DBT_PROJECT_DIR
+    monkeypatch.setenv(dbt_manifest.PROJECT_DIR_ENV, str(tmp_path))
+    assert dbt_manifest.dbt_project_dir() == tmp_path
