@@ -16,7 +16,7 @@ from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param, chain, tas
 from airflow.sdk.exceptions import AirflowFailException
 from airflow.sdk.types import DagRunProtocol
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
 
 from ecom import pipeline_tasks
 from ecom.config import Settings
@@ -97,9 +97,11 @@ def _dbt_task_group() -> DbtTaskGroup:
             dbt_project_path=DBT_PROJECT,
             manifest_path=DBT_MANIFEST,
             install_dbt_deps=False,
+            # No DBT_TARGET_PATH: each task's target must stay in cosmos's temporary project copy, where
+            # cosmos rewrites the cached partial parse to that copy's paths (a shared target made seeds
+            # resolve to an earlier task's deleted copy).
             env_vars={
                 "ECOM_AS_OF": AS_OF,
-                "DBT_TARGET_PATH": str(warehouse.dbt_target_dir),
                 "DBT_LOG_PATH": str(warehouse.dbt_log_dir),
             },
         ),
@@ -111,6 +113,9 @@ def _dbt_task_group() -> DbtTaskGroup:
         execution_config=ExecutionConfig(
             execution_mode=ExecutionMode.LOCAL,
             invocation_mode=InvocationMode.DBT_RUNNER,
+            # A model's build runs the tests whose every parent is built by then (itself or upstream):
+            # a relationship test between two models runs with the later of the two.
+            test_indirect_selection=TestIndirectSelection.BUILDABLE,
         ),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,

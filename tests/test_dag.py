@@ -158,8 +158,8 @@ def test_as_of_param(dag: DAG) -> None:
             param.resolve(rejected)
 
 
-def test_dbt_gets_the_resolved_as_of_and_writes_under_the_warehouse(dag: DAG,
-                                                                     warehouse_env: Path) -> None:
+def test_dbt_gets_the_resolved_as_of_and_logs_under_the_warehouse(dag: DAG,
+                                                                   warehouse_env: Path) -> None:
     task = dag.get_task(sorted(dbt_tasks(dag))[0])
     ti = SimpleNamespace(xcom_pull=lambda task_ids: {"ingest": "2024-05-31"}[task_ids])
 
@@ -167,10 +167,10 @@ def test_dbt_gets_the_resolved_as_of_and_writes_under_the_warehouse(dag: DAG,
 
     assert rendered == {
         "ECOM_AS_OF": "2024-05-31",
-        "DBT_TARGET_PATH": str(warehouse_env / "dbt" / "target"),
         "DBT_LOG_PATH": str(warehouse_env / "dbt" / "logs"),
     }
     assert task.invocation_mode.value == "dbt_runner"
+    assert task.indirect_selection == "buildable"
     assert task.install_deps is False
 
 

@@ -15,10 +15,10 @@ import pytest
 
 from ecom import publish as publish_module
 from ecom.config import Settings
+from ecom.dbt_manifest import manifest_path
 from ecom.publish import (
     NothingToPublishError,
     PersonalDataError,
-    dbt_manifest_path,
     empty_mart_note,
     mart_source_requirements,
     publish,
@@ -57,7 +57,11 @@ MANIFEST = {
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    dbt_project = tmp_path / "dbt_project"
+    manifest_path(dbt_project).parent.mkdir(parents=True)
+    manifest_path(dbt_project).write_text(json.dumps(MANIFEST), encoding="utf-8")
+    monkeypatch.setenv("ECOM_DBT_PROJECT_DIR", str(dbt_project))
     settings = Settings(landing_dir=tmp_path / "landing", warehouse_dir=tmp_path / "warehouse")
     settings.warehouse_dir.mkdir()
     with duckdb.connect(str(settings.warehouse_db)) as con:
@@ -89,8 +93,6 @@ def settings(tmp_path: Path) -> Settings:
             );
             CREATE TABLE marts.customer_portrait__dbt_backup AS SELECT * FROM marts.customer_portrait;
         """)
-    settings.dbt_target_dir.mkdir(parents=True)
-    (settings.dbt_target_dir / "manifest.json").write_text(json.dumps(MANIFEST), encoding="utf-8")
     return settings
 
 
@@ -176,20 +178,17 @@ def test_empty_mart_notes_in_words() -> None:
     )
 
 
-def test_manifest_is_read_from_the_run_target_else_the_project(
+def test_requirements_come_from_the_manifest_of_the_project_the_pipeline_runs(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert dbt_manifest_path(settings) == settings.dbt_target_dir / "manifest.json"
-    assert mart_source_requirements(dbt_manifest_path(settings)) == {
+    assert mart_source_requirements(manifest_path(tmp_path / "dbt_project")) == {
         "customer_portrait": ["customers", "orders"],
         "cohort_retention": ["customers", "orders"],
         "channel_attribution": ["orders", "touchpoints"],
     }
 
-    (settings.dbt_target_dir / "manifest.json").unlink()
-    monkeypatch.setattr(publish_module, "DBT_PROJECT_DIR", tmp_path / "dbt_project")
-    assert dbt_manifest_path(settings) == tmp_path / "dbt_project" / "target" / "manifest.json"
-    assert mart_source_requirements(dbt_manifest_path(settings)) == {}
+    monkeypatch.setenv("ECOM_DBT_PROJECT_DIR", str(tmp_path / "elsewhere"))
+    assert mart_source_requirements(manifest_path(tmp_path / "elsewhere")) == {}
     result = publish(settings, "run-1", AS_OF)
     assert result.empty_notes == {
         "channel_attribution": "empty: the dbt manifest does not say which raw tables this mart needs"

@@ -68,10 +68,6 @@ class Settings:
         return self.warehouse_dir / "gx"
 
     @property
-    def dbt_target_dir(self) -> Path:
-        return self.warehouse_dir / "dbt" / "target"
-
-    @property
     def dbt_log_dir(self) -> Path:
         return self.warehouse_dir / "dbt" / "logs"
 

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import duckdb
 
-from ecom.config import DBT_PROJECT_DIR, Settings
+from ecom.config import Settings
 from ecom.contract import load_contract
+from ecom.dbt_manifest import dbt_project_dir, manifest_path
 from ecom.sql import identifier, literal
 
 MARTS_SCHEMA = "marts"
@@ -78,12 +79,6 @@ def check_run_id(run_id: str) -> str:
     if not run_id or run_id in {".", ".."} or "/" in run_id or "\\" in run_id or "\0" in run_id:
         raise ValueError(f"run id {run_id!r} cannot be used in a file name")
     return run_id
-
-
-def dbt_manifest_path(settings: Settings) -> Path:
-    """The manifest of the last dbt run: the run's target folder first, else the project's."""
-    run_manifest = settings.dbt_target_dir / "manifest.json"
-    return run_manifest if run_manifest.exists() else DBT_PROJECT_DIR / "target" / "manifest.json"
 
 
 def mart_source_requirements(manifest_path: Path) -> dict[str, list[str]]:
@@ -230,7 +225,7 @@ def _empty_notes(
     empty = [mart for mart, rows in row_counts.items() if rows == 0]
     if not empty:
         return {}
-    requirements = mart_source_requirements(dbt_manifest_path(settings))
+    requirements = mart_source_requirements(manifest_path(dbt_project_dir()))
     landed = {
         name
         for (name,) in con.execute(
