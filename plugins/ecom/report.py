@@ -67,6 +67,16 @@ class RunReport:
         return [f for f in self.files if not f["balanced"]]
 
     @property
+    def failed_checks(self) -> list[Row]:
+        return [r for r in self.gate_results if not r["success"]]
+
+    @property
+    def files_needing_attention(self) -> list[Row]:
+        """Files a steward should look at: rejects, schema drift, or counts that do not reconcile."""
+        return [f for f in self.files if not f["balanced"] or f["rows_rejected"] or f["missing_columns"]
+                or f["extra_columns"]]
+
+    @property
     def gate_errors(self) -> list[Row]:
         return [r for r in self.gate_results if not r["success"] and r["severity"] == "error"]
 
