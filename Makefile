@@ -30,8 +30,10 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	$(UV) sync --frozen --all-groups
 	@touch $@
 
+# The shop is generated once; running demo again re-runs the DAG, which ingests nothing twice.
 demo: setup
-	$(BIN)/ecom generate --out $(DEMO_LANDING) --customers $(DEMO_CUSTOMERS) --days $(DEMO_DAYS) --seed $(DEMO_SEED)
+	@if [ -d $(DEMO_LANDING)/orders ]; then echo "using the demo shop already in $(DEMO_LANDING) (make clean for a new one)"; \
+	else $(BIN)/ecom generate --out $(DEMO_LANDING) --customers $(DEMO_CUSTOMERS) --days $(DEMO_DAYS) --seed $(DEMO_SEED); fi
 	$(BIN)/ecom run --landing $(DEMO_LANDING) --warehouse $(DEMO_WAREHOUSE)
 
 test: setup

@@ -21,9 +21,7 @@ from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavi
 from ecom import pipeline_tasks
 from ecom.config import Settings
 from ecom.dbt_manifest import dbt_project_dir, manifest_path, mart_names
-
-DAG_ID = "ecommerce_marts"
-WAREHOUSE_POOL = "warehouse_writer"
+from ecom.pipeline_tasks import DAG_ID, WAREHOUSE_POOL
 
 # The as-of date the ingest task resolved (its return value); templated into every later task and dbt.
 AS_OF = "{{ ti.xcom_pull(task_ids='ingest') }}"

@@ -22,14 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from ecom.config import DAGS_DIR, Settings
-from ecom.pipeline_tasks import LATEST
+from ecom.pipeline_tasks import DAG_ID, LATEST, WAREHOUSE_POOL
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG
     from airflow.sdk.types import RuntimeTaskInstanceProtocol as TaskInstance
 
-DAG_ID = "ecommerce_marts"
-WAREHOUSE_POOL = "warehouse_writer"
 REPORT_NAME = "run_report.html"
 SUCCESS = "success"
 MIGRATED_STAMP = "ecom-db-migrated-by-airflow"

@@ -14,6 +14,9 @@ from typing import Protocol
 from ecom.config import Settings
 
 LATEST = "latest"
+DAG_ID = "ecommerce_marts"
+# Every task that writes warehouse.duckdb takes this single-slot pool: DuckDB allows one writer per file.
+WAREHOUSE_POOL = "warehouse_writer"
 
 
 class NoRetryError(Exception):
