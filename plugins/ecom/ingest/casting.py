@@ -1,4 +1,4 @@
-"""Type the text of one file into the contract's storage types, in one SQL statement.
+"""Type the text of a group of files into the contract's storage types, in one SQL statement.
 
 Each contract column becomes its typed value; every value that cannot be typed, and every empty
 value of a required column the file has, becomes one entry of the row's `_problems` list
@@ -40,7 +40,8 @@ def typed_value_sql(column: Column, text: str) -> str:
 
 
 def typed_rows_sql(table: Table, columns_present: list[str], source: str) -> str:
-    """SELECT `_line`, every contract column typed (NULL when the file lacks it), and `_problems`."""
+    """SELECT `_file_index`, `_line`, every contract column typed (NULL when the file lacks it) and
+    `_problems`."""
     present = [c for c in table.columns if c.name in columns_present]
     as_text = "".join(
         f", {identifier(c.name)} AS {_raw(c)}, "
@@ -55,8 +56,8 @@ def typed_rows_sql(table: Table, columns_present: list[str], source: str) -> str
     problems = [sql for sql in (_problem_sql(c) for c in present) if sql]
     problem_list = f"list_filter([{', '.join(problems)}], lambda p: p IS NOT NULL)" if problems else "[]"
     return (
-        f"SELECT _line, {output}, CAST({problem_list} AS {PROBLEM_TYPE}[]) AS _problems "
-        f"FROM (SELECT *{typed} FROM (SELECT _line{as_text} FROM {source}))"
+        f"SELECT _file_index, _line, {output}, CAST({problem_list} AS {PROBLEM_TYPE}[]) AS _problems "
+        f"FROM (SELECT *{typed} FROM (SELECT _file_index, _line{as_text} FROM {source}))"
     )
 
 

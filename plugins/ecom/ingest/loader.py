@@ -1,77 +1,192 @@
-"""Load one landed file version into raw_pending.<table>, its untypable rows into audit.rejects."""
+"""Load the new file versions of one table: raw_pending.<table> rows, audit.rejects, manifest rows.
+
+Two steps. `stage_files` reads and types every file into temporary tables (one scan per reading
+group, see readers.py) and counts each file's rows; it writes nothing durable, so it runs outside
+any transaction. `write_staged` then appends the staged rows in a handful of statements, inside the
+caller's transaction: a table's files are written all together or not at all.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import duckdb
 
 from ecom.contract import Table
-from ecom.ingest.casting import TYPED_TABLE, typed_rows_sql
+from ecom.ingest.casting import PROBLEM_TYPE, TYPED_TABLE, typed_rows_sql
 from ecom.ingest.discovery import LandedFile
-from ecom.ingest.manifest import FileLoad, record_load
-from ecom.ingest.readers import BROKEN_TABLE, SOURCE_TABLE, read_landed_file
-from ecom.ingest.warehouse import LINEAGE_COLUMNS, PENDING_SCHEMA, UTC_NOW_SQL, relation_name
+from ecom.ingest.manifest import FileLoad, record_loads
+from ecom.ingest.readers import (
+    BROKEN_COLUMNS,
+    BROKEN_TABLE,
+    READING_TABLES,
+    SOURCE_TABLE,
+    GroupRead,
+    read_landed_files,
+    reading_groups,
+)
+from ecom.ingest.warehouse import (
+    LINEAGE_COLUMNS,
+    PENDING_SCHEMA,
+    UTC_NOW_SQL,
+    file_loaded_at_sql,
+    relation_name,
+)
 from ecom.sql import identifier, literal
+
+# Staged rows of the table being loaded; `_file_index`/`file_index` is the file's position in its files.
+STAGED_BROKEN_TABLE = "ingest_staged_broken"
+STAGED_FILES_TABLE = "ingest_staged_files"
+
+
+# Errors in the SQL itself: never a group's files' fault, so never a reason to read them one by one.
+_NOT_ABOUT_FILES = (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException)
 
 
 class UnreadableFileError(Exception):
     """A landed file that cannot be read at all (corrupt Parquet, JSON lines that are not UTF-8...)."""
 
 
-def load_file(con: duckdb.DuckDBPyConnection, table: Table, file: LandedFile, batch_id: str) -> FileLoad:
-    """Read, type and load `file` into the existing raw_pending.<table>, inside the caller's transaction.
+@dataclass(frozen=True)
+class StagedTable:
+    """The files of one table read and typed into the staging tables, and what each will load."""
 
-    Records the file's manifest row; raises (recording nothing) if rows read != loaded + rejected.
+    table: Table
+    files: list[LandedFile]  # in load order
+    loads: list[FileLoad]  # one per file, same order
+
+
+def stage_files(con: duckdb.DuckDBPyConnection, table: Table, files: list[LandedFile]) -> StagedTable:
+    """Read and type `files` (new versions of `table`'s files, in load order) into the staging tables.
+
+    Raises UnreadableFileError naming the file when one cannot be read at all.
+    """
+    _create_staging_tables(con, table, files)
+    position = {file.file_id: index for index, file in enumerate(files)}
+    columns: dict[str, list[str]] = {}
+    for group in reading_groups(files):
+        columns.update(_stage_group(con, table, group, position))
+    typed_counts = {index: (total, rejected) for index, total, rejected in con.execute(
+        f"SELECT _file_index, count(*), count(*) FILTER (WHERE len(_problems) > 0) "
+        f"FROM {TYPED_TABLE} GROUP BY ALL"
+    ).fetchall()}
+    broken_counts = dict(con.execute(  # a broken record may have several rejects on its line
+        f"SELECT file_index, count(DISTINCT line) FROM {STAGED_BROKEN_TABLE} GROUP BY ALL"
+    ).fetchall())
+    loads = []
+    for index, file in enumerate(files):
+        typed_rows, typed_rejected = typed_counts.get(index, (0, 0))
+        broken_records = broken_counts.get(index, 0)
+        columns_present = columns[file.file_id]
+        loads.append(FileLoad(
+            columns_present=columns_present,
+            missing_columns=[c for c in table.column_names if c not in columns_present],
+            extra_columns=[c for c in columns_present if c not in table.column_names],
+            rows_read=typed_rows + broken_records,
+            rows_loaded=typed_rows - typed_rejected,
+            rows_rejected=typed_rejected + broken_records,
+        ))
+    return StagedTable(table=table, files=files, loads=loads)
+
+
+def write_staged(con: duckdb.DuckDBPyConnection, staged: StagedTable, batch_id: str) -> None:
+    """Append the staged rows to raw_pending.<table> and audit.rejects, and the files' manifest rows.
+
+    Run it inside a transaction; raises (so that nothing is recorded) if the rows inserted are not the
+    rows the files' manifest rows count as loaded.
+    """
+    _insert_rejects(con, staged.table, batch_id)
+    rows_inserted = _insert_pending(con, staged.table, batch_id)
+    rows_loaded = sum(load.rows_loaded for load in staged.loads)
+    if rows_inserted != rows_loaded:
+        raise RuntimeError(f"{staged.table.name}: {rows_inserted} rows inserted but the files loaded "
+                           f"{rows_loaded}; nothing was recorded for these {len(staged.files)} file(s)")
+    record_loads(con, staged.files, staged.loads, batch_id)
+
+
+def drop_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Free the memory of the staging and reading tables once their rows are written."""
+    for name in (TYPED_TABLE, STAGED_BROKEN_TABLE, STAGED_FILES_TABLE, *READING_TABLES):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def _create_staging_tables(con: duckdb.DuckDBPyConnection, table: Table, files: list[LandedFile]) -> None:
+    typed_columns = "".join(f", {identifier(c.name)} {c.storage_type}" for c in table.columns)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {TYPED_TABLE} "
+                f"(_file_index BIGINT, _line BIGINT{typed_columns}, _problems {PROBLEM_TYPE}[])")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED_BROKEN_TABLE} ({BROKEN_COLUMNS})")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {STAGED_FILES_TABLE} AS "
+        f"SELECT unnest(range(?::BIGINT)) AS file_index, unnest(?::VARCHAR[]) AS file_id, "
+        f"unnest(?::VARCHAR[]) AS path",
+        [len(files), [f.file_id for f in files], [f.relative_path for f in files]],
+    )
+
+
+def _stage_group(con: duckdb.DuckDBPyConnection, table: Table, group: list[LandedFile],
+                 position: dict[str, int]) -> dict[str, list[str]]:
+    """Read one reading group and append its typed and broken rows; returns each file's columns.
+
+    Files the group's scan may have misread are read again alone; when a group of several files cannot
+    be read at all, its files are read one by one to name the culprit.
     """
     try:
-        columns_present = read_landed_file(con, file)
+        read = read_landed_files(con, group)
     except duckdb.Error as error:
-        raise UnreadableFileError(f"landing file {file.relative_path} cannot be read: {error}") from error
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {TYPED_TABLE} AS "
-                f"{typed_rows_sql(table, columns_present, SOURCE_TABLE)}")
-    _insert_rejects(con, table, file, batch_id)
-    rows_loaded = _insert_pending(con, table, file, batch_id)
-    typed_rows, typed_rejected, broken_records = con.execute(
-        f"SELECT (SELECT count(*) FROM {TYPED_TABLE}), "
-        f"(SELECT count(*) FROM {TYPED_TABLE} WHERE len(_problems) > 0), "
-        f"(SELECT count(DISTINCT line) FROM {BROKEN_TABLE})"
-    ).fetchone() or (0, 0, 0)
-    rows_read, rows_rejected = typed_rows + broken_records, typed_rejected + broken_records
-    if rows_read != rows_loaded + rows_rejected:
-        raise RuntimeError(f"{file.relative_path}: {rows_read} rows read but {rows_loaded} loaded + "
-                           f"{rows_rejected} rejected; nothing was recorded for this file")
-    contract_columns = table.column_names
-    load = FileLoad(
-        columns_present=columns_present,
-        missing_columns=[c for c in contract_columns if c not in columns_present],
-        extra_columns=[c for c in columns_present if c not in contract_columns],
-        rows_read=rows_read,
-        rows_loaded=rows_loaded,
-        rows_rejected=rows_rejected,
-    )
-    record_load(con, file, batch_id, load)
-    return load
+        if len(group) == 1:
+            raise UnreadableFileError(
+                f"landing file {group[0].relative_path} cannot be read: {error}") from error
+        if isinstance(error, _NOT_ABOUT_FILES):
+            raise
+        read = GroupRead(columns=[], misread=list(range(len(group))))
+    kept = [index for index in range(len(group)) if index not in read.misread]
+    if kept:
+        _append_staged_rows(con, table, read.columns, {i: position[group[i].file_id] for i in kept})
+    columns = {group[index].file_id: read.columns for index in kept}
+    for index in read.misread:
+        columns.update(_stage_group(con, table, [group[index]], position))
+    return columns
 
 
-def _insert_rejects(con: duckdb.DuckDBPyConnection, table: Table, file: LandedFile, batch_id: str) -> None:
+def _append_staged_rows(con: duckdb.DuckDBPyConnection, table: Table, columns_present: list[str],
+                        table_index: dict[int, int]) -> None:
+    """Type the just-read rows of the group's files in `table_index` and append them to the staging
+    tables, renumbered from their position in the group to their position among the table's files."""
+    kept = ", ".join(map(str, table_index))
+    positions = [str(table_index.get(index, "NULL")) for index in range(max(table_index) + 1)]
+    renumbered = f"([{', '.join(positions)}]::BIGINT[])"
+    source = f"(SELECT * FROM {SOURCE_TABLE} WHERE _file_index IN ({kept}))"
+    con.execute(f"INSERT INTO {TYPED_TABLE} SELECT * REPLACE ({renumbered}[_file_index + 1] AS _file_index) "
+                f"FROM ({typed_rows_sql(table, columns_present, source)})")
+    con.execute(f"INSERT INTO {STAGED_BROKEN_TABLE} SELECT {renumbered}[file_index + 1], line, column_name, "
+                f"raw_value, reason FROM {BROKEN_TABLE} WHERE file_index IN ({kept})")
+
+
+def _insert_rejects(con: duckdb.DuckDBPyConnection, table: Table, batch_id: str) -> None:
     """One audit.rejects row per (row, problem column) and per structurally broken record."""
-    lineage = ", ".join(literal(v) for v in (batch_id, file.file_id, table.name, file.relative_path))
+    lineage = f"{literal(batch_id)}, f.file_id, {literal(table.name)}, f.path"
     con.execute(
         "INSERT INTO audit.rejects "
         "(batch_id, file_id, table_name, path, line, column_name, raw_value, reason, rejected_at) "
-        f"SELECT {lineage}, _line, problem.column_name, problem.raw_value, problem.reason, {UTC_NOW_SQL} "
-        f"FROM (SELECT _line, unnest(_problems) AS problem FROM {TYPED_TABLE} WHERE len(_problems) > 0) "
+        f"SELECT {lineage}, r._line, r.problem.column_name, r.problem.raw_value, r.problem.reason, "
+        f"{UTC_NOW_SQL} "
+        f"FROM (SELECT _file_index, _line, unnest(_problems) AS problem FROM {TYPED_TABLE} "
+        f"      WHERE len(_problems) > 0) r "
+        f"JOIN {STAGED_FILES_TABLE} f ON f.file_index = r._file_index "
         f"UNION ALL "
-        f"SELECT {lineage}, line, column_name, raw_value, reason, {UTC_NOW_SQL} FROM {BROKEN_TABLE}"
+        f"SELECT {lineage}, b.line, b.column_name, b.raw_value, b.reason, {UTC_NOW_SQL} "
+        f"FROM {STAGED_BROKEN_TABLE} b JOIN {STAGED_FILES_TABLE} f ON f.file_index = b.file_index"
     )
 
 
-def _insert_pending(con: duckdb.DuckDBPyConnection, table: Table, file: LandedFile, batch_id: str) -> int:
+def _insert_pending(con: duckdb.DuckDBPyConnection, table: Table, batch_id: str) -> int:
     """Append the rows without problems to raw_pending.<table>; returns how many were inserted."""
     columns = [identifier(c) for c in table.column_names] + [identifier(c) for c, _ in LINEAGE_COLUMNS]
-    lineage = [literal(file.file_id), "_line", literal(batch_id), UTC_NOW_SQL]
-    values = [identifier(c) for c in table.column_names] + lineage
+    lineage = ["f.file_id", "t._line", literal(batch_id), file_loaded_at_sql("t._file_index")]
+    values = [f"t.{identifier(c)}" for c in table.column_names] + lineage
     inserted = con.execute(
         f"INSERT INTO {relation_name(PENDING_SCHEMA, table.name)} ({', '.join(columns)}) "
-        f"SELECT {', '.join(values)} FROM {TYPED_TABLE} WHERE len(_problems) = 0"
+        f"SELECT {', '.join(values)} FROM {TYPED_TABLE} t "
+        f"JOIN {STAGED_FILES_TABLE} f ON f.file_index = t._file_index WHERE len(t._problems) = 0"
     ).fetchone()
     return int(inserted[0]) if inserted else 0

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import duckdb
 
 from ecom.ingest.discovery import LandedFile
-from ecom.ingest.warehouse import PENDING_SCHEMA, UTC_NOW_SQL, relation_name
+from ecom.ingest.warehouse import PENDING_SCHEMA, file_loaded_at_sql, relation_name
 from ecom.sql import relation_exists
 
 
@@ -69,29 +69,41 @@ def refuse_changed_accepted_files(files: list[LandedFile], live: dict[str, Manif
 
 def withdraw(con: duckdb.DuckDBPyConnection, entry: ManifestEntry) -> None:
     """A pending file that left the landing folder: its pending rows go, its manifest row says withdrawn."""
-    _delete_pending_rows(con, entry.file_id, entry.table_name)
+    if relation_exists(con, PENDING_SCHEMA, entry.table_name):
+        con.execute(f"DELETE FROM {relation_name(PENDING_SCHEMA, entry.table_name)} WHERE _file_id = ?",
+                    [entry.file_id])
     con.execute("UPDATE audit.load_manifest SET status = 'withdrawn' WHERE file_id = ?", [entry.file_id])
 
 
-def discard_version(con: duckdb.DuckDBPyConnection, file_id: str, table_name: str) -> None:
-    """Forget a pending or withdrawn file version entirely (it is about to be replaced or reloaded)."""
-    _delete_pending_rows(con, file_id, table_name)
-    con.execute("DELETE FROM audit.rejects WHERE file_id = ?", [file_id])
-    con.execute("DELETE FROM audit.load_manifest WHERE file_id = ? AND status <> 'accepted'", [file_id])
+def discard_versions(con: duckdb.DuckDBPyConnection, table_name: str, file_ids: list[str]) -> None:
+    """Forget pending or withdrawn versions of a table's files entirely (about to be replaced or reloaded)."""
+    if not file_ids:
+        return
+    if relation_exists(con, PENDING_SCHEMA, table_name):
+        con.execute(f"DELETE FROM {relation_name(PENDING_SCHEMA, table_name)} "
+                    "WHERE _file_id IN (SELECT unnest(?::VARCHAR[]))", [file_ids])
+    con.execute("DELETE FROM audit.rejects WHERE file_id IN (SELECT unnest(?::VARCHAR[]))", [file_ids])
+    con.execute("DELETE FROM audit.load_manifest "
+                "WHERE file_id IN (SELECT unnest(?::VARCHAR[])) AND status <> 'accepted'", [file_ids])
 
 
-def record_load(con: duckdb.DuckDBPyConnection, file: LandedFile, batch_id: str, load: FileLoad) -> None:
+def record_loads(con: duckdb.DuckDBPyConnection, files: list[LandedFile], loads: list[FileLoad],
+                 batch_id: str) -> None:
+    """One pending manifest row per file version loaded (`files` in load order, `loads` alike)."""
+    columns = [
+        [f.file_id for f in files], [f.table for f in files], [f.relative_path for f in files],
+        [f.size_bytes for f in files], [f.sha256 for f in files], [f.file_format for f in files],
+        [load.columns_present for load in loads], [load.missing_columns for load in loads],
+        [load.extra_columns for load in loads], [load.rows_read for load in loads],
+        [load.rows_loaded for load in loads], [load.rows_rejected for load in loads],
+    ]
+    types = ["VARCHAR"] * 3 + ["BIGINT", "VARCHAR", "VARCHAR"] + ["VARCHAR[]"] * 3 + ["BIGINT"] * 3
+    values = ", ".join(f"unnest(?::{sql_type}[])" for sql_type in types)
     con.execute(
         "INSERT INTO audit.load_manifest (file_id, table_name, path, size_bytes, sha256, file_format, "
         "columns_present, missing_columns, extra_columns, rows_read, rows_loaded, rows_rejected, batch_id, "
         "status, loaded_at, accepted_at) "
-        f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', {UTC_NOW_SQL}, NULL)",
-        [file.file_id, file.table, file.relative_path, file.size_bytes, file.sha256, file.file_format,
-         load.columns_present, load.missing_columns, load.extra_columns, load.rows_read, load.rows_loaded,
-         load.rows_rejected, batch_id],
+        f"SELECT * EXCLUDE (file_index), ?, 'pending', {file_loaded_at_sql('file_index')}, NULL "
+        f"FROM (SELECT unnest(range(?::BIGINT)) AS file_index, {values})",
+        [batch_id, len(files), *columns],
     )
-
-
-def _delete_pending_rows(con: duckdb.DuckDBPyConnection, file_id: str, table_name: str) -> None:
-    if relation_exists(con, PENDING_SCHEMA, table_name):
-        con.execute(f"DELETE FROM {relation_name(PENDING_SCHEMA, table_name)} WHERE _file_id = ?", [file_id])

@@ -1,11 +1,14 @@
-"""Read one landed file as text into two temporary tables, whatever its format.
+"""Read landed files as text into two temporary tables, whatever their format.
 
-`ingest_source`: `_line BIGINT` (physical line in the file, or Parquet row number, 1-based) and one
-VARCHAR column per file column, named by its normalised header (stripped, lower case).
+Files are read in groups (`reading_groups`): the CSV files that share a header are read in one scan,
+any other file alone. For the group just read:
+`ingest_source`: `_file_index BIGINT` (position of the row's file in the group), `_line BIGINT`
+(physical line in the file, or Parquet row number, 1-based) and one VARCHAR column per file column,
+named by its normalised header (stripped, lower case).
 `ingest_broken`: rows that could not be split into columns at all (a CSV line with too many or too
-few fields, an unterminated quote, invalid UTF-8; a JSON line that is not an object): `line,
-column_name, raw_value, reason`. Every record of the file lands in exactly one of the two.
-Both are replaced by the next file read and vanish with the connection.
+few fields, an unterminated quote, invalid UTF-8; a JSON line that is not an object): `file_index,
+line, column_name, raw_value, reason`. Every record of every file lands in exactly one of the two.
+Both are replaced by the next group read and vanish with the connection.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import csv
 import gzip
 import io
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -26,19 +31,47 @@ _CSV_ERRORS = "ingest_csv_errors"
 _CSV_SCANS = "ingest_csv_scans"
 _CSV_RECORDS = "ingest_csv_records"
 _CSV_RECORD_STARTS = "ingest_csv_record_starts"
+_CSV_LINES = "ingest_csv_lines"
 _JSON_LINES = "ingest_json_lines"
+# Every temporary table a read creates (all replaced by the next read).
+READING_TABLES = (SOURCE_TABLE, BROKEN_TABLE, _CSV_ERRORS, _CSV_SCANS, _CSV_RECORDS, _CSV_RECORD_STARTS,
+                  _CSV_LINES, _JSON_LINES)
 _LINE_COUNT_ENCODINGS = ("utf-8", "latin-1")
-_BROKEN_COLUMNS = "line BIGINT, column_name VARCHAR, raw_value VARCHAR, reason VARCHAR"
+BROKEN_COLUMNS = "file_index BIGINT, line BIGINT, column_name VARCHAR, raw_value VARCHAR, reason VARCHAR"
 
 
-def read_landed_file(con: duckdb.DuckDBPyConnection, file: LandedFile) -> list[str]:
-    """Fill `ingest_source` and `ingest_broken` from `file`; returns the (normalised) columns it has."""
+def reading_groups(files: list[LandedFile]) -> list[list[LandedFile]]:
+    """Split `files` (order kept within a group) into groups read in one scan each.
+
+    CSV files with the same normalised header and compression form one group; an empty or blank CSV
+    file, a Parquet file and a JSON-lines file are each a group of their own.
+    """
+    groups: dict[tuple[object, ...], list[LandedFile]] = {}
+    for position, file in enumerate(files):
+        header = _csv_header(file) if file.file_format == "csv" and file.size_bytes else None
+        key: tuple[object, ...] = ("alone", position)
+        if header is not None:
+            key = ("csv", _is_gzip(file), *normalise_header(header))
+        groups.setdefault(key, []).append(file)
+    return list(groups.values())
+
+
+@dataclass(frozen=True)
+class GroupRead:
+    columns: list[str]  # the group's (normalised) columns
+    misread: list[int]  # positions of files the group's scan may have misread: read each of them alone
+
+
+def read_landed_files(con: duckdb.DuckDBPyConnection, files: list[LandedFile]) -> GroupRead:
+    """Fill `ingest_source` and `ingest_broken` from one reading group."""
+    if files[0].file_format == "csv":
+        return _read_csv(con, files)
     readers: dict[str, Callable[[duckdb.DuckDBPyConnection, LandedFile], list[str]]] = {
-        "csv": _read_csv,
         "parquet": _read_parquet,
         "jsonl": _read_json_lines,
     }
-    return readers[file.file_format](con, file)
+    [file] = files
+    return GroupRead(columns=readers[file.file_format](con, file), misread=[])
 
 
 def normalise_header(names: list[str]) -> list[str]:
@@ -58,21 +91,34 @@ def _create_source(con: duckdb.DuckDBPyConnection, select_sql: str) -> None:
 
 
 def _create_empty_broken(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {BROKEN_TABLE} ({_BROKEN_COLUMNS})")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {BROKEN_TABLE} ({BROKEN_COLUMNS})")
 
 
 def _read_empty(con: duckdb.DuckDBPyConnection) -> list[str]:
-    _create_source(con, "SELECT NULL::BIGINT AS _line WHERE false")
+    _create_source(con, "SELECT NULL::BIGINT AS _file_index, NULL::BIGINT AS _line WHERE false")
     _create_empty_broken(con)
     return []
 
 
-def _physical_lines_sql(file: LandedFile, encoding: str) -> str:
-    """Every physical line of a text file (blank ones as NULL), in file order: `n` (1-based), `text`."""
+def _path_list(paths: list[Path]) -> str:
+    return "[" + ", ".join(literal(str(path)) for path in paths) + "]"
+
+
+def _is_gzip(file: LandedFile) -> bool:
+    return file.path.name.lower().endswith(".gz")
+
+
+def _physical_lines_sql(paths: list[Path], encoding: str) -> str:
+    """Every physical line of text files (blank ones as NULL), in file order: `file_index` (position
+    in `paths`), `n` (1-based line number in its file), `text`."""
+    scan = (
+        f"read_csv({_path_list(paths)}, columns = {{'text': 'VARCHAR'}}, header = false, "
+        f"auto_detect = false, delim = chr(0), quote = '', escape = '', strict_mode = false, "
+        f"encoding = {literal(encoding)})"
+    )
     return (
-        "SELECT row_number() OVER () AS n, text FROM read_csv("
-        f"{literal(str(file.path))}, columns = {{'text': 'VARCHAR'}}, header = false, auto_detect = false, "
-        f"delim = chr(0), quote = '', escape = '', strict_mode = false, encoding = {literal(encoding)})"
+        "SELECT file_index, row_number() OVER (PARTITION BY file_index ORDER BY position) AS n, text "
+        f"FROM (SELECT file_index::BIGINT AS file_index, row_number() OVER () AS position, text FROM {scan})"
     )
 
 
@@ -81,7 +127,7 @@ def _physical_lines_sql(file: LandedFile, encoding: str) -> str:
 
 def _csv_header(file: LandedFile) -> list[str] | None:
     """The first record of the file, or None when the file has no header (empty or blank)."""
-    opener = gzip.open if file.path.name.lower().endswith(".gz") else open
+    opener = gzip.open if _is_gzip(file) else open
     with opener(file.path, "rb") as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
         for record in csv.reader(text):
@@ -90,74 +136,128 @@ def _csv_header(file: LandedFile) -> list[str] | None:
     return None
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, file: LandedFile) -> list[str]:
-    header = _csv_header(file) if file.size_bytes else None
+def _read_csv(con: duckdb.DuckDBPyConnection, files: list[LandedFile]) -> GroupRead:
+    """Read CSV files sharing one header in a single scan (a lone file may be empty: no columns)."""
+    header = _csv_header(files[0]) if files[0].size_bytes else None
     if header is None:
-        return _read_empty(con)
+        return GroupRead(columns=_read_empty(con), misread=[])
     names = normalise_header(header)
     positional = [f"c{i}" for i in range(1, len(names) + 1)]
     columns_struct = "{" + ", ".join(f"'{name}': 'VARCHAR'" for name in positional) + "}"
-    # DuckDB appends to existing rejects tables: start them afresh for this file.
+    # DuckDB appends to existing rejects tables: start them afresh for this group.
     con.execute(f"DROP TABLE IF EXISTS {_CSV_ERRORS}; DROP TABLE IF EXISTS {_CSV_SCANS}")
-    # Fixed dialect (comma, double quote): no sniffing, so a broken line can't change how the file is read.
+    # Fixed dialect (comma, double quote): no sniffing, so a broken line can't change how a file is read.
+    # `_ordinal`: the record's 1-based number in its file (the scan keeps file order, then record order).
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {_CSV_RECORDS} AS "
-        f"SELECT row_number() OVER () AS _ordinal, * FROM read_csv({literal(str(file.path))}, "
+        f"SELECT _file_index, _position - min(_position) OVER (PARTITION BY _file_index) + 1 AS _ordinal, "
+        f"* EXCLUDE (_file_index, _position) "
+        f"FROM (SELECT file_index::BIGINT AS _file_index, row_number() OVER () AS _position, * "
+        f"FROM read_csv({_path_list([f.path for f in files])}, "
         f"columns = {columns_struct}, header = true, auto_detect = false, delim = ',', quote = '\"', "
         f"escape = '\"', store_rejects = true, "
-        f"rejects_table = '{_CSV_ERRORS}', rejects_scan = '{_CSV_SCANS}')"
+        f"rejects_table = '{_CSV_ERRORS}', rejects_scan = '{_CSV_SCANS}'))"
     )
-    _map_csv_records_to_lines(con, file)
+    _read_physical_lines(con, files)
+    _map_csv_records_to_lines(con)
+    # The rejects table's file_id is the file's position in the scanned list, like file_index.
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {BROKEN_TABLE} AS "
-        f"SELECT coalesce(s.line, e.line)::BIGINT AS line, e.column_name, "
+        f"SELECT e.file_id::BIGINT AS file_index, coalesce(s.line, e.line)::BIGINT AS line, e.column_name, "
         f"trim(e.csv_line, chr(10) || chr(13)) AS raw_value, "
         f"'malformed CSV line (' || lower(e.error_type) || '): ' || e.error_message AS reason "
-        f"FROM {_CSV_ERRORS} e LEFT JOIN {_CSV_RECORD_STARTS} s ON s.reported_line = e.line"
+        f"FROM {_CSV_ERRORS} e LEFT JOIN {_CSV_RECORD_STARTS} s "
+        f"ON s.file_index = e.file_id AND s.reported_line = e.line"
     )
     renamed = ", ".join(f"r.{p} AS {identifier(n)}" for p, n in zip(positional, names, strict=True))
     _create_source(
         con,
         f"WITH good_starts AS ("
-        f"  SELECT line, row_number() OVER (ORDER BY line) AS ordinal FROM {_CSV_RECORD_STARTS}"
-        f"  WHERE reported_line NOT IN (SELECT line FROM {_CSV_ERRORS})) "
-        f"SELECT coalesce(g.line, r._ordinal + 1)::BIGINT AS _line, {renamed} "
-        f"FROM {_CSV_RECORDS} r LEFT JOIN good_starts g ON g.ordinal = r._ordinal",
+        f"  SELECT file_index, line, row_number() OVER (PARTITION BY file_index ORDER BY line) AS ordinal"
+        f"  FROM {_CSV_RECORD_STARTS} s WHERE NOT EXISTS ("
+        f"    SELECT 1 FROM {_CSV_ERRORS} e WHERE e.file_id = s.file_index AND e.line = s.reported_line)) "
+        f"SELECT r._file_index, coalesce(g.line, r._ordinal + 1)::BIGINT AS _line, {renamed} "
+        f"FROM {_CSV_RECORDS} r "
+        f"LEFT JOIN good_starts g ON g.file_index = r._file_index AND g.ordinal = r._ordinal",
     )
-    return names
+    return GroupRead(columns=names, misread=_files_to_read_alone(con, len(names)) if len(files) > 1 else [])
 
 
-def _map_csv_records_to_lines(con: duckdb.DuckDBPyConnection, file: LandedFile) -> None:
-    """`ingest_csv_record_starts(line, reported_line)`: the physical line each data record starts on.
+def _files_to_read_alone(con: duckdb.DuckDBPyConnection, field_count: int) -> list[int]:
+    """Files of a multi-file scan that are not plainly well-formed: a line that is not `field_count`
+    plain or quoted one-line fields, a rejected record, or records read + rejected other than the
+    records their lines start.
+
+    DuckDB's multi-file CSV scan can lose a malformed record that a scan of the file alone reports
+    (seen with DuckDB 2.0: an unterminated quote at the end of a file), so only plainly well-formed
+    files are taken from it; the others are read again alone.
+    """
+    field = "([^\",\r\n]*|\"([^\"]|\"\")*\")"
+    record = f"{field}(,{field}){{{field_count - 1}}}"
+    rows = con.execute(
+        f"WITH scanned AS ("
+        f"  SELECT _file_index AS file_index, count(*) AS records FROM {_CSV_RECORDS} GROUP BY ALL), "
+        f"started AS (SELECT file_index, count(*) AS records FROM {_CSV_RECORD_STARTS} GROUP BY ALL) "
+        f"SELECT file_index FROM scanned s FULL JOIN started USING (file_index) "
+        f"WHERE coalesce(s.records, 0) <> coalesce(started.records, 0) "
+        f"UNION SELECT file_id::BIGINT FROM {_CSV_ERRORS} "
+        f"UNION SELECT file_index FROM {_CSV_LINES} "
+        f"WHERE text IS NOT NULL AND NOT regexp_full_match(text, {literal(record)}) ORDER BY 1"
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _read_physical_lines(con: duckdb.DuckDBPyConnection, files: list[LandedFile]) -> None:
+    """`ingest_csv_lines(file_index, n, text)`: every physical line of the files, read only to count
+    them and their quotes: as UTF-8 (all files at once), else file by file as UTF-8 or latin-1 (a file
+    with invalid UTF-8). A file neither works for has no lines."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_CSV_LINES} (file_index BIGINT, n BIGINT, text VARCHAR)")
+    if _insert_lines(con, [f.path for f in files], "utf-8", file_index=None):
+        return
+    for index, file in enumerate(files):
+        for encoding in _LINE_COUNT_ENCODINGS:
+            if _insert_lines(con, [file.path], encoding, file_index=index):
+                break
+
+
+def _insert_lines(con: duckdb.DuckDBPyConnection, paths: list[Path], encoding: str,
+                  file_index: int | None) -> bool:
+    """Append the lines of `paths` (as file `file_index` when given); False if `encoding` does not fit."""
+    index_sql = "file_index" if file_index is None else str(file_index)
+    try:
+        con.execute(f"INSERT INTO {_CSV_LINES} SELECT {index_sql}, n, text "
+                    f"FROM ({_physical_lines_sql(paths, encoding)})")
+    except duckdb.InvalidInputException:
+        return False
+    return True
+
+
+def _map_csv_records_to_lines(con: duckdb.DuckDBPyConnection) -> None:
+    """`ingest_csv_record_starts(file_index, line, reported_line)`: the physical line each data record
+    starts on.
 
     DuckDB reports rejected records by a line count in which a quoted multi-line record counts once
-    (`reported_line`); a line continues a record while the quotes before it are unbalanced. Lines are
-    read only to count them and their quotes: as UTF-8, else as latin-1 (a file with invalid UTF-8).
-    If neither works the table stays empty and rows fall back to "record number + 1" as their line.
+    (`reported_line`); a line continues a record while the quotes before it are unbalanced. A file
+    without lines has no record starts: its rows fall back to "record number + 1" as their line.
     """
-    for encoding in _LINE_COUNT_ENCODINGS:
-        try:
-            con.execute(_record_starts_sql(file, encoding))
-            return
-        except duckdb.InvalidInputException:
-            continue
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_CSV_RECORD_STARTS} (line BIGINT, reported_line BIGINT)")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_CSV_RECORD_STARTS} AS {_record_starts_sql()}")
 
 
-def _record_starts_sql(file: LandedFile, encoding: str) -> str:
+def _record_starts_sql() -> str:
     return (
-        f"CREATE OR REPLACE TEMP TABLE {_CSV_RECORD_STARTS} AS "
-        f"WITH lines AS ({_physical_lines_sql(file, encoding)}), "
+        f"WITH lines AS (FROM {_CSV_LINES}), "
         "quoting AS ("
-        "  SELECT n, text, coalesce(sum(length(text) - length(replace(text, '\"', ''))) OVER ("
-        "    ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) % 2 = 1 AS continues_record"
+        "  SELECT file_index, n, text, coalesce(sum(length(text) - length(replace(text, '\"', ''))) OVER ("
+        "    PARTITION BY file_index ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) % 2 = 1"
+        "    AS continues_record"
         "  FROM lines), "
         "counted AS ("
-        "  SELECT n, text IS NOT NULL AND NOT continues_record AS starts_record,"
-        "    sum(CASE WHEN continues_record THEN 0 ELSE 1 END) OVER (ORDER BY n) AS reported_line"
+        "  SELECT file_index, n, text IS NOT NULL AND NOT continues_record AS starts_record,"
+        "    sum(CASE WHEN continues_record THEN 0 ELSE 1 END) OVER (PARTITION BY file_index ORDER BY n)"
+        "    AS reported_line"
         "  FROM quoting) "
-        "SELECT n AS line, reported_line FROM counted WHERE starts_record "
-        "QUALIFY row_number() OVER (ORDER BY n) > 1"  # the first record is the header
+        "SELECT file_index, n AS line, reported_line FROM counted WHERE starts_record "
+        "QUALIFY row_number() OVER (PARTITION BY file_index ORDER BY n) > 1"  # the first record: the header
     )
 
 
@@ -171,7 +271,8 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, file: LandedFile) -> list[str]
     names = normalise_header(file_columns)
     as_text = "".join(f", CAST({identifier(c)} AS VARCHAR) AS {identifier(n)}"
                       for c, n in zip(file_columns, names, strict=True))
-    _create_source(con, f"SELECT (file_row_number + 1)::BIGINT AS _line{as_text} FROM {scan}")
+    _create_source(con, f"SELECT 0::BIGINT AS _file_index, (file_row_number + 1)::BIGINT AS _line{as_text} "
+                        f"FROM {scan}")
     _create_empty_broken(con)
     return names
 
@@ -186,7 +287,7 @@ def _read_json_lines(con: duckdb.DuckDBPyConnection, file: LandedFile) -> list[s
         f"CREATE OR REPLACE TEMP TABLE {_JSON_LINES} AS "
         f"SELECT n AS _line, text, "
         f"coalesce(CASE WHEN json_valid(text) THEN json_type(text) = 'OBJECT' END, false) AS is_object "
-        f"FROM ({_physical_lines_sql(file, 'utf-8')}) WHERE trim(text) <> ''"
+        f"FROM ({_physical_lines_sql([file.path], 'utf-8')}) WHERE trim(text) <> ''"
     )
     keys = [row[0] for row in con.execute(
         f"SELECT DISTINCT unnest(json_keys(text)) AS key FROM {_JSON_LINES} WHERE is_object ORDER BY key"
@@ -197,10 +298,11 @@ def _read_json_lines(con: duckdb.DuckDBPyConnection, file: LandedFile) -> list[s
     extracted = "".join(
         f", {_json_value_sql(same_keys)} AS {identifier(name)}" for name, same_keys in keys_by_name.items()
     )
-    _create_source(con, f"SELECT _line{extracted} FROM {_JSON_LINES} WHERE is_object")
+    _create_source(con, f"SELECT 0::BIGINT AS _file_index, _line{extracted} "
+                        f"FROM {_JSON_LINES} WHERE is_object")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {BROKEN_TABLE} AS "
-        f"SELECT _line AS line, NULL::VARCHAR AS column_name, text AS raw_value, "
+        f"SELECT 0::BIGINT AS file_index, _line AS line, NULL::VARCHAR AS column_name, text AS raw_value, "
         f"'not a valid JSON object' AS reason FROM {_JSON_LINES} WHERE NOT is_object"
     )
     return list(keys_by_name)

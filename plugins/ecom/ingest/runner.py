@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import duckdb
 
 from ecom.config import Settings
-from ecom.contract import load_contract
-from ecom.ingest.discovery import discover_landing
-from ecom.ingest.loader import load_file
+from ecom.contract import Table, load_contract
+from ecom.ingest.discovery import LandedFile, discover_landing
+from ecom.ingest.loader import drop_staging_tables, stage_files, write_staged
 from ecom.ingest.manifest import (
+    FileLoad,
     ManifestEntry,
-    discard_version,
+    discard_versions,
     live_entries,
     refuse_changed_accepted_files,
     withdraw,
@@ -25,12 +28,17 @@ from ecom.ingest.warehouse import (
     warehouse_connection,
 )
 
+# Landed bytes read, typed and written per transaction: bounds the staging tables' memory.
+CHUNK_BYTES = 16 << 20
+
 
 def ingest(settings: Settings, batch_id: str) -> IngestResult:
     """Load new landing files into raw_pending.<table>, recording audit.load_manifest and audit.rejects.
 
-    Raises ChangedFileError (before changing anything) when an accepted file changed content.
-    Each file is loaded in its own transaction, so an interrupted run never leaves half a file.
+    Raises ChangedFileError (before changing anything) when an accepted file changed content, and
+    UnreadableFileError naming a file that cannot be read (tables written before it stay loaded).
+    A table's new files are read and typed together, then written in one transaction (one per
+    CHUNK_BYTES of landed files), so an interrupted run never leaves half a file.
     """
     contract = load_contract()
     discovery = discover_landing(settings.landing_dir, list(contract.tables))
@@ -45,16 +53,13 @@ def ingest(settings: Settings, batch_id: str) -> IngestResult:
                    if (entry := live.get(f.relative_path)) is None or entry.sha256 != f.sha256]
         result.files_skipped = len(discovery.files) - len(to_load)
         for table_name in sorted({f.table for f in to_load}):
-            ensure_layer_table(con, PENDING_SCHEMA, contract.table(table_name))
-        for file in to_load:
-            replaced = live.get(file.relative_path)
-            with transaction(con):
-                if replaced is not None:  # a pending file fixed in place: its old version goes
-                    discard_version(con, replaced.file_id, replaced.table_name)
-                if file.file_id in withdrawn:  # a withdrawn version landing again
-                    discard_version(con, file.file_id, file.table)
-                load = load_file(con, contract.table(file.table), file, batch_id)
-            result.record_load(file.table, file.relative_path, load, replaced=replaced is not None)
+            table = contract.table(table_name)
+            ensure_layer_table(con, PENDING_SCHEMA, table)
+            for files in _chunks([f for f in to_load if f.table == table_name], CHUNK_BYTES):
+                loads = _load_chunk(con, table, files, live, withdrawn, batch_id)
+                for file, load in zip(files, loads, strict=True):
+                    result.record_load(file.table, file.relative_path, load,
+                                       replaced=file.relative_path in live)
     return result
 
 
@@ -65,3 +70,31 @@ def _withdraw_vanished(con: duckdb.DuckDBPyConnection, live: dict[str, ManifestE
         for entry in vanished:
             withdraw(con, entry)
     return len(vanished)
+
+
+def _load_chunk(con: duckdb.DuckDBPyConnection, table: Table, files: list[LandedFile],
+                live: dict[str, ManifestEntry], withdrawn: set[str], batch_id: str) -> list[FileLoad]:
+    """Read and type `files` (all of `table`), then write them in one transaction; returns their loads."""
+    staged = stage_files(con, table, files)
+    # a pending file fixed in place loses its old version; a withdrawn version landing again, its traces
+    superseded = [live[f.relative_path].file_id for f in files if f.relative_path in live]
+    reloaded = [f.file_id for f in files if f.file_id in withdrawn]
+    with transaction(con):
+        discard_versions(con, table.name, superseded + reloaded)
+        write_staged(con, staged, batch_id)
+    drop_staging_tables(con)
+    return staged.loads
+
+
+def _chunks(files: list[LandedFile], max_bytes: int) -> Iterator[list[LandedFile]]:
+    """Consecutive runs of `files` of at most `max_bytes` together (a bigger file is a run of its own)."""
+    chunk: list[LandedFile] = []
+    size = 0
+    for file in files:
+        if chunk and size + file.size_bytes > max_bytes:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(file)
+        size += file.size_bytes
+    if chunk:
+        yield chunk

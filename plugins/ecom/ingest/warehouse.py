@@ -16,8 +16,8 @@ RAW_SCHEMA = "raw"
 AUDIT_SCHEMA = "audit"
 
 # Appended to every pending/raw row: which file version, which line of it, which ingest batch, and
-# when (UTC) its file was loaded. Each file is loaded in its own transaction, so _loaded_at orders
-# file versions in time; staging keeps the latest version of a key by it.
+# when (UTC) its file was loaded (`file_loaded_at_sql`): _loaded_at orders file versions in time,
+# and staging keeps the latest version of a key by it.
 LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_file_id", "VARCHAR"),
     ("_line", "BIGINT"),
@@ -27,6 +27,16 @@ LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
 
 # The current time as a UTC TIMESTAMP, whatever the session time zone.
 UTC_NOW_SQL = "timezone('UTC', now())"
+
+
+def file_loaded_at_sql(file_index_sql: str) -> str:
+    """When a file was loaded: the transaction's start (UTC) plus its position in the load order, in µs.
+
+    A table's new files are written in one transaction, where now() is constant; the offset keeps
+    their versions ordered as loaded (by path). It is shorter than the time the transaction takes
+    (far over 1 µs a file), so the next transaction's files still come later.
+    """
+    return f"{UTC_NOW_SQL} + to_microseconds({file_index_sql})"
 
 _AUDIT_DDL = f"""
 CREATE SCHEMA IF NOT EXISTS {AUDIT_SCHEMA};
