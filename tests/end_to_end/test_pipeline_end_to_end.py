@@ -1,0 +1,253 @@
+"""The whole DAG through Airflow (`ecom run`) on generated data, checked against an independent computation.
+
+Scenarios share one landing folder and warehouse and run in order (each fixture builds on the last):
+first run → second run on the same files → a broken file lands. A separate landing holding only the
+required tables checks that marts needing a missing table are published empty, with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import independent_marts as expected
+import pandas as pd
+import pytest
+
+from ecom.generate import generate_shop
+
+pytestmark = pytest.mark.e2e
+
+ECOM = str(Path(sys.executable).with_name("ecom"))
+PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
+ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
+MANIFEST_ROWS = "select file_id, rows_loaded from audit.load_manifest order by 1"
+
+
+@dataclass
+class Run:
+    returncode: int
+    output: str
+
+
+def ecom_run(landing: Path, warehouse: Path) -> Run:
+    done = subprocess.run(
+        [ECOM, "run", "--landing", str(landing), "--warehouse", str(warehouse)],
+        capture_output=True, text=True, timeout=900,
+    )
+    return Run(done.returncode, done.stdout + done.stderr)
+
+
+def serving(warehouse: Path, sql: str) -> pd.DataFrame:
+    """Rows from the published marts, DATE columns as datetime.date (pandas would make them datetimes)."""
+    with duckdb.connect(str(warehouse / "serving.duckdb"), read_only=True) as con:
+        relation = con.sql(sql)
+        frame = relation.df()
+        for column, column_type in zip(relation.columns, relation.types, strict=True):
+            if str(column_type) == "DATE":
+                frame[column] = frame[column].dt.date
+        return frame
+
+
+def warehouse_query(warehouse: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True) as con:
+        return con.sql(sql).fetchall()
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory) -> Path:
+    landing = tmp_path_factory.mktemp("landing")
+    generate_shop(out=landing, customers=200, days=120, seed=11, fmt="csv", end_date=date(2026, 6, 30))
+    return landing
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("warehouse")
+
+
+@pytest.fixture(scope="module")
+def first_run(shop: Path, warehouse: Path) -> Run:
+    return ecom_run(shop, warehouse)
+
+
+@pytest.fixture(scope="module")
+def as_of(shop: Path) -> date:
+    return expected.last_order_day(shop)
+
+
+@pytest.fixture(scope="module")
+def orders(shop: Path, as_of: date) -> pd.DataFrame:
+    return expected.valid_orders(shop, as_of)
+
+
+def test_first_run_publishes_the_three_marts(first_run: Run, warehouse: Path) -> None:
+    assert first_run.returncode == 0, first_run.output
+    tables = serving(warehouse, "select table_name from information_schema.tables "
+                                "where table_schema = 'marts'")
+    assert {"user_portrait", "cohort_retention", "attribution_channel"} <= set(tables["table_name"])
+    assert "run_report.html" in first_run.output or (warehouse / "reports" / "run_report.html").exists()
+
+
+def test_user_portrait_matches_an_independent_computation(
+    first_run: Run, warehouse: Path, orders: pd.DataFrame, as_of: date
+) -> None:
+    want = expected.user_portrait(orders, as_of)
+    columns = ", ".join(want.columns)
+    got = serving(warehouse, f"select {columns} from marts.user_portrait order by customer_id")
+    got["total_revenue"] = got["total_revenue"].astype(float)
+    got["monetary_value"] = got["monetary_value"].astype(float)
+    assert len(got) == len(want) > 100
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    assert got["customer_id"].str.len().eq(got["customer_id"].str.len().iloc[0]).all()  # zero-padded ids kept
+
+
+def test_rfm_scores_and_segments_are_filled(first_run: Run, warehouse: Path) -> None:
+    portrait = serving(warehouse, "select r_score, f_score, m_score, rfm_segment, lifecycle_stage "
+                                  "from marts.user_portrait")
+    for score in ("r_score", "f_score", "m_score"):
+        assert portrait[score].between(1, 5).all()
+        assert portrait[score].nunique() >= 3
+    assert portrait["rfm_segment"].notna().all()
+    assert portrait["lifecycle_stage"].notna().all()
+
+
+def test_cohort_retention_matches_an_independent_computation(
+    first_run: Run, warehouse: Path, orders: pd.DataFrame, as_of: date
+) -> None:
+    want = expected.cohort_retention(orders, as_of)
+    got = serving(warehouse, f"select {', '.join(want.columns)} from marts.cohort_retention "
+                             "where cohort_grain = 'month' order by cohort_start, period_index")
+    got["revenue"] = got["revenue"].astype(float)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False, atol=1e-9)
+    assert (got.loc[got["period_index"] == 0, "retention_rate"] == 1.0).all()
+
+
+def test_attribution_matches_an_independent_computation(
+    first_run: Run, warehouse: Path, shop: Path, orders: pd.DataFrame
+) -> None:
+    want = expected.attribution_by_channel(shop, orders)
+    got = serving(warehouse, "select model, channel, conversions, revenue from marts.attribution_channel "
+                             "where conversions > 0 order by model, channel")
+    got["revenue"] = got["revenue"].astype(float)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False, atol=1e-6)
+    totals = got.groupby("model")[["conversions", "revenue"]].sum()
+    assert totals["conversions"].round(6).eq(len(orders)).all()
+    assert (totals["revenue"] - orders["amount"].sum()).abs().lt(0.01).all()
+
+
+def test_roas_is_revenue_over_spend(first_run: Run, warehouse: Path) -> None:
+    rows = serving(warehouse, "select revenue, spend, roas from marts.attribution_channel where spend > 0")
+    assert len(rows) > 0
+    ratio = rows["revenue"].astype(float) / rows["spend"].astype(float)
+    assert (ratio - rows["roas"].astype(float)).abs().lt(1e-6).all()
+
+
+def test_no_personal_data_reaches_serving(first_run: Run, shop: Path, warehouse: Path) -> None:
+    landed_personal = set()
+    for table, columns in {"customers": ["name", "phone", "email", "address"],
+                           "orders": ["shipping_address"]}.items():
+        frame = expected.read_landed(shop, table)
+        for column in columns:
+            landed_personal |= {value for value in frame[column] if value}
+    assert len(landed_personal) > 500
+    with duckdb.connect(str(warehouse / "serving.duckdb"), read_only=True) as con:
+        tables = con.sql("select table_schema, table_name from information_schema.tables").fetchall()
+        for schema, table in tables:
+            frame = con.sql(f'select * from "{schema}"."{table}"').df()
+            assert not {"name", "phone", "email", "address", "shipping_address"} & set(frame.columns)
+            for column in frame.select_dtypes(include=["object", "string"]).columns:
+                values = set(frame[column].dropna().astype(str))
+                assert not values & landed_personal, f"{schema}.{table}.{column} holds landed personal data"
+                text = "\n".join(values)
+                assert not PHONE.search(text), f"{schema}.{table}.{column} holds a phone number"
+                assert not EMAIL.search(text), f"{schema}.{table}.{column} holds an e-mail address"
+                assert not ID_NUMBER.search(text), f"{schema}.{table}.{column} holds an ID number"
+
+
+def test_every_landed_row_is_accounted_for(first_run: Run, shop: Path, warehouse: Path) -> None:
+    unbalanced = "select count(*) from audit.load_manifest where rows_read <> rows_loaded + rows_rejected"
+    assert warehouse_query(warehouse, unbalanced) == [(0,)]
+    landed = {table.name: sum(len(pd.read_csv(f, dtype=str)) for f in table.rglob("*.csv"))
+              for table in shop.iterdir()}
+    read = dict(warehouse_query(
+        warehouse, "select table_name, sum(rows_read)::bigint from audit.load_manifest group by 1"
+    ))
+    assert read == landed
+    raw_orders = warehouse_query(warehouse, "select count(*) from raw.orders")
+    loaded_orders = warehouse_query(
+        warehouse, "select sum(rows_loaded) from audit.load_manifest where table_name = 'orders'"
+    )
+    assert raw_orders == loaded_orders
+
+
+@pytest.fixture(scope="module")
+def second_run(first_run: Run, shop: Path, warehouse: Path) -> tuple[Run, list[tuple], pd.DataFrame]:
+    manifest_before = warehouse_query(warehouse, MANIFEST_ROWS)
+    portrait_before = serving(warehouse, "select * from marts.user_portrait order by customer_id")
+    raw_orders_before = warehouse_query(warehouse, "select count(*) from raw.orders")
+    return ecom_run(shop, warehouse), manifest_before, portrait_before, raw_orders_before
+
+
+def test_second_run_ingests_nothing_twice(second_run, warehouse: Path) -> None:
+    run, manifest_before, portrait_before, raw_orders_before = second_run
+    assert run.returncode == 0, run.output
+    manifest_after = warehouse_query(warehouse, MANIFEST_ROWS)
+    assert manifest_after == manifest_before
+    assert warehouse_query(warehouse, "select count(*) from raw.orders") == raw_orders_before
+    assert warehouse_query(warehouse, "select count(*) - count(distinct order_id) from raw.orders") == [(0,)]
+    portrait_after = serving(warehouse, "select * from marts.user_portrait order by customer_id")
+    pd.testing.assert_frame_equal(portrait_after, portrait_before)
+    runs = serving(warehouse, "select count(distinct run_id) as runs from meta.publish_log")
+    assert runs["runs"].iloc[0] == 2
+
+
+@pytest.fixture(scope="module")
+def broken_run(second_run, shop: Path, warehouse: Path) -> tuple[Run, str, str]:
+    broken = shop / "orders" / "late" / "orders_no_amount.csv"
+    broken.parent.mkdir(parents=True)
+    broken.write_text(
+        "order_id,customer_id,ordered_at,status\nX000001,000001,2026-06-29 10:00:00,paid\n", encoding="utf-8"
+    )
+    before = sha256(warehouse / "serving.duckdb")
+    run = ecom_run(shop, warehouse)
+    broken.unlink()
+    return run, before, "orders/late/orders_no_amount.csv"
+
+
+def test_file_missing_a_required_column_blocks_publishing(broken_run, warehouse: Path) -> None:
+    run, serving_before, path = broken_run
+    assert run.returncode != 0
+    assert path in run.output
+    assert "total_amount" in run.output
+    assert sha256(warehouse / "serving.duckdb") == serving_before
+    assert "run_report.html" in run.output
+
+
+def test_only_required_tables_publish_empty_marts_with_the_reason(shop: Path, tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    for table in ("customers", "orders"):
+        shutil.copytree(shop / table, landing / table)
+    warehouse = tmp_path / "warehouse"
+
+    run = ecom_run(landing, warehouse)
+
+    assert run.returncode == 0, run.output
+    attribution = serving(warehouse, "select * from marts.attribution_channel")
+    assert len(attribution) == 0
+    assert list(attribution.columns)[:6] == ["model", "channel", "conversions", "revenue", "spend", "roas"]
+    assert len(serving(warehouse, "select * from marts.user_portrait")) > 100
+    notes = serving(warehouse, "select note from meta.publish_log where mart = 'attribution_channel'")
+    assert "touchpoints" in notes["note"].iloc[0]
