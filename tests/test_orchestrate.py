@@ -12,6 +12,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from ecom import dbt_manifest, orchestrate
@@ -110,6 +111,31 @@ def test_failure_summary_says_when_the_report_is_missing(tmp_path: Path) -> None
 
     missing = tmp_path / "r.html"
     assert summary == f"task reports failed:\n    no error message\nreport: not written ({missing} missing)"
+
+
+def test_published_summary_names_the_serving_db_each_mart_and_why_one_is_empty(
+    settings: Settings, tmp_path: Path
+) -> None:
+    settings.serving_db.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(settings.serving_db)) as con:
+        con.execute("CREATE SCHEMA meta")
+        con.execute("CREATE TABLE meta.publish_log (run_id VARCHAR, as_of DATE, published_at TIMESTAMP, "
+                    "mart VARCHAR, row_count BIGINT, note VARCHAR)")
+        con.execute("INSERT INTO meta.publish_log VALUES "
+                    "('old', '2026-06-29', now(), 'user_portrait', 7, NULL), "
+                    "('run-2', '2026-06-30', now(), 'user_portrait', 1457, NULL), "
+                    "('run-2', '2026-06-30', now(), 'attribution_channel', 0, "
+                    "'empty: needs raw table touchpoints, which has not landed')")
+
+    summary = orchestrate.published_summary(settings, "run-2", tmp_path / "report.html")
+
+    assert summary.splitlines() == [
+        f"run run-2 published to {settings.serving_db} (schema marts):",
+        "  marts.attribution_channel                    0 rows"
+        "  (empty: needs raw table touchpoints, which has not landed)",
+        "  marts.user_portrait                       1457 rows",
+        f"report: {tmp_path / 'report.html'}",
+    ]
 
 
 def test_console_to_sends_output_to_the_log_and_progress_to_the_console(

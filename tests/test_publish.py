@@ -221,7 +221,8 @@ READ_SERVING = """
 import duckdb, sys
 with duckdb.connect(sys.argv[1], read_only=True) as con:
     print(con.execute("SELECT count(*) FROM marts.cohort_retention").fetchone()[0],
-          con.execute("SELECT string_agg(DISTINCT run_id, ',' ORDER BY run_id) FROM meta.publish_log").fetchone()[0])
+          con.execute("SELECT string_agg(DISTINCT run_id, ',' ORDER BY run_id) "
+                      "FROM meta.publish_log").fetchone()[0])
 """
 
 

@@ -93,6 +93,17 @@ def failure_summary(outcomes: Iterable[TaskOutcome], report: Path) -> str:
     return "\n".join(lines)
 
 
+def published_summary(settings: Settings, run_id: str, report: Path) -> str:
+    """Where BI finds the marts this run published, their rows, why any is empty, and the report."""
+    from ecom.publish import published_marts
+
+    lines = [f"run {run_id} published to {settings.serving_db} (schema marts):"]
+    for mart, rows, note in published_marts(settings.serving_db, run_id):
+        lines.append(f"  marts.{mart:<30} {rows:>9} rows" + (f"  ({note})" if note else ""))
+    lines.append(f"report: {report}")
+    return "\n".join(lines)
+
+
 def run_log_path(settings: Settings, started: datetime) -> Path:
     return settings.airflow_home / "logs" / "ecom_run" / f"{started:%Y%m%dT%H%M%S}.log"
 
@@ -229,7 +240,7 @@ def _run_dag(settings: Settings, as_of_param: str, console: TextIO) -> int:
     code = run_exit_code(outcomes)
     report = settings.reports_dir / REPORT_NAME
     if code == 0:
-        console.write(f"run {dag_run.run_id} published. report: {report}\n")
+        console.write(published_summary(settings, dag_run.run_id, report) + "\n")
     else:
         console.write(f"run {dag_run.run_id} FAILED\n{failure_summary(outcomes, report)}\n")
     return code

@@ -111,6 +111,16 @@ def empty_mart_note(mart: str, requirements: dict[str, list[str]], landed_raw_ta
     return "empty: no rows qualify"
 
 
+def published_marts(serving_db: Path, run_id: str) -> list[tuple[str, int, str | None]]:
+    """(mart, rows, note) of every mart this run published, from the serving db's publish log."""
+    if not serving_db.is_file():
+        return []
+    with duckdb.connect(str(serving_db), read_only=True) as con:
+        return con.execute(
+            f"SELECT mart, row_count, note FROM {PUBLISH_LOG} WHERE run_id = ? ORDER BY mart", [run_id]
+        ).fetchall()
+
+
 def publish(settings: Settings, run_id: str, as_of: date) -> PublishResult:
     """Publish the warehouse marts to `settings.serving_db` in one atomic rename."""
     check_run_id(run_id)

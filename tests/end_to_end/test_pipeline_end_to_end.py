@@ -98,7 +98,8 @@ def test_first_run_publishes_the_three_marts(first_run: Run, warehouse: Path) ->
     tables = serving(warehouse, "select table_name from information_schema.tables "
                                 "where table_schema = 'marts'")
     assert {"user_portrait", "cohort_retention", "attribution_channel"} <= set(tables["table_name"])
-    assert "run_report.html" in first_run.output or (warehouse / "reports" / "run_report.html").exists()
+    assert str(warehouse / "serving.duckdb") in first_run.output
+    assert str(warehouse / "reports" / "run_report.html") in first_run.output
 
 
 def test_user_portrait_matches_an_independent_computation(
@@ -250,4 +251,5 @@ def test_only_required_tables_publish_empty_marts_with_the_reason(shop: Path, tm
     assert list(attribution.columns)[:6] == ["model", "channel", "conversions", "revenue", "spend", "roas"]
     assert len(serving(warehouse, "select * from marts.user_portrait")) > 100
     notes = serving(warehouse, "select note from meta.publish_log where mart = 'attribution_channel'")
-    assert "touchpoints" in notes["note"].iloc[0]
+    assert notes["note"].iloc[0] == "empty: needs raw table touchpoints, which has not landed"
+    assert "marts.attribution_channel" in run.output and "touchpoints, which has not landed" in run.output
