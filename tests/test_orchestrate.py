@@ -93,6 +93,7 @@ def test_failure_summary_names_the_task_the_gate_text_and_the_report(tmp_path: P
         TaskOutcome("raw_quality_gate", "failed",
                     "raw quality gate failed:\norders: amount >= 0 failed for 3 rows [error]"),
         TaskOutcome("dbt.stg_shop__orders_model_build", "upstream_failed"),
+        TaskOutcome("dbt.user_portrait_model_build", "upstream_failed"),
         TaskOutcome("publish", "upstream_failed"),
         TaskOutcome("reports", "success"),
     ]
@@ -101,7 +102,7 @@ def test_failure_summary_names_the_task_the_gate_text_and_the_report(tmp_path: P
         "task raw_quality_gate failed:\n"
         "    raw quality gate failed:\n"
         "    orders: amount >= 0 failed for 3 rows [error]\n"
-        "not run (upstream failed): dbt.stg_shop__orders_model_build, publish\n"
+        "not run (upstream failed): dbt (2 model tasks), publish\n"
         f"report: {report}"
     )
 

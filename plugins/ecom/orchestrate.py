@@ -88,7 +88,7 @@ def failure_summary(outcomes: Iterable[TaskOutcome], report: Path) -> str:
             lines.extend(f"    {line}" for line in (outcome.error or "no error message").splitlines())
     not_run = [o.task_id for o in outcomes if o.state not in (SUCCESS, "failed")]
     if not_run:
-        lines.append(f"not run (upstream failed): {', '.join(not_run)}")
+        lines.append(f"not run (upstream failed): {', '.join(_group_dbt_tasks(not_run))}")
     lines.append(f"report: {report}" if report.is_file() else f"report: not written ({report} missing)")
     return "\n".join(lines)
 
@@ -102,6 +102,13 @@ def published_summary(settings: Settings, run_id: str, report: Path) -> str:
         lines.append(f"  marts.{mart:<30} {rows:>9} rows" + (f"  ({note})" if note else ""))
     lines.append(f"report: {report}")
     return "\n".join(lines)
+
+
+def _group_dbt_tasks(task_ids: list[str]) -> list[str]:
+    """Task ids with the dbt group's many per-model tasks folded into one entry."""
+    dbt_tasks = [t for t in task_ids if t.startswith("dbt.")]
+    others = [t for t in task_ids if not t.startswith("dbt.")]
+    return ([f"dbt ({len(dbt_tasks)} model tasks)"] if dbt_tasks else []) + others
 
 
 def run_log_path(settings: Settings, started: datetime) -> Path:

@@ -18,8 +18,12 @@ from ecom.sql import relation_exists
 PENDING = "pending"
 
 
-def pending_rows(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:
-    """The table's rows from pending files, with the file's path as `_file_path`; empty when none."""
+def pending_rows(con: duckdb.DuckDBPyConnection, table: str, required_columns: list[str]) -> pd.DataFrame:
+    """The table's rows from pending files, with the file's path as `_file_path`; empty when none.
+
+    Rows of a file that lacks a required column are left out: the per-file schema check reports that
+    file, and row checks on a column the file never had would only repeat it as null values.
+    """
     if not (relation_exists(con, "raw_pending", table) and relation_exists(con, "audit", "load_manifest")):
         return pd.DataFrame()
     return fetch_frame(
@@ -29,9 +33,10 @@ def pending_rows(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:
         from raw_pending."{table}" as p
         join audit.load_manifest as m on m.file_id = p._file_id
         where m.status = ? and m.table_name = ?
+          and len(list_intersect(coalesce(m.missing_columns, []), ?::varchar[])) = 0
         order by m.path, p._line
         """,
-        [PENDING, table],
+        [PENDING, table, required_columns],
     )
 
 

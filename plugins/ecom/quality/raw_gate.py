@@ -35,7 +35,7 @@ def run_raw_gate(settings: Settings, run_id: str, as_of: date) -> GateResult:
     without_pending: list[str] = []
     with duckdb.connect(str(settings.warehouse_db)) as con:
         for table in contract.tables:
-            frame = pending_rows(con, table)
+            frame = pending_rows(con, table, contract.table(table).required_columns)
             if frame.empty:
                 without_pending.append(table)
                 continue
