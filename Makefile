@@ -15,7 +15,7 @@ DEMO_CUSTOMERS ?= 2000
 DEMO_DAYS ?= 365
 DEMO_SEED ?= 42
 
-.PHONY: help setup demo test lint bench clean
+.PHONY: help setup demo test lint clean
 
 help:
 	@echo "make demo   set up, generate a demo shop, run the whole DAG once, show where the marts are"
