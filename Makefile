@@ -4,7 +4,10 @@ SHELL := /bin/bash
 
 VENV := .venv
 BIN := $(VENV)/bin
-UV := python3 -m uv
+# uv from PATH when there is one, else a private copy in .tools/ (never pip into the system Python,
+# which Debian and Ubuntu mark externally managed).
+UV_ON_PATH := $(shell command -v uv 2>/dev/null)
+UV := $(if $(UV_ON_PATH),$(UV_ON_PATH),.tools/bin/uv)
 # Byte-compile on install: imports of dbt, Great Expectations and Airflow are ~2x faster.
 export UV_COMPILE_BYTECODE := 1
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
@@ -24,11 +27,14 @@ help:
 
 setup: $(VENV)/.installed
 
-# Re-runs only when the dependency files change; uv itself comes from PyPI when missing.
-$(VENV)/.installed: pyproject.toml uv.lock
-	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
-	$(UV) sync --frozen --all-groups
+# Re-runs only when the dependency files change.
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
 	@touch $@
+
+.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv
 
 # The shop is generated once; running demo again re-runs the DAG, which ingests nothing twice.
 demo: setup

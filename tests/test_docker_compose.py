@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import PurePosixPath
 
 import pytest
@@ -25,7 +26,7 @@ def mounts(service: str) -> dict[str, str]:
 
 
 def test_services() -> None:
-    assert set(SERVICES) == {"postgres", *AIRFLOW_SERVICES}
+    assert set(SERVICES) == {"postgres", "airflow-volumes", *AIRFLOW_SERVICES}
     for service, command in LONG_RUNNING.items():
         assert SERVICES[service]["command"] == command
         assert "healthcheck" in SERVICES[service], service
@@ -55,6 +56,40 @@ def test_init_migrates_creates_admin_and_pool_and_refreshes_the_manifest() -> No
     positions = [script.index(step) for step in steps]
     assert positions == sorted(positions)
     assert "set -euo pipefail" in script
+
+
+def test_data_folders_exist_and_belong_to_the_airflow_user_before_init() -> None:
+    volumes = SERVICES["airflow-volumes"]
+    assert volumes["user"] == "0:0"
+    script = volumes["command"][-1]
+    written = ["/data/landing", "/data/warehouse", "/opt/airflow/dbt_project/target"]
+    paths = " ".join(written)
+    assert f"mkdir -p {paths}" in script
+    assert 'chown -R "${AIRFLOW_UID:-50000}:0" ' + paths in script
+    assert set(written[:2]) <= set(mounts("airflow-volumes"))
+    assert SERVICES["airflow-init"]["depends_on"]["airflow-volumes"] == {
+        "condition": "service_completed_successfully"}
+    for service in AIRFLOW_SERVICES:
+        assert SERVICES[service].get("user") == "${AIRFLOW_UID:-50000}:0", service
+
+
+def test_image_installs_the_locked_providers_the_deployment_relies_on() -> None:
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "--group docker" in dockerfile
+    lock = tomllib.loads((PROJECT_ROOT / "uv.lock").read_text(encoding="utf-8"))
+    locked = {package["name"] for package in lock["package"]}
+    env = SERVICES["airflow-init"]["environment"]
+    assert env["AIRFLOW__CORE__AUTH_MANAGER"].startswith("airflow.providers.fab.")
+    assert "postgresql+psycopg2://" in env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    assert {"apache-airflow-providers-fab", "apache-airflow-providers-postgres", "psycopg2-binary"} <= locked
+
+
+def test_image_carries_a_dbt_manifest_and_no_local_state() -> None:
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text(encoding="utf-8")
+    copied = dockerfile.index("COPY --chown=airflow:0 dbt_project")
+    assert copied < dockerfile.index("python -m ecom.dbt_manifest")
+    ignored = (PROJECT_ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    assert {".venv", "data", "warehouse", "dbt_project/target", ".git"} <= set(ignored)
 
 
 @pytest.mark.parametrize("service", AIRFLOW_SERVICES)
