@@ -195,7 +195,9 @@ def test_every_landed_row_is_accounted_for(first_run: Run, shop: Path, warehouse
 
 
 @pytest.fixture(scope="module")
-def second_run(first_run: Run, shop: Path, warehouse: Path) -> tuple[Run, list[tuple], pd.DataFrame]:
+def second_run(
+    first_run: Run, shop: Path, warehouse: Path
+) -> tuple[Run, list[tuple], pd.DataFrame, list[tuple]]:
     manifest_before = warehouse_query(warehouse, MANIFEST_ROWS)
     portrait_before = serving(warehouse, "select * from marts.user_portrait order by customer_id")
     raw_orders_before = warehouse_query(warehouse, "select count(*) from raw.orders")

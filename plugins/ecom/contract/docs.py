@@ -25,7 +25,8 @@ ignored. Header names are matched case-insensitively; extra columns are recorded
 - **Identifiers** are text: customer `00017` is not `17`.
 - **Timestamps** are ISO 8601. A value with an offset (`Z`, `+08:00`) is converted to UTC; a naive
   value is local time of the business time zone (`ECOM_BUSINESS_TZ`, default `Asia/Shanghai`).
-  A *day* is a calendar date in the business time zone.
+  A *day* is a calendar date in the business time zone. Naive values are converted when they are
+  ingested: changing `ECOM_BUSINESS_TZ` later does not re-read files already loaded.
 - **Rejects**: a row with a value that cannot be typed, or with an empty value in a non-nullable
   column, goes to `audit.rejects` (file, line, column, value, reason); the rest of the file loads.
   For every file, rows read = rows loaded + rows rejected.
