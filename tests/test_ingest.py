@@ -140,7 +140,7 @@ def test_untypable_values_and_broken_lines_are_rejected_with_file_line_column_an
         (*lineage, 4, "total_amount", "12,5", "not a valid decimal: '12,5'"),
         (*lineage, 5, "customer_id", " ", "required value is empty"),
         (*lineage, 6, None, "005,c5,2026-01-05 13:00:00,8,surplus",
-         "malformed CSV line (too many columns): Expected Number of Columns: 4 Found: 5"),
+         "malformed CSV line: expected 4 fields, found 5"),
         (*lineage, 7, "customer_id", None, "required value is empty"),
         (*lineage, 7, "ordered_at", "not a time", "not a valid timestamp: 'not a time'"),
     ]
@@ -148,6 +148,65 @@ def test_untypable_values_and_broken_lines_are_rejected_with_file_line_column_an
     assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (6, 1, 5)
     assert result.rows_read == result.rows_loaded + result.rows_rejected
     assert manifest(settings) == [("orders/day1.csv", "pending", 6, 1, 5)]
+
+
+ORDERS_WITH_STATUS = "order_id,customer_id,ordered_at,total_amount,status"
+TOO_FEW_FIELDS = (f"{ORDERS_WITH_STATUS}\n"
+                  "1,C1,2026-06-01 10:00:00,10.00,paid\n"  # line 2
+                  "9,C1,2026-06-01 10:00:00\n"  # line 3: 3 of 5 fields
+                  '8,"C\n8",2026-06-01\n'  # lines 4-5: 3 fields, one of them quoted over two lines
+                  "2,C2,2026-06-01 11:00:00,20.00,paid\n")  # line 6
+TOO_MANY_FIELDS = (f"{ORDERS_WITH_STATUS}\n"
+                   "3,C3,2026-06-01 12:00:00,30.00,paid,x,y\n"  # line 2: 7 of 5 fields
+                   "4,C4,2026-06-01 13:00:00,40.00,paid\n")  # line 3
+
+
+def test_a_line_with_too_few_or_too_many_fields_is_one_reject_with_the_field_counts(
+        settings: Settings) -> None:
+    land(settings, "orders/few.csv", TOO_FEW_FIELDS)
+    land(settings, "orders/many.csv", TOO_MANY_FIELDS)
+
+    result = ingest(settings, "b1")
+
+    few = ("b1", file_id(settings, "orders/few.csv"), "orders", "orders/few.csv")
+    many = ("b1", file_id(settings, "orders/many.csv"), "orders", "orders/many.csv")
+    assert query(settings, "SELECT batch_id, file_id, table_name, path, line, column_name, raw_value, reason "
+                           "FROM audit.rejects ORDER BY path, line") == [
+        (*few, 3, None, "9,C1,2026-06-01 10:00:00", "malformed CSV line: expected 5 fields, found 3"),
+        (*few, 4, None, '8,"C\n8",2026-06-01', "malformed CSV line: expected 5 fields, found 3"),
+        (*many, 2, None, "3,C3,2026-06-01 12:00:00,30.00,paid,x,y",
+         "malformed CSV line: expected 5 fields, found 7"),
+    ]
+    assert query(settings, "SELECT order_id, _line FROM raw_pending.orders ORDER BY 1") == [
+        ("1", 2), ("2", 6), ("4", 3)]
+    assert manifest(settings) == [
+        ("orders/few.csv", "pending", 4, 2, 2), ("orders/many.csv", "pending", 2, 1, 1)]
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (6, 3, 3)
+
+
+def test_a_broken_record_is_one_broken_row_in_a_multi_file_scan_and_alone(settings: Settings) -> None:
+    land(settings, "orders/few.csv", TOO_FEW_FIELDS)
+    land(settings, "orders/many.csv", TOO_MANY_FIELDS)
+    files = discover_landing(settings.landing_dir, ["orders"]).files
+    [group] = reading_groups(files)
+    broken = "SELECT file_index, line, column_name, reason FROM ingest_broken ORDER BY file_index, line"
+    expected = [
+        (3, None, "malformed CSV line: expected 5 fields, found 3"),
+        (4, None, "malformed CSV line: expected 5 fields, found 3"),
+        (2, None, "malformed CSV line: expected 5 fields, found 7"),
+    ]
+
+    with duckdb.connect() as con:
+        read_landed_files(con, group)
+        in_one_scan = con.execute(broken).fetchall()
+        read_landed_files(con, group[:1])
+        few_alone = con.execute(broken).fetchall()
+        read_landed_files(con, group[1:])
+        many_alone = con.execute(broken).fetchall()
+
+    assert in_one_scan == [(0, *expected[0]), (0, *expected[1]), (1, *expected[2])]
+    assert few_alone == [(0, *expected[0]), (0, *expected[1])]
+    assert many_alone == [(0, *expected[2])]
 
 
 def test_physical_line_numbers_survive_blank_lines_and_quoted_newlines(settings: Settings) -> None:
@@ -166,10 +225,9 @@ def test_physical_line_numbers_survive_blank_lines_and_quoted_newlines(settings:
         ("r1", "great\nreally great", 2),
         ("r4", 'bad "quote" inside', 7),
     ]
-    assert query(settings, "SELECT DISTINCT line, reason FROM audit.rejects ORDER BY line, reason") == [
+    assert query(settings, "SELECT line, reason FROM audit.rejects ORDER BY line, reason") == [
         (5, "not a valid integer: '4.5'"),
-        (6, "malformed CSV line (missing columns): Expected Number of Columns: 6 Found: 4"),
-        (6, "malformed CSV line (missing columns): Expected Number of Columns: 6 Found: 5"),
+        (6, "malformed CSV line: expected 6 fields, found 4"),
     ]
     assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 2, 2)
 
@@ -360,11 +418,10 @@ def test_files_read_in_one_scan_keep_their_own_lines_rejects_and_counts(settings
     ]
     assert query(settings, "SELECT path, line, column_name, reason FROM audit.rejects "
                            "ORDER BY path, line") == [
-        ("orders/day1.csv", 3, None,
-         "malformed CSV line (too many columns): Expected Number of Columns: 4 Found: 5"),
+        ("orders/day1.csv", 3, None, "malformed CSV line: expected 4 fields, found 5"),
         ("orders/day2.csv", 5, "ordered_at", "not a valid timestamp: 'bad'"),
-        ("orders/day4.csv", 3, "c4",
-         "malformed CSV line (unquoted value): Value with unterminated quote found."),
+        ("orders/day4.csv", 3, None,
+         "malformed CSV line: unquoted value in total_amount: Value with unterminated quote found."),
     ]
     assert manifest(settings) == [
         ("orders/day1.csv", "pending", 2, 1, 1),
@@ -401,8 +458,8 @@ def test_csv_with_invalid_utf8_rejects_that_line_and_loads_the_rest(settings: Se
     assert query(settings, "SELECT order_id, _line FROM raw_pending.orders ORDER BY 1") == [
         ("001", 2), ("003", 4), ("004", 2)]
     assert query(settings, "SELECT path, line, reason FROM audit.rejects") == [
-        ("orders/a.csv", 3, "malformed CSV line (invalid encoding): Invalid unicode (byte sequence mismatch) "
-                            "detected. This file is not utf-8 encoded.")]
+        ("orders/a.csv", 3, "malformed CSV line: invalid encoding in customer_id: Invalid unicode (byte "
+                            "sequence mismatch) detected. This file is not utf-8 encoded.")]
     assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 3, 1)
 
 

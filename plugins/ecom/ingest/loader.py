@@ -70,8 +70,8 @@ def stage_files(con: duckdb.DuckDBPyConnection, table: Table, files: list[Landed
         f"SELECT _file_index, count(*), count(*) FILTER (WHERE len(_problems) > 0) "
         f"FROM {TYPED_TABLE} GROUP BY ALL"
     ).fetchall()}
-    broken_counts = dict(con.execute(  # a broken record may have several rejects on its line
-        f"SELECT file_index, count(DISTINCT line) FROM {STAGED_BROKEN_TABLE} GROUP BY ALL"
+    broken_counts = dict(con.execute(  # one row per broken record
+        f"SELECT file_index, count(*) FROM {STAGED_BROKEN_TABLE} GROUP BY ALL"
     ).fetchall())
     loads = []
     for index, file in enumerate(files):

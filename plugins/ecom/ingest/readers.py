@@ -6,8 +6,9 @@ any other file alone. For the group just read:
 (physical line in the file, or Parquet row number, 1-based) and one VARCHAR column per file column,
 named by its normalised header (stripped, lower case).
 `ingest_broken`: rows that could not be split into columns at all (a CSV line with too many or too
-few fields, an unterminated quote, invalid UTF-8; a JSON line that is not an object): `file_index,
-line, column_name, raw_value, reason`. Every record of every file lands in exactly one of the two.
+few fields, an unterminated quote, invalid UTF-8; a JSON line that is not an object), one row per
+record: `file_index, line, column_name (NULL: raw_value is the whole record), raw_value, reason`.
+Every record of every file lands in exactly one of the two.
 Both are replaced by the next group read and vanish with the connection.
 """
 
@@ -160,15 +161,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, files: list[LandedFile]) -> GroupR
     )
     _read_physical_lines(con, files)
     _map_csv_records_to_lines(con)
-    # The rejects table's file_id is the file's position in the scanned list, like file_index.
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {BROKEN_TABLE} AS "
-        f"SELECT e.file_id::BIGINT AS file_index, coalesce(s.line, e.line)::BIGINT AS line, e.column_name, "
-        f"trim(e.csv_line, chr(10) || chr(13)) AS raw_value, "
-        f"'malformed CSV line (' || lower(e.error_type) || '): ' || e.error_message AS reason "
-        f"FROM {_CSV_ERRORS} e LEFT JOIN {_CSV_RECORD_STARTS} s "
-        f"ON s.file_index = e.file_id AND s.reported_line = e.line"
-    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {BROKEN_TABLE} AS {_broken_records_sql(names, positional)}")
     renamed = ", ".join(f"r.{p} AS {identifier(n)}" for p, n in zip(positional, names, strict=True))
     _create_source(
         con,
@@ -181,6 +174,37 @@ def _read_csv(con: duckdb.DuckDBPyConnection, files: list[LandedFile]) -> GroupR
         f"LEFT JOIN good_starts g ON g.file_index = r._file_index AND g.ordinal = r._ordinal",
     )
     return GroupRead(columns=names, misread=_files_to_read_alone(con, len(names)) if len(files) > 1 else [])
+
+
+def _broken_records_sql(names: list[str], positional: list[str]) -> str:
+    """One `ingest_broken` row per record DuckDB rejected, however many errors it reported for it.
+
+    DuckDB reports a record with too few fields once per missing field and one with too many once per
+    extra field, each at a positional column (`c<k>`): they become one reason, "expected <n> fields,
+    found <m>" (`column_idx` of a missing field is the number of fields found, that of an extra field
+    the number read so far). Other errors (a stray quote, invalid UTF-8...) name the header column they
+    were found in. `column_name` stays NULL: `raw_value` is the whole record, not one column's value.
+    The rejects table's file_id is the file's position in the scanned list, like file_index.
+    """
+    header_name = "CASE e.column_name " + " ".join(
+        f"WHEN {literal(p)} THEN {literal(n)}" for p, n in zip(positional, names, strict=True)) + " END"
+    return (
+        f"WITH records AS ("
+        f"  SELECT e.file_id::BIGINT AS file_index, e.line AS reported_line, "
+        f"    any_value(trim(e.csv_line, chr(10) || chr(13))) AS raw_value, "
+        f"    string_agg(lower(e.error_type) || coalesce(' in ' || {header_name}, '') || ': ' "
+        f"      || e.error_message, '; ' ORDER BY e.column_idx) "
+        f"      FILTER (WHERE e.error_type NOT IN ('MISSING COLUMNS', 'TOO MANY COLUMNS')) AS field_errors, "
+        f"    coalesce(min(e.column_idx) FILTER (WHERE e.error_type = 'MISSING COLUMNS'), "
+        f"      max(e.column_idx) FILTER (WHERE e.error_type = 'TOO MANY COLUMNS')) AS fields_found "
+        f"  FROM {_CSV_ERRORS} e GROUP BY ALL) "
+        f"SELECT r.file_index, coalesce(s.line, r.reported_line)::BIGINT AS line, "
+        f"NULL::VARCHAR AS column_name, r.raw_value, "
+        f"'malformed CSV line: ' || concat_ws('; ', r.field_errors, "
+        f"'expected {len(names)} fields, found ' || r.fields_found) AS reason "
+        f"FROM records r LEFT JOIN {_CSV_RECORD_STARTS} s "
+        f"ON s.file_index = r.file_index AND s.reported_line = r.reported_line"
+    )
 
 
 def _files_to_read_alone(con: duckdb.DuckDBPyConnection, field_count: int) -> list[int]:
