@@ -7,9 +7,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
-from ecom.config import Settings
+from ecom.config import DBT_PROJECT_DIR, Settings
 from ecom.quality import run_mart_gate
+from ecom.quality.mart_frames import ATTRIBUTION_MODELS, ATTRIBUTION_REQUIRED_RAW_TABLES
 
 AS_OF = date(2026, 2, 28)
 
@@ -53,11 +55,20 @@ select * from (values
 """
 
 
+# attribution_channel's dbt meta.requires_sources have landed (the gate only asks whether they exist).
+RAW_LANDED = """
+create schema raw;
+create table raw.orders (order_id varchar);
+create table raw.touchpoints (touchpoint_id varchar);
+"""
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     (tmp_path / "warehouse").mkdir()
     settings = Settings(landing_dir=tmp_path / "landing", warehouse_dir=tmp_path / "warehouse")
     with duckdb.connect(str(settings.warehouse_db)) as con:
+        con.execute(RAW_LANDED)
         con.execute("create schema marts")
         for ddl in (USER_PORTRAIT, COHORT_RETENTION, ATTRIBUTION_CHANNEL):
             con.execute(ddl)
@@ -74,8 +85,9 @@ def test_consistent_marts_pass_and_every_result_is_recorded(settings):
 
     assert result.passed, result.describe()
     assert result.warnings == []
+    assert result.notes == []
     reconciled = {c.column for c in result.checks if c.suite == "marts_gate.attribution_reconciliation"}
-    assert reconciled == {"model", "conversions_difference", "revenue_difference"}
+    assert reconciled == {"channel_rows", "conversions_difference", "revenue_difference"}
     assert {c.table for c in result.checks} == {"user_portrait", "cohort_retention", "attribution_channel"}
     with duckdb.connect(str(settings.warehouse_db)) as con:
         recorded = con.execute(
@@ -100,7 +112,7 @@ def test_attribution_conversions_not_matching_orders_fail(settings):
     [error] = result.errors
     assert (error.table, error.column) == ("attribution_channel", "conversions_difference")
     assert error.message.endswith(
-        "fails on 1 row(s): [conversions_difference=-1.0, model='linear', conversions=3.0, "
+        "fails on 1 row(s): [conversions_difference=-1.0, model='linear', channel_rows=2, conversions=3.0, "
         "expected_conversions=4.0, revenue=45.5, expected_revenue=45.5]"
     )
 
@@ -115,15 +127,75 @@ def test_attribution_revenue_mismatch_and_missing_model_fail(settings):
 
     result = run_mart_gate(settings, "marts-revenue", AS_OF)
 
-    assert [(c.check, c.column) for c in result.errors] == [
-        ("expect_column_distinct_values_to_equal_set", "model"),
-        ("expect_column_values_to_be_between", "revenue_difference"),
+    assert [(c.column, c.message.split(" row(s): ")[1]) for c in result.errors] == [
+        (
+            "channel_rows",
+            "[channel_rows=0, model='linear', conversions=0.0, expected_conversions=4.0, "
+            "revenue=0.0, expected_revenue=45.5]",
+        ),
+        (
+            "conversions_difference",
+            "[conversions_difference=-4.0, model='linear', channel_rows=0, conversions=0.0, "
+            "expected_conversions=4.0, revenue=0.0, expected_revenue=45.5]",
+        ),
+        (
+            "revenue_difference",
+            "[revenue_difference=-10.0, model='first_touch', channel_rows=2, conversions=4.0, "
+            "expected_conversions=4.0, revenue=35.5, expected_revenue=45.5], "
+            "[revenue_difference=-45.5, model='linear', channel_rows=0, conversions=0.0, "
+            "expected_conversions=4.0, revenue=0.0, expected_revenue=45.5]",
+        ),
     ]
-    assert result.errors[0].observed == '{"unexpected_count": 0, "partial_missing_list": ["linear"]}'
-    assert result.errors[1].message.split("[")[1] == (
-        "revenue_difference=-10.0, model='first_touch', conversions=4.0, expected_conversions=4.0, "
-        "revenue=35.5, expected_revenue=45.5]"
+
+
+def test_empty_attribution_fails_while_touchpoints_have_landed_and_there_are_orders(settings):
+    change(settings, "delete from marts.attribution_channel")
+
+    result = run_mart_gate(settings, "marts-attribution-empty", AS_OF)
+
+    assert not result.passed
+    assert {(c.table, c.suite) for c in result.errors} == {
+        ("attribution_channel", "marts_gate.attribution_reconciliation")
+    }
+    missing = next(c for c in result.errors if c.column == "channel_rows")
+    assert missing.message == (
+        "attribution_channel, column channel_rows: expect_column_values_to_be_between("
+        "row_condition='expected_conversions > 0', min_value=1.0) fails on 3 row(s): "
+        "[channel_rows=0, model='first_touch', conversions=0.0, expected_conversions=4.0, "
+        "revenue=0.0, expected_revenue=45.5], "
+        "[channel_rows=0, model='last_touch', conversions=0.0, expected_conversions=4.0, "
+        "revenue=0.0, expected_revenue=45.5], "
+        "[channel_rows=0, model='linear', conversions=0.0, expected_conversions=4.0, "
+        "revenue=0.0, expected_revenue=45.5]"
     )
+
+
+def test_empty_attribution_passes_while_touchpoints_have_not_landed(settings):
+    change(settings, "delete from marts.attribution_channel; drop table raw.touchpoints")
+
+    result = run_mart_gate(settings, "marts-no-touchpoints", AS_OF)
+
+    assert result.passed, result.describe()
+    assert not [c for c in result.checks if c.suite == "marts_gate.attribution_reconciliation"]
+    assert result.notes == [
+        "attribution reconciliation skipped: raw.touchpoints has not landed, so dbt builds "
+        "marts.attribution_channel empty (its meta.requires_sources)"
+    ]
+    assert "note: attribution reconciliation skipped: raw.touchpoints" in result.describe()
+
+
+def test_empty_attribution_reconciles_when_there_are_no_orders(settings):
+    change(settings, "delete from marts.attribution_channel; delete from marts.user_portrait")
+
+    result = run_mart_gate(settings, "marts-no-orders", AS_OF)
+
+    reconciled = [c for c in result.checks if c.suite == "marts_gate.attribution_reconciliation"]
+    assert [(c.column, c.success) for c in reconciled] == [
+        ("channel_rows", True),
+        ("conversions_difference", True),
+        ("revenue_difference", True),
+    ]
+    assert result.notes == []
 
 
 def test_retention_rules_fail_naming_the_cohort_row(settings):
@@ -157,17 +229,42 @@ def test_personal_data_and_broken_scores_fail(settings):
     assert sorted((c.table, c.check, c.column) for c in result.errors) == [
         ("user_portrait", "expect_column_pair_values_a_to_be_greater_than_b", "tenure_days,recency_days"),
         ("user_portrait", "expect_column_values_to_be_between", "r_score"),
-        ("user_portrait", "expect_column_values_to_not_be_in_set", "email"),
+        ("user_portrait", "expect_column_values_to_not_match_regex", "email"),
     ]
     personal = next(c for c in result.errors if c.column == "email")
-    assert personal.message == "user_portrait: column 'email' is personal data, which never reaches a mart"
+    assert personal.message == (
+        "user_portrait: column 'email' is named after a personal column of the raw contract; "
+        "personal data never reaches a mart"
+    )
     assert [(c.table, c.column, c.severity) for c in result.warnings] == [
         ("cohort_retention", "revenue_retention_rate", "warning")
     ]
 
 
-def test_missing_mart_fails_and_empty_attribution_skips_reconciliation(settings):
-    change(settings, "drop table marts.cohort_retention; delete from marts.attribution_channel")
+def test_personal_words_in_column_names_fail_in_any_case(settings):
+    change(settings, "alter table marts.attribution_channel add column customer_email varchar")
+    change(settings, "alter table marts.cohort_retention add column Phone_Number varchar")
+
+    result = run_mart_gate(settings, "marts-personal-words", AS_OF)
+
+    assert [(c.table, c.column, c.message) for c in result.errors] == [
+        (
+            "attribution_channel",
+            "customer_email",
+            "attribution_channel: column 'customer_email' is named after a personal column of the raw "
+            "contract; personal data never reaches a mart",
+        ),
+        (
+            "cohort_retention",
+            "Phone_Number",
+            "cohort_retention: column 'Phone_Number' is named after a personal column of the raw "
+            "contract; personal data never reaches a mart",
+        ),
+    ]
+
+
+def test_missing_mart_fails(settings):
+    change(settings, "drop table marts.cohort_retention")
 
     result = run_mart_gate(settings, "marts-missing", AS_OF)
 
@@ -178,4 +275,17 @@ def test_missing_mart_fails_and_empty_attribution_skips_reconciliation(settings)
             "cohort_retention: relation marts.cohort_retention does not exist (did the dbt build run?)",
         )
     ]
-    assert not [c for c in result.checks if c.suite == "marts_gate.attribution_reconciliation"]
+
+
+def test_attribution_models_and_required_raw_tables_follow_the_dbt_project():
+    marts = yaml.safe_load((DBT_PROJECT_DIR / "models" / "marts" / "_marts.yml").read_text(encoding="utf-8"))
+    [attribution] = [m for m in marts["models"] if m["name"] == "attribution_channel"]
+    assert attribution["config"]["meta"]["requires_sources"] == list(ATTRIBUTION_REQUIRED_RAW_TABLES)
+    [reconciles] = [
+        t["attribution_reconciles_with_orders"]
+        for t in attribution["data_tests"]
+        if "attribution_reconciles_with_orders" in t
+    ]
+    assert reconciles["arguments"]["models"] == list(ATTRIBUTION_MODELS)
+    assert reconciles["arguments"]["requires_sources"] == list(ATTRIBUTION_REQUIRED_RAW_TABLES)
+    assert ATTRIBUTION_MODELS == ("first_touch", "last_touch", "linear")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -71,16 +72,40 @@ def test_raw_suite_states_the_contract_rules(table: str):
         assert (kind, json.dumps(kwargs, sort_keys=True), severity) in stated
 
 
-def test_personal_data_guard_lists_the_contract_personal_columns():
+PERSONAL_WORDS = re.compile(r"\(\?i\)\(\?:\^\|_\)\(\?:(?P<words>[a-z_|]+)\)\(\?:_\|\$\)")
+
+
+def personal_data_regex() -> str:
+    [(kind, kwargs, severity)] = expectations_of("marts_gate", "personal_data")
+    assert (kind, severity) == ("expect_column_values_to_not_match_regex", "critical")
+    arguments = json.loads(kwargs)
+    assert arguments["column"] == "column_name"
+    return arguments["regex"]
+
+
+def test_personal_data_guard_names_exactly_the_contract_personal_columns():
     personal = sorted({c for t in CONTRACT.tables.values() for c in t.personal_columns})
     assert personal == ["address", "email", "name", "phone", "shipping_address"]
-    assert expectations_of("marts_gate", "personal_data") == [
-        (
-            "expect_column_values_to_not_be_in_set",
-            json.dumps({"column": "column_name", "value_set": personal}, sort_keys=True),
-            "critical",
-        )
+    stated = PERSONAL_WORDS.fullmatch(personal_data_regex())
+    assert stated is not None, "the regex is no longer (?i)(?:^|_)(?:<word>|...)(?:_|$)"
+    assert sorted(stated["words"].split("|")) == personal
+
+
+def test_personal_data_guard_flags_personal_words_but_no_contracted_mart_column():
+    guard = re.compile(personal_data_regex())
+    personal = {c for t in CONTRACT.tables.values() for c in t.personal_columns}
+    for column in personal:
+        for named in (column, f"customer_{column}", f"{column}_hash", f"last_{column}_seen", column.upper()):
+            assert guard.search(named), named
+    mart_columns = [
+        column
+        for mart in ("user_portrait", "cohort_retention", "attribution_channel")
+        for kind, kwargs, _ in expectations_of("marts", mart)
+        if kind == "expect_table_columns_to_match_set"
+        for column in json.loads(kwargs)["column_set"]
     ]
+    assert len(mart_columns) == 22 + 9 + 6
+    assert [c for c in [*mart_columns, "username", "rename_count", "emails_sent"] if guard.search(c)] == []
 
 
 def test_meta_severity_of_the_architecture_doc_is_translated(tmp_path: Path):
