@@ -15,12 +15,11 @@ import pytest
 
 from ecom import publish as publish_module
 from ecom.config import Settings
-from ecom.dbt_manifest import manifest_path
+from ecom.dbt_manifest import manifest_path, mart_source_requirements
 from ecom.publish import (
     NothingToPublishError,
     PersonalDataError,
     empty_mart_note,
-    mart_source_requirements,
     publish,
 )
 

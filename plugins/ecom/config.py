@@ -60,6 +60,14 @@ class Settings:
         return self.warehouse_dir / "reports"
 
     @property
+    def latest_report(self) -> Path:
+        """The report of the latest run; every run also keeps its own under reports/runs/."""
+        return self.reports_dir / "run_report.html"
+
+    def run_report(self, run_id: str) -> Path:
+        return self.reports_dir / "runs" / f"{run_id}.html"
+
+    @property
     def data_docs_dir(self) -> Path:
         return self.reports_dir / "data_docs"
 

@@ -34,10 +34,27 @@ def manifest_path(project_dir: Path = DBT_PROJECT_DIR) -> Path:
     return project_dir / "target" / "manifest.json"
 
 
-def mart_names(manifest: Path, schema: str = "marts") -> list[str]:
-    """Names of the models the manifest builds in `schema`, sorted."""
-    nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values()
-    return sorted(n["name"] for n in nodes if n["resource_type"] == "model" and n["schema"] == schema)
+MARTS_SCHEMA = "marts"
+
+
+def mart_source_requirements(manifest: Path) -> dict[str, list[str]]:
+    """Relation name of every model the manifest builds in schema `marts` -> the raw tables it needs
+    (its `meta.requires_sources`); empty when there is no manifest."""
+    if not manifest.exists():
+        return {}
+    nodes = json.loads(manifest.read_text(encoding="utf-8")).get("nodes", {}).values()
+    requirements: dict[str, list[str]] = {}
+    for node in nodes:
+        if node.get("resource_type") != "model" or node.get("schema") != MARTS_SCHEMA:
+            continue
+        meta = (node.get("config") or {}).get("meta") or node.get("meta") or {}
+        requirements[node.get("alias") or node["name"]] = list(meta.get("requires_sources") or [])
+    return requirements
+
+
+def mart_names(manifest: Path) -> list[str]:
+    """Names of the models the manifest builds in schema `marts`, sorted."""
+    return sorted(mart_source_requirements(manifest))
 
 
 def project_source_files(project_dir: Path) -> Iterator[Path]:

@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from airflow.sdk import DAG
     from airflow.sdk.types import RuntimeTaskInstanceProtocol as TaskInstance
 
-REPORT_NAME = "run_report.html"
 SUCCESS = "success"
 MIGRATED_STAMP = "ecom-db-migrated-by-airflow"
 
@@ -245,7 +244,7 @@ def _run_dag(settings: Settings, as_of_param: str, console: TextIO) -> int:
         for ti in sorted(dag_run.get_task_instances(), key=lambda ti: order[ti.task_id])
     ]
     code = run_exit_code(outcomes)
-    report = settings.reports_dir / REPORT_NAME
+    report = settings.latest_report
     if code == 0:
         console.write(published_summary(settings, dag_run.run_id, report) + "\n")
     else:

@@ -11,7 +11,6 @@ served file untouched.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -23,10 +22,9 @@ import duckdb
 
 from ecom.config import Settings
 from ecom.contract import load_contract
-from ecom.dbt_manifest import dbt_project_dir, manifest_path
+from ecom.dbt_manifest import MARTS_SCHEMA, dbt_project_dir, manifest_path, mart_source_requirements
 from ecom.sql import identifier, literal
 
-MARTS_SCHEMA = "marts"
 PUBLISH_LOG = "meta.publish_log"
 PUBLISH_LOG_DDL = f"""
 CREATE TABLE {PUBLISH_LOG} (
@@ -79,21 +77,6 @@ def check_run_id(run_id: str) -> str:
     if not run_id or run_id in {".", ".."} or "/" in run_id or "\\" in run_id or "\0" in run_id:
         raise ValueError(f"run id {run_id!r} cannot be used in a file name")
     return run_id
-
-
-def mart_source_requirements(manifest_path: Path) -> dict[str, list[str]]:
-    """Mart relation name -> raw tables it needs (dbt `meta.requires_sources`), from a dbt manifest."""
-    if not manifest_path.exists():
-        return {}
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    requirements: dict[str, list[str]] = {}
-    for node in manifest.get("nodes", {}).values():
-        if node.get("resource_type", "model") != "model" or node.get("schema") != MARTS_SCHEMA:
-            continue
-        meta = (node.get("config") or {}).get("meta") or node.get("meta") or {}
-        relation = node.get("alias") or node["name"]
-        requirements[relation] = list(meta.get("requires_sources") or [])
-    return requirements
 
 
 def empty_mart_note(mart: str, requirements: dict[str, list[str]], landed_raw_tables: set[str]) -> str:

@@ -106,8 +106,8 @@ def build_report(settings: Settings, run_id: str) -> Path:
     """Write reports/runs/<run_id>.html and the same report as reports/run_report.html; return the first."""
     check_run_id(run_id)
     report = collect_report(settings, run_id)
-    run_page = settings.reports_dir / "runs" / f"{run_id}.html"
-    latest_page = settings.reports_dir / "run_report.html"
+    run_page = settings.run_report(run_id)
+    latest_page = settings.latest_report
     run_page.parent.mkdir(parents=True, exist_ok=True)
     run_page.write_text(render_report(report, run_page, settings.data_docs_dir), encoding="utf-8")
     temporary = latest_page.with_name(latest_page.name + ".tmp")
