@@ -12,8 +12,7 @@ served file untouched.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -23,7 +22,7 @@ import duckdb
 from ecom.config import Settings
 from ecom.contract import load_contract
 from ecom.dbt_manifest import MARTS_SCHEMA, dbt_project_dir, manifest_path, mart_source_requirements
-from ecom.sql import identifier, literal
+from ecom.sql import identifier, literal, relation_exists, relation_names
 
 PUBLISH_LOG = "meta.publish_log"
 PUBLISH_LOG_DDL = f"""
@@ -72,11 +71,10 @@ class PublishResult:
         return "\n".join(lines)
 
 
-def check_run_id(run_id: str) -> str:
+def check_run_id(run_id: str) -> None:
     """A run id becomes part of file names: it must be one plain path component."""
     if not run_id or run_id in {".", ".."} or "/" in run_id or "\\" in run_id or "\0" in run_id:
         raise ValueError(f"run id {run_id!r} cannot be used in a file name")
-    return run_id
 
 
 def empty_mart_note(mart: str, requirements: dict[str, list[str]], landed_raw_tables: set[str]) -> str:
@@ -114,13 +112,13 @@ def publish(settings: Settings, run_id: str, as_of: date) -> PublishResult:
     published_at = datetime.now(UTC).replace(tzinfo=None)
     _remove_database_file(temp)
     try:
-        with _connect(temp) as con:
+        with duckdb.connect(str(temp)) as con:
             _attach(con, settings.warehouse_db, WAREHOUSE_ALIAS)
-            marts = _mart_relations(con, settings.warehouse_db)
-            _refuse_personal_columns(con, marts)
+            columns = {mart: _columns(con, mart) for mart in _mart_relations(con, settings.warehouse_db)}
+            _refuse_personal_columns(columns)
             con.execute(f"CREATE SCHEMA {MARTS_SCHEMA}")
-            row_counts = {mart: _copy_mart(con, mart) for mart in marts}
-            empty_notes = _empty_notes(con, settings, row_counts)
+            row_counts = {mart: _copy_mart(con, mart, mart_columns) for mart, mart_columns in columns.items()}
+            empty_notes = _empty_notes(con, row_counts)
             _write_publish_log(con, serving, run_id, as_of, published_at, row_counts, empty_notes)
             con.execute(f"DETACH {WAREHOUSE_ALIAS}")
             con.execute("CHECKPOINT")
@@ -133,27 +131,13 @@ def publish(settings: Settings, run_id: str, as_of: date) -> PublishResult:
     return PublishResult(serving, run_id, as_of, published_at, row_counts, empty_notes)
 
 
-@contextmanager
-def _connect(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = duckdb.connect(str(path))
-    try:
-        yield con
-    finally:
-        con.close()
-
-
 def _attach(con: duckdb.DuckDBPyConnection, path: Path, alias: str) -> None:
     con.execute(f"ATTACH {literal(str(path))} AS {alias} (READ_ONLY)")
 
 
 def _mart_relations(con: duckdb.DuckDBPyConnection, warehouse_db: Path) -> list[str]:
     names = [
-        name
-        for (name,) in con.execute(
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_catalog = ? AND table_schema = ? ORDER BY table_name",
-            [WAREHOUSE_ALIAS, MARTS_SCHEMA],
-        ).fetchall()
+        name for name in relation_names(con, MARTS_SCHEMA, WAREHOUSE_ALIAS)
         if not name.endswith(DBT_TRANSIENT_SUFFIXES)
     ]
     if not names:
@@ -170,7 +154,7 @@ def _columns(con: duckdb.DuckDBPyConnection, mart: str) -> list[tuple[str, str, 
     ).fetchall()
 
 
-def _refuse_personal_columns(con: duckdb.DuckDBPyConnection, marts: list[str]) -> None:
+def _refuse_personal_columns(columns: dict[str, list[tuple[str, str, bool]]]) -> None:
     personal = {
         column.lower(): f"{table.name}.{column}"
         for table in load_contract().tables.values()
@@ -178,17 +162,16 @@ def _refuse_personal_columns(con: duckdb.DuckDBPyConnection, marts: list[str]) -
     }
     offences = [
         f"marts.{mart}.{name} (personal column {personal[name.lower()]} of the raw contract)"
-        for mart in marts
-        for name, _, _ in _columns(con, mart)
+        for mart, mart_columns in columns.items()
+        for name, _, _ in mart_columns
         if name.lower() in personal
     ]
     if offences:
         raise PersonalDataError("refusing to publish personal data: " + "; ".join(offences))
 
 
-def _copy_mart(con: duckdb.DuckDBPyConnection, mart: str) -> int:
+def _copy_mart(con: duckdb.DuckDBPyConnection, mart: str, columns: list[tuple[str, str, bool]]) -> int:
     """Create the mart in the new file with the warehouse's column types and constraints, copy its rows."""
-    columns = _columns(con, mart)
     definitions = [
         f"{identifier(name)} {data_type}" + ("" if nullable else " NOT NULL")
         for name, data_type, nullable in columns
@@ -204,29 +187,19 @@ def _copy_mart(con: duckdb.DuckDBPyConnection, mart: str) -> int:
     target = f"{MARTS_SCHEMA}.{identifier(mart)}"
     column_list = ", ".join(identifier(name) for name, _, _ in columns)
     con.execute(f"CREATE TABLE {target} ({', '.join(definitions)})")
-    con.execute(
+    [(row_count,)] = con.execute(
         f"INSERT INTO {target} ({column_list}) SELECT {column_list} "
         f"FROM {WAREHOUSE_ALIAS}.{MARTS_SCHEMA}.{identifier(mart)}"
-    )
-    (row_count,) = con.execute(f"SELECT count(*) FROM {target}").fetchone()
+    ).fetchall()
     return row_count
 
 
-def _empty_notes(
-    con: duckdb.DuckDBPyConnection, settings: Settings, row_counts: dict[str, int]
-) -> dict[str, str]:
+def _empty_notes(con: duckdb.DuckDBPyConnection, row_counts: dict[str, int]) -> dict[str, str]:
     empty = [mart for mart, rows in row_counts.items() if rows == 0]
     if not empty:
         return {}
     requirements = mart_source_requirements(manifest_path(dbt_project_dir()))
-    landed = {
-        name
-        for (name,) in con.execute(
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_catalog = ? AND table_schema = 'raw'",
-            [WAREHOUSE_ALIAS],
-        ).fetchall()
-    }
+    landed = set(relation_names(con, "raw", WAREHOUSE_ALIAS))
     return {mart: empty_mart_note(mart, requirements, landed) for mart in empty}
 
 
@@ -243,12 +216,8 @@ def _write_publish_log(
     con.execute(PUBLISH_LOG_DDL)
     if serving.exists():
         _attach(con, serving, PREVIOUS_SERVING_ALIAS)
-        has_log = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? "
-            "AND schema_name = 'meta' AND table_name = 'publish_log'",
-            [PREVIOUS_SERVING_ALIAS],
-        ).fetchone()[0]
-        if has_log:
+        log_schema, log_table = PUBLISH_LOG.split(".")
+        if relation_exists(con, log_schema, log_table, PREVIOUS_SERVING_ALIAS):
             con.execute(
                 f"INSERT INTO {PUBLISH_LOG} SELECT run_id, as_of, published_at, mart, row_count, note "
                 f"FROM {PREVIOUS_SERVING_ALIAS}.{PUBLISH_LOG}"

@@ -25,7 +25,7 @@ import jinja2
 from ecom.config import Settings
 from ecom.contract import load_contract
 from ecom.publish import PUBLISH_LOG, check_run_id
-from ecom.sql import literal
+from ecom.sql import literal, relation_exists
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 REPORT_TEMPLATE = "run_report.html.j2"
@@ -34,6 +34,7 @@ RAW_VALUE_MAX_CHARS = 80
 MASKED = "•••• (masked: personal data)"
 SEVERITY_ORDER = {"error": 0, "warning": 1}
 WAREHOUSE = "warehouse"
+ROW_COUNTS = ("rows_read", "rows_loaded", "rows_rejected")
 SERVING = "serving"
 
 Row = dict[str, Any]
@@ -49,10 +50,8 @@ class RunReport:
     notes: list[str] = field(default_factory=list)
     as_of: date | None = None
     files: list[Row] = field(default_factory=list)
-    table_totals: list[Row] = field(default_factory=list)
     reject_counts: list[Row] = field(default_factory=list)
     reject_samples: list[Row] = field(default_factory=list)
-    gate_summary: list[Row] = field(default_factory=list)
     gate_results: list[Row] = field(default_factory=list)
     published: list[Row] = field(default_factory=list)
     served_run: Row | None = None
@@ -65,6 +64,37 @@ class RunReport:
     @property
     def unbalanced_files(self) -> list[Row]:
         return [f for f in self.files if not f["balanced"]]
+
+    @property
+    def table_totals(self) -> list[Row]:
+        """Per table of this run's files: files, rows read / loaded / rejected, and whether all reconcile."""
+        totals = []
+        for table in sorted({f["table_name"] for f in self.files}):
+            files = [f for f in self.files if f["table_name"] == table]
+            totals.append({
+                "table_name": table,
+                "files": len(files),
+                **{key: sum(f[key] or 0 for f in files) for key in ROW_COUNTS},
+                "balanced": all(f["balanced"] for f in files),
+            })
+        return totals
+
+    @property
+    def gate_summary(self) -> list[Row]:
+        """Per gate: checks, passed, failed errors and warnings, last validation time."""
+        summary = []
+        for gate in sorted({r["gate"] for r in self.gate_results}):
+            checks = [r for r in self.gate_results if r["gate"] == gate]
+            failed = [r for r in checks if not r["success"]]
+            summary.append({
+                "gate": gate,
+                "checks": len(checks),
+                "passed": len(checks) - len(failed),
+                "errors": sum(1 for r in failed if r["severity"] == "error"),
+                "warnings": sum(1 for r in failed if r["severity"] != "error"),
+                "last_validated_at": max(r["validated_at"] for r in checks),
+            })
+        return summary
 
     @property
     def failed_checks(self) -> list[Row]:
@@ -160,13 +190,7 @@ class _Databases:
     def has(self, database: str, relation: str) -> bool:
         """Whether `schema.table` exists in an attached database (noting its absence on the page)."""
         schema, table = relation.split(".")
-        found = database in self.attached and bool(
-            self.con.execute(
-                "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? "
-                "AND table_name = ?",
-                [database, schema, table],
-            ).fetchone()[0]
-        )
+        found = database in self.attached and relation_exists(self.con, schema, table, database)
         if not found and database in self.attached:
             self.report.notes.append(f"{relation} does not exist in the {database} database")
         return found
@@ -208,19 +232,6 @@ def _collect_ingestion(db: _Databases, report: RunReport) -> None:
         FROM {WAREHOUSE}.audit.load_manifest
         WHERE batch_id = ?
         ORDER BY table_name, path
-        """,
-        [report.run_id],
-    )
-    report.table_totals = db.rows(
-        f"""
-        SELECT table_name, count(*) AS files,
-               sum(rows_read) AS rows_read, sum(rows_loaded) AS rows_loaded,
-               sum(rows_rejected) AS rows_rejected,
-               coalesce(bool_and(rows_read = rows_loaded + rows_rejected), false) AS balanced
-        FROM {WAREHOUSE}.audit.load_manifest
-        WHERE batch_id = ?
-        GROUP BY table_name
-        ORDER BY table_name
         """,
         [report.run_id],
     )
@@ -301,17 +312,6 @@ def _collect_gates(db: _Databases, report: RunReport) -> None:
     )
     report.gate_results = results
     report.as_of = max((r["as_of"] for r in results if r["as_of"] is not None), default=report.as_of)
-    for gate in sorted({r["gate"] for r in results}):
-        checks = [r for r in results if r["gate"] == gate]
-        failed = [r for r in checks if not r["success"]]
-        report.gate_summary.append({
-            "gate": gate,
-            "checks": len(checks),
-            "passed": len(checks) - len(failed),
-            "errors": sum(1 for r in failed if r["severity"] == "error"),
-            "warnings": sum(1 for r in failed if r["severity"] != "error"),
-            "last_validated_at": max(r["validated_at"] for r in checks),
-        })
 
 
 def _collect_publish(db: _Databases, report: RunReport) -> None:
