@@ -10,13 +10,13 @@ from ecom.ingest.warehouse import (
     PENDING_SCHEMA,
     RAW_SCHEMA,
     UTC_NOW_SQL,
+    business_day_sql,
     ensure_audit_tables,
     ensure_layer_table,
-    relation_name,
+    landed_relations,
     transaction,
     warehouse_connection,
 )
-from ecom.sql import literal, relation_exists
 
 
 def promote_pending(settings: Settings) -> dict[str, int]:
@@ -50,11 +50,10 @@ def latest_order_date(settings: Settings) -> date | None:
     if not settings.warehouse_db.exists():
         return None
     with warehouse_connection(settings) as con:
-        sources = [relation_name(schema, "orders") for schema in (RAW_SCHEMA, PENDING_SCHEMA)
-                   if relation_exists(con, schema, "orders")]
+        sources = landed_relations(con, "orders")
         if not sources:
             return None
         union = " UNION ALL ".join(f"SELECT max(ordered_at) AS ordered_at FROM {s}" for s in sources)
-        local_time = f"timezone({literal(settings.business_tz)}, timezone('UTC', max(ordered_at)))"
-        row = con.execute(f"SELECT CAST({local_time} AS DATE) FROM ({union})").fetchone()
+        last_day = business_day_sql("max(ordered_at)", settings.business_tz)
+        row = con.execute(f"SELECT {last_day} FROM ({union})").fetchone()
     return row[0] if row else None

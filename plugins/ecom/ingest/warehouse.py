@@ -9,7 +9,7 @@ import duckdb
 
 from ecom.config import Settings
 from ecom.contract import Table
-from ecom.sql import identifier, literal
+from ecom.sql import identifier, literal, relation_exists
 
 PENDING_SCHEMA = "raw_pending"
 RAW_SCHEMA = "raw"
@@ -109,6 +109,18 @@ def ensure_audit_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def relation_name(schema: str, table_name: str) -> str:
     return f"{identifier(schema)}.{identifier(table_name)}"
+
+
+def landed_relations(con: duckdb.DuckDBPyConnection, table_name: str) -> list[str]:
+    """The raw-layer relations holding a table's rows: raw.<table> (accepted) and raw_pending.<table>
+    (rows of files still pending; promotion, withdrawal and replacement remove the others)."""
+    return [relation_name(schema, table_name) for schema in (RAW_SCHEMA, PENDING_SCHEMA)
+            if relation_exists(con, schema, table_name)]
+
+
+def business_day_sql(utc_timestamp_sql: str, business_tz: str) -> str:
+    """SQL for the business-time-zone calendar day of a UTC timestamp expression."""
+    return f"CAST(timezone({literal(business_tz)}, timezone('UTC', {utc_timestamp_sql})) AS DATE)"
 
 
 def ensure_layer_table(con: duckdb.DuckDBPyConnection, schema: str, table: Table) -> str:

@@ -12,6 +12,13 @@ import duckdb
 import pandas as pd
 
 from ecom.contract import Contract
+from ecom.ingest.warehouse import (
+    PENDING_SCHEMA,
+    RAW_SCHEMA,
+    business_day_sql,
+    landed_relations,
+    relation_name,
+)
 from ecom.quality.reads import count_rows, fetch_frame
 from ecom.sql import relation_exists
 
@@ -30,7 +37,7 @@ def pending_rows(con: duckdb.DuckDBPyConnection, table: str, required_columns: l
         con,
         f"""
         select p.*, m.path as _file_path
-        from raw_pending."{table}" as p
+        from {relation_name(PENDING_SCHEMA, table)} as p
         join audit.load_manifest as m on m.file_id = p._file_id
         where m.status = ? and m.table_name = ?
           and len(list_intersect(coalesce(m.missing_columns, []), ?::varchar[])) = 0
@@ -63,12 +70,8 @@ def table_row_counts(con: duckdb.DuckDBPyConnection, tables: list[str]) -> pd.Da
     """Rows per table, accepted (raw.<table>) plus pending."""
     rows = []
     for table in tables:
-        accepted = (
-            count_rows(con, f'select count(*) from raw."{table}"')
-            if relation_exists(con, "raw", table)
-            else 0
-        )
-        pending = _count_pending(con, table)
+        accepted = _count_rows(con, RAW_SCHEMA, table)
+        pending = _count_rows(con, PENDING_SCHEMA, table)
         rows.append((table, accepted, pending, accepted + pending))
     return pd.DataFrame(rows, columns=["table_name", "accepted_rows", "pending_rows", "row_count"])
 
@@ -78,21 +81,14 @@ def orders_activity(con: duckdb.DuckDBPyConnection, as_of: date, business_tz: st
 
     Orders are the accepted ones plus those of pending files; the wall clock plays no part.
     """
-    sources = []
-    if relation_exists(con, "raw", "orders"):
-        sources.append("select ordered_at from raw.orders")
-    if relation_exists(con, "raw_pending", "orders") and relation_exists(con, "audit", "load_manifest"):
-        sources.append(
-            "select p.ordered_at from raw_pending.orders as p "
-            "join audit.load_manifest as m on m.file_id = p._file_id where m.status = 'pending'"
-        )
+    sources = [f"select ordered_at from {relation}" for relation in landed_relations(con, "orders")]
     orders = " union all ".join(sources) or "select null::timestamp as ordered_at where false"
     return fetch_frame(
         con,
         f"""
         with orders as ({orders}),
         order_days as (
-            select timezone($tz, timezone('UTC', ordered_at))::date as order_day
+            select {business_day_sql("ordered_at", business_tz)} as order_day
             from orders
             where ordered_at is not null
         ),
@@ -109,16 +105,11 @@ def orders_activity(con: duckdb.DuckDBPyConnection, as_of: date, business_tz: st
             orders_in_last_7_days
         from activity
         """,
-        {"as_of": as_of, "tz": business_tz},
+        {"as_of": as_of},
     )
 
 
-def _count_pending(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    if not (relation_exists(con, "raw_pending", table) and relation_exists(con, "audit", "load_manifest")):
+def _count_rows(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
+    if not relation_exists(con, schema, table):
         return 0
-    return count_rows(
-        con,
-        f'select count(*) from raw_pending."{table}" as p join audit.load_manifest as m '
-        "on m.file_id = p._file_id where m.status = ?",
-        [PENDING],
-    )
+    return count_rows(con, f"select count(*) from {relation_name(schema, table)}")
