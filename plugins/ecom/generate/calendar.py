@@ -60,11 +60,16 @@ def is_double_11(day: date) -> bool:
     return (day.month, day.day) == (11, 11)
 
 
+def in_window(day: date, window: tuple[tuple[int, int], tuple[int, int]] | None) -> bool:
+    """Whether the day falls in a yearly (month, day) .. (month, day) window; None means all year."""
+    return window is None or window[0] <= (day.month, day.day) <= window[1]
+
+
 def demand_factor(day: date) -> float:
     """How busy a day is relative to an ordinary Thursday."""
     factor = WEEKDAY_FACTORS[day.weekday()] * FESTIVAL_FACTORS.get((day.month, day.day), 1.0)
     for first, last, warm_up in WARM_UP_WINDOWS:
-        if first <= (day.month, day.day) <= last:
+        if in_window(day, (first, last)):
             factor *= warm_up
     return factor
 

@@ -15,7 +15,7 @@ import pyarrow as pa
 from ecom.generate import formatting, reference
 from ecom.generate.calendar import demand_factor, seconds_of_day
 from ecom.generate.catalogue import Catalogue, product_ids
-from ecom.generate.orders import ORDER_ID_WIDTH, BuyingState, DayOrders
+from ecom.generate.orders import BuyingState, DayOrders, order_ids
 from ecom.generate.population import Population, anonymous_ids, customer_ids
 
 STEPS: tuple[str, ...] = (
@@ -254,10 +254,8 @@ def _expand(
         "page_type": formatting.text(pages),
         "product_id": product_ids(product, missing=~has_product),
         "search_query": formatting.text(query.astype(str), ~is_search),
-        "order_id": formatting.identifiers(
-            "O",
+        "order_id": order_ids(
             np.where(order >= 0, orders.order_number[np.maximum(order, 0)] if orders.size else 0, 0),
-            ORDER_ID_WIDTH,
             missing=order < 0,
         ),
         "dwell_seconds": formatting.integers(dwell, missing=rng.random(len(step)) < 0.02),

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 
 from ecom.generate import formatting, reference
-from ecom.generate.calendar import demand_factor, seconds_of_day
+from ecom.generate.calendar import demand_factor, in_window, seconds_of_day
 from ecom.generate.orders import BuyingState
 from ecom.generate.population import Population, anonymous_ids, customer_ids
 
@@ -156,7 +156,7 @@ def active_campaigns(day: date) -> list[tuple[int, str]]:
     return [
         (number, channel)
         for number, channel, window in CAMPAIGNS
-        if window is None or window[0] <= (day.month, day.day) <= window[1]
+        if in_window(day, window)
     ]
 
 

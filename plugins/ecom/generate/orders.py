@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 
 from ecom.generate import formatting, reference
-from ecom.generate.calendar import demand_factor, is_promotion_day, seconds_of_day
+from ecom.generate.calendar import demand_factor, in_window, is_promotion_day, seconds_of_day
 from ecom.generate.catalogue import Catalogue, product_ids
 from ecom.generate.population import Population, customer_ids
 
@@ -193,7 +193,7 @@ def _coupons(
     first_order: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Coupon code ('' = none) and order discount in cents; a coupon needs its minimum spend."""
-    valid = [c for c in COUPONS if c[3] is None or c[3][0] <= (day.month, day.day) <= c[3][1]]
+    valid = [c for c in COUPONS if in_window(day, c[3])]
     count = len(subtotal)
     pick = rng.integers(0, len(valid), count)
     codes = np.array([c[0] for c in valid])[pick]
@@ -229,7 +229,7 @@ def orders_table(
     )
     no_coupon = orders.coupon == ""
     return {
-        "order_id": formatting.identifiers("O", orders.order_number, ORDER_ID_WIDTH),
+        "order_id": order_ids(orders.order_number),
         "customer_id": customer_ids(orders.customer),
         "ordered_at": formatting.timestamps(day, orders.second),
         "total_amount": formatting.money(orders.total_cents),
@@ -245,9 +245,14 @@ def orders_table(
 def order_items_table(orders: DayOrders) -> dict[str, pa.Array]:
     return {
         "order_item_id": formatting.identifiers("OI", orders.line_number, ORDER_ITEM_ID_WIDTH),
-        "order_id": formatting.identifiers("O", orders.order_number[orders.line_order], ORDER_ID_WIDTH),
+        "order_id": order_ids(orders.order_number[orders.line_order]),
         "product_id": product_ids(orders.line_product),
         "quantity": formatting.integers(orders.line_quantity),
         "unit_price": formatting.money(orders.line_unit_cents),
         "discount_amount": formatting.money(orders.line_discount_cents, orders.line_discount_cents == 0),
     }
+
+
+def order_ids(numbers: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
+    """Order identifiers as the shop exports them: 'O' and the zero-padded order number."""
+    return formatting.identifiers("O", numbers, ORDER_ID_WIDTH, missing=missing)

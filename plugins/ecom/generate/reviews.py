@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from ecom.generate import formatting
 from ecom.generate.catalogue import product_ids
-from ecom.generate.orders import CANCELLED, ORDER_ID_WIDTH, RETURNED, DayOrders
+from ecom.generate.orders import CANCELLED, RETURNED, DayOrders, order_ids
 from ecom.generate.population import customer_ids
 
 REVIEW_SHARE = 0.25
@@ -124,7 +124,7 @@ def reviews_table(reviews: Reviews, day: date, first_review_number: int) -> dict
         "review_id": formatting.identifiers(
             "R", first_review_number + np.arange(reviews.size), REVIEW_ID_WIDTH
         ),
-        "order_id": formatting.identifiers("O", reviews.order_number, ORDER_ID_WIDTH),
+        "order_id": order_ids(reviews.order_number),
         "product_id": product_ids(reviews.product),
         "customer_id": customer_ids(reviews.customer),
         "rating": formatting.integers(reviews.rating),

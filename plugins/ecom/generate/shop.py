@@ -110,8 +110,7 @@ def generate_shop(
         writer.write("events", day, events.columns)
         writer.write("touchpoints", day, touchpoints_table(touches, day, next_id.touch))
         writer.write("marketing_spend", day, marketing_spend_table(touches, day, customers))
-        if reviews.size:
-            writer.write("reviews", day, reviews_table(reviews, day, next_id.review))
+        writer.write("reviews", day, reviews_table(reviews, day, next_id.review))
 
         next_id.order += orders.size
         next_id.line += orders.lines
