@@ -20,7 +20,7 @@ from dbt.cli.main import dbtRunner
 
 from ecom.config import DBT_PROJECT_DIR
 from ecom.contract import load_contract
-from ecom.ingest.warehouse import LINEAGE_COLUMNS
+from ecom.ingest.warehouse import LINEAGE_COLUMNS, ensure_layer_table
 
 AS_OF = "2024-03-31"
 MODEL_SCHEMAS = ("staging", "intermediate", "marts")
@@ -92,14 +92,6 @@ SPEND_CORRECTIONS = [  # same key, null campaign: replaces the 50
 ]
 
 
-def create_raw_table(con: duckdb.DuckDBPyConnection, table_name: str) -> None:
-    """raw.<table> as ingestion creates it: contract columns with storage types, then lineage columns."""
-    table = load_contract().table(table_name)
-    columns = [f"{c.name} {c.storage_type}" for c in table.columns]
-    columns += [f"{name} {sql_type}" for name, sql_type in LINEAGE_COLUMNS]
-    con.execute(f"create table raw.{table_name} ({', '.join(columns)})")
-
-
 def insert_raw_rows(
     con: duckdb.DuckDBPyConnection, table_name: str, rows: list[dict], batch_id: str, loaded_at: datetime
 ) -> None:
@@ -117,7 +109,7 @@ def build_warehouse(warehouse_dir: Path, tables: dict[str, list[list[dict]]]) ->
     with duckdb.connect(str(warehouse_dir / "warehouse.duckdb")) as con:
         con.execute("create schema raw")
         for table_name, batches in tables.items():
-            create_raw_table(con, table_name)
+            ensure_layer_table(con, "raw", load_contract().table(table_name))
             for number, rows in enumerate(batches, start=1):
                 insert_raw_rows(con, table_name, rows, batch_id=f"batch-{number}",
                                 loaded_at=datetime(2024, 4, 1, 0, 0, number))

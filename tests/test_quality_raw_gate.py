@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import types
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -12,9 +12,9 @@ import pytest
 
 from ecom.config import Settings
 from ecom.contract import load_contract
+from ecom.ingest.warehouse import LINEAGE_COLUMNS, ensure_audit_tables, ensure_layer_table
 from ecom.quality import run_raw_gate
 
-LINEAGE = "_file_id VARCHAR, _line BIGINT, _batch_id VARCHAR"
 ORDERS_PATH = "orders/dt=2026-01-05/orders.csv"
 CUSTOMERS_PATH = "customers/customers.csv"
 
@@ -25,14 +25,7 @@ class Warehouse:
     def __init__(self, db: Path) -> None:
         self.db = db
         with duckdb.connect(str(db)) as con:
-            con.execute("create schema raw_pending; create schema raw; create schema audit")
-            con.execute(
-                """create table audit.load_manifest (
-                    file_id VARCHAR, table_name VARCHAR, path VARCHAR, size_bytes BIGINT, sha256 VARCHAR,
-                    file_format VARCHAR, columns_present VARCHAR[], missing_columns VARCHAR[],
-                    extra_columns VARCHAR[], rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT,
-                    batch_id VARCHAR, status VARCHAR, loaded_at TIMESTAMP, accepted_at TIMESTAMP)"""
-            )
+            ensure_audit_tables(con)
 
     def add_file(
         self,
@@ -47,12 +40,12 @@ class Warehouse:
         contract_table = load_contract().table(table)
         schema = "raw_pending" if status == "pending" else "raw"
         file_id = f"id-{path}"
-        columns = ", ".join(f"{c.name} {c.storage_type}" for c in contract_table.columns)
         with duckdb.connect(str(self.db)) as con:
-            con.execute(f"create table if not exists {schema}.{table} ({columns}, {LINEAGE})")
-            names = [*contract_table.column_names, "_file_id", "_line", "_batch_id"]
+            ensure_layer_table(con, schema, contract_table)
+            names = [*contract_table.column_names, *(name for name, _ in LINEAGE_COLUMNS)]
             for line, row in enumerate(rows, start=2):
-                values = [row.get(name) for name in contract_table.column_names] + [file_id, line, "b1"]
+                lineage = [file_id, line, "b1", datetime(2026, 1, 6)]
+                values = [row.get(name) for name in contract_table.column_names] + lineage
                 placeholders = ", ".join("?" * len(names))
                 con.execute(
                     f"insert into {schema}.{table} ({', '.join(names)}) values ({placeholders})",
