@@ -28,13 +28,6 @@ from ecom.ingest.readers import read_landed_files, reading_groups
 ORDERS_HEADER = "order_id,customer_id,ordered_at,total_amount"
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    (tmp_path / "landing").mkdir()
-    return Settings(landing_dir=tmp_path / "landing", warehouse_dir=tmp_path / "warehouse",
-                    business_tz="Asia/Shanghai")
-
-
 def land(settings: Settings, relative: str, content: str | bytes) -> Path:
     path = settings.landing_dir / relative
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -26,11 +26,6 @@ class FakeResult:
         return self.text
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(landing_dir=tmp_path / "landing", warehouse_dir=tmp_path / "warehouse")
-
-
 def install_module(monkeypatch: pytest.MonkeyPatch, name: str, **attributes: object) -> None:
     monkeypatch.setitem(sys.modules, name, types.SimpleNamespace(**attributes))
 

@@ -56,13 +56,11 @@ MANIFEST = {
 
 
 @pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def settings(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     dbt_project = tmp_path / "dbt_project"
     manifest_path(dbt_project).parent.mkdir(parents=True)
     manifest_path(dbt_project).write_text(json.dumps(MANIFEST), encoding="utf-8")
     monkeypatch.setenv("ECOM_DBT_PROJECT_DIR", str(dbt_project))
-    settings = Settings(landing_dir=tmp_path / "landing", warehouse_dir=tmp_path / "warehouse")
-    settings.warehouse_dir.mkdir()
     with duckdb.connect(str(settings.warehouse_db)) as con:
         con.execute("""
             CREATE SCHEMA raw;

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -64,9 +63,7 @@ create table raw.touchpoints (touchpoint_id varchar);
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    (tmp_path / "warehouse").mkdir()
-    settings = Settings(landing_dir=tmp_path / "landing", warehouse_dir=tmp_path / "warehouse")
+def settings(settings: Settings) -> Settings:
     with duckdb.connect(str(settings.warehouse_db)) as con:
         con.execute(RAW_LANDED)
         con.execute("create schema marts")

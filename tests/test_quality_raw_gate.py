@@ -61,12 +61,6 @@ class Warehouse:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    (tmp_path / "warehouse").mkdir()
-    return Settings(landing_dir=tmp_path / "landing", warehouse_dir=tmp_path / "warehouse")
-
-
-@pytest.fixture
 def warehouse(settings: Settings) -> Warehouse:
     return Warehouse(settings.warehouse_db)
 

@@ -78,10 +78,7 @@ CREATE TABLE marts.marketing_attribution (channel VARCHAR, attribution_model VAR
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    settings = Settings(landing_dir=tmp_path / "landing", warehouse_dir=tmp_path / "warehouse",
-                        business_tz="Asia/Shanghai")
-    settings.warehouse_dir.mkdir()
+def settings(settings: Settings) -> Settings:
     with duckdb.connect(str(settings.warehouse_db)) as con:
         con.execute(AUDIT_DDL + FIXTURE_ROWS.replace("__FAILURE__", GATE_FAILURE))
     return settings
