@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecom.contract import Column, Contract, load_contract
+from ecom.contract import STORAGE_TYPES, Column, Contract, load_contract
 
 _INTRO = """\
 # Raw data contract
@@ -42,14 +42,26 @@ ignored. Header names are matched case-insensitively; extra columns are recorded
 
 | type | accepted text | stored as |
 |---|---|---|
-| id | any text, kept verbatim | VARCHAR |
-| text | any text, trimmed; empty = null | VARCHAR |
-| timestamp | ISO 8601, e.g. `2026-01-05 14:03:22`, `2026-01-05T06:03:22Z` | TIMESTAMP (UTC) |
-| date | `YYYY-MM-DD` | DATE |
-| decimal | `123.45` (point as decimal separator) | DECIMAL(18,2) |
-| integer | `42` | BIGINT |
-| boolean | `true/false`, `1/0`, `yes/no` | BOOLEAN |
 """
+
+# What ingestion accepts for each contract type; how it is stored comes from STORAGE_TYPES.
+_ACCEPTED_TEXT = {
+    "id": "any text, kept verbatim",
+    "text": "any text, trimmed; empty = null",
+    "timestamp": "ISO 8601, e.g. `2026-01-05 14:03:22`, `2026-01-05T06:03:22Z`",
+    "date": "`YYYY-MM-DD`",
+    "decimal": "`123.45` (point as decimal separator)",
+    "integer": "`42`",
+    "boolean": "`true/false`, `1/0`, `yes/no`",
+}
+
+
+def _types_table() -> str:
+    rows = []
+    for type_name, storage in STORAGE_TYPES.items():
+        stored = f"{storage} (UTC)" if type_name == "timestamp" else storage
+        rows.append(f"| {type_name} | {_ACCEPTED_TEXT[type_name]} | {stored} |")
+    return "\n".join(rows) + "\n"
 
 
 def _rule(column: Column) -> str:
@@ -66,7 +78,7 @@ def _rule(column: Column) -> str:
 def render_contract_markdown(contract: Contract | None = None) -> str:
     contract = contract or load_contract()
     required = "`, `".join(contract.required_tables)
-    lines = [_INTRO.replace("{required}", required)]
+    lines = [_INTRO.replace("{required}", required) + _types_table()]
     for table in contract.tables.values():
         kind = "required" if table.required else "optional"
         lines.append(f"\n## `{table.name}` ({kind})\n")
