@@ -13,7 +13,8 @@ import pytest
 
 from ecom.config import Settings
 from ecom.publish import publish
-from ecom.report import MASKED, build_report, cohort_heatmap_png, shown_raw_value
+from ecom.report import MASKED, build_report, shown_raw_value
+from ecom.report_sections.cohorts import cohort_heatmap_png
 
 AS_OF = date(2024, 3, 31)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -226,7 +227,7 @@ def test_report_when_the_run_stopped_before_anything_was_written(tmp_path: Path)
     assert f"the serving database {settings.serving_db} does not exist" in text
     assert "no quality gate result was recorded: the run stopped before the gates" in text
     assert "No file was loaded by this run." in text
-    assert "No cohort retention rows are being served." in text
+    assert "No mart is being served, so there is nothing to chart." in text
     assert "Data Docs" not in text
 
 

@@ -2,13 +2,11 @@
 
 It reads whatever the run left behind (load manifest, rejects, gate results, publish log, the served
 cohort retention) and works for failed runs too: a missing database or table becomes a note on the
-page, never an error. Styles are inline and the one chart is an inline base64 PNG: no network.
+page, never an error. Styles are inline and charts are inline base64 PNGs: no network.
 """
 
 from __future__ import annotations
 
-import base64
-import io
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,6 +23,7 @@ import jinja2
 from ecom.config import Settings
 from ecom.contract import load_contract
 from ecom.publish import PUBLISH_LOG, check_run_id
+from ecom.report_sections import SERVING, Row, Section, build_sections
 from ecom.sql import literal, relation_exists
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
@@ -35,9 +34,7 @@ MASKED = "•••• (masked: personal data)"
 SEVERITY_ORDER = {"error": 0, "warning": 1}
 WAREHOUSE = "warehouse"
 ROW_COUNTS = ("rows_read", "rows_loaded", "rows_rejected")
-SERVING = "serving"
 
-Row = dict[str, Any]
 
 
 @dataclass
@@ -55,7 +52,7 @@ class RunReport:
     gate_results: list[Row] = field(default_factory=list)
     published: list[Row] = field(default_factory=list)
     served_run: Row | None = None
-    cohort_heatmap_png: str | None = None
+    sections: list[Section] = field(default_factory=list)
 
     @property
     def is_published(self) -> bool:
@@ -175,7 +172,7 @@ def collect_report(settings: Settings, run_id: str) -> RunReport:
         _collect_rejects(db, report)
         _collect_gates(db, report)
         _collect_publish(db, report)
-        _collect_cohort_heatmap(db, report)
+        report.sections = build_sections(db)
     return report
 
 
@@ -335,56 +332,6 @@ def _collect_publish(db: _Databases, report: RunReport) -> None:
         """
     )
     report.served_run = served[0] if served else None
-
-
-def _collect_cohort_heatmap(db: _Databases, report: RunReport) -> None:
-    if not db.has(SERVING, "marts.cohort_retention"):
-        return
-    cells = db.rows(
-        f"""
-        SELECT cohort_start, period_index, retention_rate
-        FROM {SERVING}.marts.cohort_retention
-        ORDER BY cohort_start, period_index
-        """
-    )
-    if cells:
-        report.cohort_heatmap_png = cohort_heatmap_png(cells)
-
-
-def cohort_heatmap_png(cells: list[Row]) -> str:
-    """Base64 PNG of retention rate by cohort (rows) and months since first order (columns)."""
-    import numpy as np
-    from matplotlib.figure import Figure
-
-    cohorts = sorted({c["cohort_start"] for c in cells})
-    periods = sorted({int(c["period_index"]) for c in cells})
-    grid = np.full((len(cohorts), len(periods)), np.nan)
-    for cell in cells:
-        if cell["retention_rate"] is not None:
-            row, column = cohorts.index(cell["cohort_start"]), periods.index(int(cell["period_index"]))
-            grid[row, column] = cell["retention_rate"]
-
-    figure = Figure(figsize=(1.2 + 0.55 * len(periods), 1.2 + 0.35 * len(cohorts)), dpi=100)
-    axes = figure.subplots()
-    image = axes.imshow(np.ma.masked_invalid(grid), cmap="YlGnBu", vmin=0, vmax=1, aspect="auto")
-    axes.set_xticks(range(len(periods)), [str(p) for p in periods])
-    axes.set_yticks(range(len(cohorts)), [_cohort_label(c) for c in cohorts])
-    axes.set_xlabel("months since first order")
-    axes.set_ylabel("cohort (first order month)")
-    if grid.size <= 400:
-        for (row, column), rate in np.ndenumerate(grid):
-            if not np.isnan(rate):
-                axes.text(column, row, f"{rate:.0%}", ha="center", va="center", fontsize=7,
-                          color="white" if rate > 0.6 else "black")
-    figure.colorbar(image, ax=axes, label="retention rate", format="{x:.0%}")
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def _cohort_label(cohort_start: Any) -> str:
-    return cohort_start.strftime("%Y-%m") if isinstance(cohort_start, date) else str(cohort_start)
 
 
 def _local_time(business_tz: str) -> Callable[[datetime | None], str]:
