@@ -210,7 +210,7 @@ def test_manifest_newer_than_every_source_is_fresh(project: Path) -> None:
 
 
 @pytest.mark.parametrize("changed", ["models/marts/orders.sql", "macros/m.sql", "dbt_project.yml",
-                                     "seeds/channels.csv", "models/marts/_marts.yml"])
+                                     "seeds/channels.csv", "models/marts/portrait/_portrait__models.yml"])
 def test_a_source_changed_after_the_manifest_makes_it_stale(project: Path, changed: str) -> None:
     write_manifest(project, 2_000)
     path = project / changed

@@ -6,9 +6,9 @@ from datetime import date
 
 import duckdb
 import pytest
-import yaml
 
-from ecom.config import DBT_PROJECT_DIR, Settings
+from ecom.config import Settings
+from ecom.mart_docs import mart_models
 from ecom.quality import run_mart_gate
 from ecom.quality.mart_frames import ATTRIBUTION_MODELS, ATTRIBUTION_REQUIRED_RAW_TABLES
 
@@ -275,8 +275,7 @@ def test_missing_mart_fails(settings):
 
 
 def test_attribution_models_and_required_raw_tables_follow_the_dbt_project():
-    marts = yaml.safe_load((DBT_PROJECT_DIR / "models" / "marts" / "_marts.yml").read_text(encoding="utf-8"))
-    [attribution] = [m for m in marts["models"] if m["name"] == "attribution_channel"]
+    [attribution] = [m for m in mart_models() if m["name"] == "attribution_channel"]
     assert attribution["config"]["meta"]["requires_sources"] == list(ATTRIBUTION_REQUIRED_RAW_TABLES)
     [reconciles] = [
         t["attribution_reconciles_with_orders"]
