@@ -1,10 +1,21 @@
 {#-
-  Monthly acquisition cohorts (month of each customer's first order in int_orders) and, for every
-  month from the cohort's start to the as-of date's month, how many of them ordered and what they
-  spent. Months without orders are rows of zeros: the spine comes from integer_series.
+  Acquisition cohorts (period of each customer's first order) per grain (month, ISO week) and cut
+  ('all', acquisition channel, first-order category, city tier, first-order coupon), with one row per
+  period from the cohort's start to the as-of date's period: who ordered, how much, and the running
+  figures (rolling retention, cumulative revenue). Periods without orders are rows of zeros: the spine
+  comes from integer_series.
 -#}
-{%- set max_periods = 1199 -%}  {#- 100 years of months; a singular test checks the spine is complete -#}
+{%- set grains = cohort_grains() -%}
+{%- set period_limits = [] -%}
+{%- for grain in grains -%}{%- do period_limits.append(grain_period_limit(grain)) -%}{%- endfor -%}
+{%- set cohort_partition = 'partition by cohort_grain, cohort_dimension, cohort_value, cohort_start' -%}
 with
+
+first_orders as (
+
+    select * from {{ ref('int_customer_first_orders') }}
+
+),
 
 order_days as (
 
@@ -14,116 +25,205 @@ order_days as (
 
 period_numbers as (
 
-    {{ integer_series(max_periods) }}
+    {{ integer_series(period_limits | max) }}
 
 ),
 
-customer_cohorts as (
+cohort_members as (
 
+    {{ cohort_members('first_orders') }}
+
+),
+
+customer_periods as (
+
+    {% for grain in grains -%}
     select
-        customer_id,
-        cast({{ dbt.date_trunc('month', 'min(order_date)') }} as date) as cohort_start
+        cast('{{ grain }}' as {{ dbt.type_string() }}) as cohort_grain,
+        order_days.customer_id,
+        {{ dbt.datediff(
+            cohort_start(grain, 'first_orders.first_order_date'),
+            cohort_start(grain, 'order_days.order_date'),
+            grain) }} as period_index,
+        sum(order_days.order_count) as orders,
+        sum(order_days.revenue) as revenue
 
     from order_days
-    group by customer_id
+    inner join first_orders
+        on order_days.customer_id = first_orders.customer_id
+    group by 1, 2, 3
+    {{ 'union all' if not loop.last }}
+    {% endfor %}
+
+),
+
+customer_last_periods as (
+
+    select
+        cohort_grain,
+        customer_id,
+        max(period_index) as last_period_index
+
+    from customer_periods
+    group by cohort_grain, customer_id
 
 ),
 
 cohorts as (
 
     select
+        cohort_grain,
+        cohort_dimension,
+        cohort_value,
         cohort_start,
-        count(*) as cohort_size
+        count(*) as cohort_size,
+        case
+            {% for grain in grains -%}
+            when cohort_grain = '{{ grain }}' then {{ dbt.datediff(
+                'cohort_start', cohort_start(grain, as_of_date()), grain) }}
+            {% endfor -%}
+        end as as_of_period_index
 
-    from customer_cohorts
-    group by cohort_start
-
-),
-
-customer_periods as (
-
-    select
-        customer_cohorts.cohort_start,
-        order_days.customer_id,
-        {{ dbt.datediff(
-            'customer_cohorts.cohort_start',
-            dbt.date_trunc('month', 'order_days.order_date'),
-            'month') }} as period_index,
-        sum(order_days.revenue) as revenue
-
-    from order_days
-    inner join customer_cohorts
-        on order_days.customer_id = customer_cohorts.customer_id
-    group by 1, 2, 3
+    from cohort_members
+    group by cohort_grain, cohort_dimension, cohort_value, cohort_start
 
 ),
 
 period_activity as (
 
     select
-        cohort_start,
-        period_index,
+        cohort_members.cohort_grain,
+        cohort_members.cohort_dimension,
+        cohort_members.cohort_value,
+        cohort_members.cohort_start,
+        customer_periods.period_index,
         count(*) as active_customers,
-        sum(revenue) as revenue
+        sum(customer_periods.orders) as orders,
+        sum(customer_periods.revenue) as revenue
 
     from customer_periods
-    group by cohort_start, period_index
+    inner join cohort_members
+        on customer_periods.customer_id = cohort_members.customer_id
+        and customer_periods.cohort_grain = cohort_members.cohort_grain
+    group by 1, 2, 3, 4, 5
+
+),
+
+last_activity as (
+
+    select
+        cohort_members.cohort_grain,
+        cohort_members.cohort_dimension,
+        cohort_members.cohort_value,
+        cohort_members.cohort_start,
+        customer_last_periods.last_period_index as period_index,
+        count(*) as last_active_customers
+
+    from customer_last_periods
+    inner join cohort_members
+        on customer_last_periods.customer_id = cohort_members.customer_id
+        and customer_last_periods.cohort_grain = cohort_members.cohort_grain
+    group by 1, 2, 3, 4, 5
 
 ),
 
 cohort_periods as (
 
     select
+        cohorts.cohort_grain,
+        cohorts.cohort_dimension,
+        cohorts.cohort_value,
         cohorts.cohort_start,
         cohorts.cohort_size,
         period_numbers.n as period_index
 
     from cohorts
     inner join period_numbers
-        on period_numbers.n <= {{ dbt.datediff(
-            'cohorts.cohort_start', dbt.date_trunc('month', as_of_date()), 'month') }}
+        on period_numbers.n <= cohorts.as_of_period_index
 
 ),
 
 filled as (
 
     select
-        cohort_periods.cohort_start,
-        cohort_periods.period_index,
-        cohort_periods.cohort_size,
+        cohort_periods.*,
         coalesce(period_activity.active_customers, 0) as active_customers,
-        coalesce(period_activity.revenue, 0) as revenue
+        coalesce(period_activity.orders, 0) as orders,
+        coalesce(period_activity.revenue, 0) as revenue,
+        coalesce(last_activity.last_active_customers, 0) as last_active_customers
 
     from cohort_periods
     left join period_activity
-        on cohort_periods.cohort_start = period_activity.cohort_start
+        on cohort_periods.cohort_grain = period_activity.cohort_grain
+        and cohort_periods.cohort_dimension = period_activity.cohort_dimension
+        and cohort_periods.cohort_value = period_activity.cohort_value
+        and cohort_periods.cohort_start = period_activity.cohort_start
         and cohort_periods.period_index = period_activity.period_index
+    left join last_activity
+        on cohort_periods.cohort_grain = last_activity.cohort_grain
+        and cohort_periods.cohort_dimension = last_activity.cohort_dimension
+        and cohort_periods.cohort_value = last_activity.cohort_value
+        and cohort_periods.cohort_start = last_activity.cohort_start
+        and cohort_periods.period_index = last_activity.period_index
 
 ),
 
-with_start_revenue as (
+running as (
 
     select
         *,
-        max(case when period_index = 0 then revenue end) over (partition by cohort_start) as start_revenue
+        max(case when period_index = 0 then revenue end) over ({{ cohort_partition }}) as start_revenue,
+        sum(revenue) over ({{ cohort_partition }} order by period_index
+            rows between unbounded preceding and current row) as cumulative_revenue,
+        sum(last_active_customers) over ({{ cohort_partition }} order by period_index desc
+            rows between unbounded preceding and current row) as rolling_active_customers
 
     from filled
+
+),
+
+periods as (
+
+    select
+        *,
+        case
+            {% for grain in grains -%}
+            when cohort_grain = '{{ grain }}' then cast({{ dbt.dateadd(grain, 'period_index', 'cohort_start') }} as date)
+            {% endfor -%}
+        end as period_start,
+        case
+            {% for grain in grains -%}
+            when cohort_grain = '{{ grain }}' then cast({{ dbt.dateadd(
+                'day', -1, dbt.dateadd(grain, 'period_index + 1', 'cohort_start')) }} as date)
+            {% endfor -%}
+        end as period_end
+
+    from running
 
 )
 
 select
-    cast('month' as {{ dbt.type_string() }}) as cohort_grain,
+    cohort_grain,
+    cohort_dimension,
+    cohort_value,
     cohort_start,
     cast(period_index as {{ dbt.type_int() }}) as period_index,
-    cast({{ dbt.dateadd('month', 'period_index', 'cohort_start') }} as date) as period_start,
+    period_start,
+    period_end,
+    period_end <= {{ as_of_date() }} as is_complete,
     cast(cohort_size as {{ dbt.type_bigint() }}) as cohort_size,
     cast(active_customers as {{ dbt.type_bigint() }}) as active_customers,
     cast(active_customers as double) / cohort_size as retention_rate,
+    cast(rolling_active_customers as {{ dbt.type_bigint() }}) as rolling_active_customers,
+    cast(rolling_active_customers as double) / cohort_size as rolling_retention_rate,
+    cast(orders as {{ dbt.type_bigint() }}) as orders,
     cast(revenue as decimal(18, 2)) as revenue,
     case
         when start_revenue = 0 then null
         else cast(revenue as double) / cast(start_revenue as double)
-    end as revenue_retention_rate
+    end as revenue_retention_rate,
+    cast(cumulative_revenue as decimal(18, 2)) as cumulative_revenue,
+    cast(cumulative_revenue as double) / cohort_size as cumulative_revenue_per_customer
 
-from with_start_revenue
+from periods
 where {{ required_sources_landed() }}
