@@ -207,21 +207,100 @@ def test_user_portrait_btyd_summary_and_scores(full_warehouse: Path) -> None:
 
 def test_cohort_retention_has_every_period_with_zeros(full_warehouse: Path) -> None:
     rows = query(full_warehouse, """
-        select cohort_grain, cohort_start, period_index, cohort_size, active_customers,
-               retention_rate, revenue, round(revenue_retention_rate, 6)
-        from marts.cohort_retention order by cohort_start, period_index""")
+        select cohort_start, period_index, period_end, is_complete, cohort_size, active_customers,
+               retention_rate, rolling_active_customers, orders, revenue, round(revenue_retention_rate, 6),
+               cumulative_revenue, cumulative_revenue_per_customer
+        from marts.cohort_retention
+        where cohort_grain = 'month' and cohort_dimension = 'all'
+        order by cohort_start, period_index""")
+    d = date
+    # December: c5 (30); January: c1 (2 orders 150, then 60 in March) and c4 (30); February: c2 (0 and
+    # 40 on two days); March: c3 (80). The as-of date ends March, so every month is complete.
+    assert rows == [
+        (d(2023, 12, 1), 0, d(2023, 12, 31), True, 1, 1, 1.0, 1, 1, 30, 1.0, 30, 30.0),
+        (d(2023, 12, 1), 1, d(2024, 1, 31), True, 1, 0, 0.0, 0, 0, 0, 0.0, 30, 30.0),
+        (d(2023, 12, 1), 2, d(2024, 2, 29), True, 1, 0, 0.0, 0, 0, 0, 0.0, 30, 30.0),
+        (d(2023, 12, 1), 3, d(2024, 3, 31), True, 1, 0, 0.0, 0, 0, 0, 0.0, 30, 30.0),
+        (d(2024, 1, 1), 0, d(2024, 1, 31), True, 2, 2, 1.0, 2, 3, 180, 1.0, 180, 90.0),
+        (d(2024, 1, 1), 1, d(2024, 2, 29), True, 2, 0, 0.0, 1, 0, 0, 0.0, 180, 90.0),
+        (d(2024, 1, 1), 2, d(2024, 3, 31), True, 2, 1, 0.5, 1, 1, 60, round(60 / 180, 6), 240, 120.0),
+        (d(2024, 2, 1), 0, d(2024, 2, 29), True, 1, 1, 1.0, 1, 2, 40, 1.0, 40, 40.0),
+        (d(2024, 2, 1), 1, d(2024, 3, 31), True, 1, 0, 0.0, 0, 0, 0, 0.0, 40, 40.0),
+        (d(2024, 3, 1), 0, d(2024, 3, 31), True, 1, 1, 1.0, 1, 1, 80, 1.0, 80, 80.0),
+    ]
+
+
+def test_cohort_retention_weekly_cohorts_start_on_monday(full_warehouse: Path) -> None:
+    active = query(full_warehouse, """
+        select cohort_start, period_index, active_customers, revenue
+        from marts.cohort_retention
+        where cohort_grain = 'week' and cohort_dimension = 'all' and active_customers > 0
+        order by cohort_start, period_index""")
+    d = date
+    # first orders: c5 Wed 12-20, c4 Fri 01-05, c1 Wed 01-10 (again Fri 03-01, 7 weeks later),
+    # c2 Thu 02-15 (again Tue 02-20, the next week), c3 Sun 03-10
+    assert active == [
+        (d(2023, 12, 18), 0, 1, 30), (d(2024, 1, 1), 0, 1, 30), (d(2024, 1, 8), 0, 1, 150),
+        (d(2024, 1, 8), 7, 1, 60), (d(2024, 2, 12), 0, 1, 0), (d(2024, 2, 12), 1, 1, 40),
+        (d(2024, 3, 4), 0, 1, 80),
+    ]
+    # as-of Sunday 2024-03-31 closes the week of Monday 03-25: periods up to 14, 12, 11, 6, 3
+    spine = query(full_warehouse, """
+        select count(*), max(period_index), bool_and(is_complete) from marts.cohort_retention
+        where cohort_grain = 'week' and cohort_dimension = 'all'
+        group by cohort_start order by cohort_start""")
+    assert spine == [(15, 14, True), (13, 12, True), (12, 11, True), (7, 6, True), (4, 3, True)]
+
+
+def test_cohort_cuts_fall_back_to_unknown(full_warehouse: Path) -> None:
+    # every customer came from search in a tier-2 city; no order_items landed and no order has a coupon
+    cuts = query(full_warehouse, """
+        select cohort_dimension, list(distinct cohort_value), count(*) from marts.cohort_retention
+        group by cohort_dimension order by cohort_dimension""")
+    assert cuts == [
+        ("acquisition_channel", ["search"], 10 + 51),
+        ("all", ["all"], 10 + 51),
+        ("city_tier", ["2"], 10 + 51),
+        ("first_order_category", ["unknown"], 10 + 51),
+        ("first_order_coupon", ["no_coupon"], 10 + 51),
+    ]
+
+
+def test_cohort_repeat_purchase_within_30_60_90_days(full_warehouse: Path) -> None:
+    rows = query(full_warehouse, """
+        select cohort_start, cohort_size, eligible_customers_30d, repeat_customers_30d, repeat_rate_30d,
+               eligible_customers_60d, repeat_customers_60d, repeat_rate_60d,
+               eligible_customers_90d, repeat_customers_90d, repeat_rate_90d
+        from marts.cohort_repeat_purchase
+        where cohort_grain = 'month' and cohort_dimension = 'all' order by cohort_start""")
     d = date
     assert rows == [
-        ("month", d(2023, 12, 1), 0, 1, 1, 1.0, 30, 1.0),
-        ("month", d(2023, 12, 1), 1, 1, 0, 0.0, 0, 0.0),
-        ("month", d(2023, 12, 1), 2, 1, 0, 0.0, 0, 0.0),
-        ("month", d(2023, 12, 1), 3, 1, 0, 0.0, 0, 0.0),
-        ("month", d(2024, 1, 1), 0, 2, 2, 1.0, 180, 1.0),
-        ("month", d(2024, 1, 1), 1, 2, 0, 0.0, 0, 0.0),
-        ("month", d(2024, 1, 1), 2, 2, 1, 0.5, 60, round(60 / 180, 6)),
-        ("month", d(2024, 2, 1), 0, 1, 1, 1.0, 40, 1.0),
-        ("month", d(2024, 2, 1), 1, 1, 0, 0.0, 0, 0.0),
-        ("month", d(2024, 3, 1), 0, 1, 1, 1.0, 80, 1.0),
+        # c5 (12-20) never came back; its 90-day window ended 03-19
+        (d(2023, 12, 1), 1, 1, 0, 0.0, 1, 0, 0.0, 1, 0, 0.0),
+        # c1 (01-10) came back after 51 days; c4 (01-05) never; neither is 90 days old
+        (d(2024, 1, 1), 2, 2, 0, 0.0, 2, 1, 0.5, 0, 0, None),
+        # c2 (02-15) came back 5 days later; only the 30-day window has ended (03-16)
+        (d(2024, 2, 1), 1, 1, 1, 1.0, 0, 0, None, 0, 0, None),
+        (d(2024, 3, 1), 1, 0, 0, None, 0, 0, None, 0, 0, None),
+    ]
+
+
+def test_retention_daily_uses_orders_without_clickstream(full_warehouse: Path) -> None:
+    # all six customers signed up 2023-11-01; nobody ordered on day 1, 7 or 30
+    assert query(full_warehouse, "select * from marts.retention_daily") == [
+        (date(2023, 11, 1), 6, "orders", 0, 0.0, 0, 0.0, 0, 0.0),
+    ]
+
+
+def test_growth_accounting_months(full_warehouse: Path) -> None:
+    rows = query(full_warehouse, "select * from marts.growth_accounting order by activity_month")
+    d = date
+    # active: Dec c5; Jan c1, c4; Feb c2; Mar c1 (back after February), c3
+    assert rows == [
+        (d(2023, 12, 1), True, 1, 0, 1, 0, 0, 0, None),
+        (d(2024, 1, 1), True, 2, 1, 2, 0, 0, 1, 2.0),
+        (d(2024, 2, 1), True, 1, 2, 1, 0, 0, 2, 0.5),
+        (d(2024, 3, 1), True, 2, 1, 1, 0, 1, 1, 2.0),
     ]
 
 
@@ -269,7 +348,7 @@ def test_attribution_channel_is_empty_with_its_schema_when_touchpoints_never_lan
     ]
     # the marts that need only customers and orders are built as usual
     assert query(minimal_warehouse, "select count(*) from marts.user_portrait") == [(5,)]
-    assert query(minimal_warehouse, "select count(*) from marts.cohort_retention") == [(10,)]
+    assert query(minimal_warehouse, "select count(*) from marts.cohort_retention") == [(5 * (10 + 51),)]
     assert query(minimal_warehouse, "select count(*) from staging.stg_shop__touchpoints") == [(0,)]
 
 
@@ -288,13 +367,13 @@ def test_personal_columns_stop_at_raw(full_warehouse: Path) -> None:
     model_count = query(full_warehouse, f"""
         select count(distinct table_schema || '.' || table_name) from information_schema.columns
         where table_schema in ({", ".join(f"'{s}'" for s in MODEL_SCHEMAS)})""")
-    assert model_count[0][0] >= 14  # 8 staging views + seed, 3 intermediate, 3 marts were inspected
+    assert model_count[0][0] >= 18  # 8 staging views + seed, 4 intermediate, 6 marts were inspected
 
 
 def test_every_model_column_is_documented(full_warehouse: Path) -> None:
     manifest = json.loads((full_warehouse / "dbt" / "target" / "manifest.json").read_text())
     models = [node for node in manifest["nodes"].values() if node["resource_type"] in {"model", "seed"}]
-    assert len(models) == 15
+    assert len(models) == 19
     for node in models:
         built = query(full_warehouse, f"""
             select column_name from information_schema.columns

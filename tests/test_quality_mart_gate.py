@@ -34,11 +34,46 @@ select * from (values
 COHORT_RETENTION = """
 create table marts.cohort_retention as
 select * from (values
-    ('month', date '2026-01-01', 0, date '2026-01-01', 2, 2, 1.0, 25.50, 1.0),
-    ('month', date '2026-01-01', 1, date '2026-02-01', 2, 1, 0.5, 20.00, 0.7843),
-    ('month', date '2026-02-01', 0, date '2026-02-01', 1, 1, 1.0, 0.00, null)
-) as t(cohort_grain, cohort_start, period_index, period_start, cohort_size, active_customers,
-       retention_rate, revenue, revenue_retention_rate)
+    ('month', 'all', 'all', date '2026-01-01', 0, date '2026-01-01', date '2026-01-31', true, 2, 2, 1.0, 2,
+     1.0, 2, 25.50, 1.0, 25.50, 12.75),
+    ('month', 'all', 'all', date '2026-01-01', 1, date '2026-02-01', date '2026-02-28', true, 2, 1, 0.5, 1,
+     0.5, 1, 20.00, 0.7843, 45.50, 22.75),
+    ('month', 'all', 'all', date '2026-02-01', 0, date '2026-02-01', date '2026-02-28', true, 1, 1, 1.0, 1,
+     1.0, 1, 0.00, null, 0.00, 0.0)
+) as t(cohort_grain, cohort_dimension, cohort_value, cohort_start, period_index, period_start, period_end,
+       is_complete, cohort_size, active_customers, retention_rate, rolling_active_customers,
+       rolling_retention_rate, orders, revenue, revenue_retention_rate, cumulative_revenue,
+       cumulative_revenue_per_customer)
+"""
+# c1 (Jan 3) and c2 (Jan 20) are past their 30-day window and neither came back within it (c1 after
+# 38 days); nobody is past 60 days. c3's first order (Feb 1) is less than 30 days before the as-of date.
+COHORT_REPEAT_PURCHASE = """
+create table marts.cohort_repeat_purchase as
+select * from (values
+    ('month', 'all', 'all', date '2026-01-01', 2, 2, 0, 0.0, 0, 0, null, 0, 0, null),
+    ('month', 'all', 'all', date '2026-02-01', 1, 0, 0, null, 0, 0, null, 0, 0, null)
+) as t(cohort_grain, cohort_dimension, cohort_value, cohort_start, cohort_size,
+       eligible_customers_30d, repeat_customers_30d, repeat_rate_30d,
+       eligible_customers_60d, repeat_customers_60d, repeat_rate_60d,
+       eligible_customers_90d, repeat_customers_90d, repeat_rate_90d)
+"""
+# c1 signed up Dec 30 and first ordered on day 4; c3 signed up Jan 31 and ordered the next day.
+RETENTION_DAILY = """
+create table marts.retention_daily as
+select * from (values
+    (date '2025-12-30', 1, 'orders', 0, 0.0, 0, 0.0, 0, 0.0),
+    (date '2026-01-31', 1, 'orders', 1, 1.0, 0, 0.0, null, null)
+) as t(signup_date, cohort_size, activity_source, day1_active_customers, day1_retention_rate,
+       day7_active_customers, day7_retention_rate, day30_active_customers, day30_retention_rate)
+"""
+# January: c1 and c2 new. February: c3 new, c1 retained, c2 churned.
+GROWTH_ACCOUNTING = """
+create table marts.growth_accounting as
+select * from (values
+    (date '2026-01-01', true, 2, 0, 2, 0, 0, 0, null),
+    (date '2026-02-01', true, 2, 2, 1, 1, 0, 1, 1.0)
+) as t(activity_month, is_complete, active_customers, previous_active_customers, new_customers,
+       retained_customers, won_back_customers, churned_customers, quick_ratio)
 """
 # Per model, conversions add up to 4 and revenue to 45.50.
 ATTRIBUTION_CHANNEL = """
@@ -67,7 +102,8 @@ def settings(settings: Settings) -> Settings:
     with duckdb.connect(str(settings.warehouse_db)) as con:
         con.execute(RAW_LANDED)
         con.execute("create schema marts")
-        for ddl in (USER_PORTRAIT, COHORT_RETENTION, ATTRIBUTION_CHANNEL):
+        for ddl in (USER_PORTRAIT, COHORT_RETENTION, ATTRIBUTION_CHANNEL, COHORT_REPEAT_PURCHASE,
+                    RETENTION_DAILY, GROWTH_ACCOUNTING):
             con.execute(ddl)
     return settings
 
@@ -85,14 +121,17 @@ def test_consistent_marts_pass_and_every_result_is_recorded(settings):
     assert result.notes == []
     reconciled = {c.column for c in result.checks if c.suite == "marts_gate.attribution_reconciliation"}
     assert reconciled == {"channel_rows", "conversions_difference", "revenue_difference"}
-    assert {c.table for c in result.checks} == {"user_portrait", "cohort_retention", "attribution_channel"}
+    assert {c.table for c in result.checks} == {
+        "user_portrait", "cohort_retention", "attribution_channel",
+        "cohort_repeat_purchase", "retention_daily", "growth_accounting",
+    }
     with duckdb.connect(str(settings.warehouse_db)) as con:
         recorded = con.execute(
             "select count(*), count(distinct suite), bool_and(success), min(as_of) "
             "from audit.validation_results "
             "where run_id = 'marts-ok' and gate = 'mart'"
         ).fetchall()
-    assert recorded == [(len(result.checks), 5, True, AS_OF)]
+    assert recorded == [(len(result.checks), 8, True, AS_OF)]
     assert result.data_docs_index is not None and result.data_docs_index.is_file()
 
 
@@ -208,7 +247,8 @@ def test_retention_rules_fail_naming_the_cohort_row(settings):
     assert "row_condition='period_index == 0'" in error.message
     assert error.message.endswith(
         "fails on 1 row(s): "
-        "[retention_rate=0.9, cohort_grain='month', cohort_start=2026-02-01, period_index=0]"
+        "[retention_rate=0.9, cohort_grain='month', cohort_dimension='all', cohort_value='all', "
+        "cohort_start=2026-02-01, period_index=0]"
     )
 
 

@@ -35,7 +35,10 @@ MART_GATE = "mart"
 # The key of each mart: failures list offending rows by it.
 MART_KEYS: dict[str, list[str]] = {
     "user_portrait": ["customer_id"],
-    "cohort_retention": ["cohort_grain", "cohort_start", "period_index"],
+    "cohort_retention": ["cohort_grain", "cohort_dimension", "cohort_value", "cohort_start", "period_index"],
+    "cohort_repeat_purchase": ["cohort_grain", "cohort_dimension", "cohort_value", "cohort_start"],
+    "retention_daily": ["signup_date"],
+    "growth_accounting": ["activity_month"],
     "attribution_channel": ["model", "channel"],
 }
 
