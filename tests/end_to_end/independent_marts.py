@@ -1,4 +1,4 @@
-"""The three core marts computed a second, independent way: plain pandas over the landing CSV files.
+"""The core marts computed a second, independent way: plain pandas over the landing CSV files.
 
 The end-to-end tests compare the published marts with these. Nothing here is shared with the dbt
 SQL, so a mistake in one is caught by the other. Landing timestamps are naive business-local time
@@ -7,7 +7,9 @@ SQL, so a mistake in one is caught by the other. Landing timestamps are naive bu
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -60,35 +62,145 @@ def user_portrait(orders: pd.DataFrame, as_of: date) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values("customer_id").reset_index(drop=True)
 
 
-def _month_index(day: pd.Series | pd.Timestamp) -> pd.Series | int:
-    """Months since year 0: consecutive months differ by one."""
-    if isinstance(day, pd.Series):
-        return day.dt.year * 12 + day.dt.month - 1
-    return day.year * 12 + day.month - 1
+@dataclass(frozen=True)
+class Grain:
+    """A cohort period length: days map to consecutive period numbers and back to the period's first day."""
+
+    name: str
+    number: Callable[[pd.Series], pd.Series]
+    start: Callable[[int], date]
 
 
-def cohort_retention(orders: pd.DataFrame, as_of: date) -> pd.DataFrame:
+MONTH = Grain(
+    "month",
+    number=lambda days: days.dt.year * 12 + days.dt.month - 1,
+    start=lambda number: date(number // 12, number % 12 + 1, 1),
+)
+WEEK = Grain(  # ISO weeks: week number n starts on Monday EPOCH_MONDAY + 7n
+    "week",
+    number=lambda days: (days - pd.Timestamp(date(1970, 1, 5))).dt.days // 7,
+    start=lambda number: date(1970, 1, 5) + timedelta(weeks=number),
+)
+
+
+def customer_cuts(landing: Path, orders: pd.DataFrame) -> pd.DataFrame:
+    """Per ordering customer: the acquisition channel ('unknown' when empty) and whether the first order
+    (earliest timestamp, then order id) redeemed a coupon."""
+    customers = read_landed(landing, "customers").drop_duplicates("customer_id", keep="last")
+    channel = customers.set_index("customer_id")["acquisition_channel"].str.strip().str.lower()
+    first_orders = orders.sort_values(["ordered_ts", "order_id"]).drop_duplicates("customer_id")
+    first = first_orders.set_index("customer_id")
+    cuts = pd.DataFrame(index=first.index)
+    cuts["acquisition_channel"] = channel.reindex(cuts.index).mask(lambda c: c.eq("")).fillna("unknown")
+    has_coupon = first["coupon_code"].str.strip().ne("")
+    cuts["first_order_coupon"] = has_coupon.map({True: "coupon", False: "no_coupon"})
+    return cuts
+
+
+def cohort_retention(
+    orders: pd.DataFrame, cuts: pd.DataFrame, as_of: date, grain: Grain, dimension: str
+) -> pd.DataFrame:
+    """cohort_retention's rows of one grain and one cut ('all' = the whole cohort)."""
     orders = orders.copy()
-    orders["month"] = _month_index(orders["order_day"])
-    orders["cohort"] = orders.groupby("customer_id")["month"].transform("min")
-    last_month = _month_index(pd.Timestamp(as_of))
+    orders["period"] = grain.number(orders["order_day"])
+    orders["cohort"] = orders.groupby("customer_id")["period"].transform("min")
+    orders["value"] = "all" if dimension == "all" else orders["customer_id"].map(cuts[dimension])
+    last_period = int(grain.number(pd.Series([pd.Timestamp(as_of)])).iloc[0])
     rows = []
-    for cohort, members in orders.groupby("cohort"):
+    for (value, cohort), members in orders.groupby(["value", "cohort"]):
         size = members["customer_id"].nunique()
-        revenue_0 = members.loc[members["month"] == cohort, "amount"].sum()
-        for period in range(last_month - cohort + 1):
-            in_period = members[members["month"] == cohort + period]
+        last_active = members.groupby("customer_id")["period"].max()
+        revenue_0 = members.loc[members["period"] == cohort, "amount"].sum()
+        for period in range(last_period - cohort + 1):
+            in_period = members[members["period"] == cohort + period]
             revenue = in_period["amount"].sum()
+            active = in_period["customer_id"].nunique()
+            cumulative = members.loc[members["period"] <= cohort + period, "amount"].sum()
             rows.append({
-                "cohort_start": date(cohort // 12, cohort % 12 + 1, 1),
+                "cohort_grain": grain.name,
+                "cohort_dimension": dimension,
+                "cohort_value": value,
+                "cohort_start": grain.start(cohort),
                 "period_index": period,
+                "period_start": grain.start(cohort + period),
+                "is_complete": grain.start(cohort + period + 1) <= as_of + timedelta(days=1),
                 "cohort_size": size,
-                "active_customers": in_period["customer_id"].nunique(),
-                "retention_rate": in_period["customer_id"].nunique() / size,
+                "active_customers": active,
+                "retention_rate": active / size,
+                "rolling_retention_rate": (last_active >= cohort + period).sum() / size,
+                "orders": len(in_period),
                 "revenue": round(revenue, 2),
                 "revenue_retention_rate": revenue / revenue_0 if revenue_0 else None,
+                "cumulative_revenue_per_customer": cumulative / size,
             })
-    return pd.DataFrame(rows).sort_values(["cohort_start", "period_index"]).reset_index(drop=True)
+    keys = ["cohort_value", "cohort_start", "period_index"]
+    return pd.DataFrame(rows).sort_values(keys).reset_index(drop=True)
+
+
+def growth_accounting(orders: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """New, retained, won-back and churned customers per month, from sets of active customers."""
+    months = MONTH.number(orders["order_day"])
+    active = {month: set(group) for month, group in orders.groupby(months)["customer_id"]}
+    seen: set[str] = set()
+    rows = []
+    for month in range(min(active), MONTH.number(pd.Series([pd.Timestamp(as_of)])).iloc[0] + 1):
+        now, before = active.get(month, set()), active.get(month - 1, set())
+        rows.append({
+            "activity_month": MONTH.start(month),
+            "active_customers": len(now),
+            "new_customers": len(now - seen),
+            "retained_customers": len(now & before),
+            "won_back_customers": len((now & seen) - before),
+            "churned_customers": len(before - now),
+        })
+        seen |= now
+    return pd.DataFrame(rows)
+
+
+def repeat_purchase(orders: pd.DataFrame, as_of: date, grain: Grain) -> pd.DataFrame:
+    """Per overall cohort: customers whose N-day window has ended and those with a second order day in it."""
+    days = orders[["customer_id", "order_day"]].drop_duplicates().sort_values("order_day")
+    customer_days = days.groupby("customer_id")["order_day"]
+    customers = pd.DataFrame({
+        "first": customer_days.first(),
+        "second": customer_days.apply(lambda day: day.iloc[1] if len(day) > 1 else pd.NaT),
+    })
+    customers["cohort"] = grain.number(customers["first"])
+    rows = []
+    for cohort, members in customers.groupby("cohort"):
+        row = {"cohort_start": grain.start(cohort), "cohort_size": len(members)}
+        for window in (30, 60, 90):
+            eligible = members[members["first"] + pd.Timedelta(days=window) <= pd.Timestamp(as_of)]
+            repeated = (eligible["second"] - eligible["first"]).dt.days.le(window).sum()
+            row[f"eligible_customers_{window}d"] = len(eligible)
+            row[f"repeat_customers_{window}d"] = repeated
+            row[f"repeat_rate_{window}d"] = repeated / len(eligible) if len(eligible) else None
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def retention_daily(landing: Path, orders: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """Per signup day: customers active (a signed-in event or an order) exactly 1, 7 and 30 days later."""
+    customers = read_landed(landing, "customers").drop_duplicates("customer_id", keep="last")
+    customers = customers[customers["signup_at"] != ""]
+    signups = pd.to_datetime(customers["signup_at"].str[:10]).rename("signup_day")
+    signups = pd.concat([customers["customer_id"], signups], axis=1)
+    signups = signups[signups["signup_day"] <= pd.Timestamp(as_of)]
+    events = read_landed(landing, "events")
+    events = events[events["customer_id"] != ""]
+    active = set(zip(events["customer_id"], pd.to_datetime(events["occurred_at"].str[:10]), strict=True))
+    active |= set(zip(orders["customer_id"], orders["order_day"], strict=True))
+    rows = []
+    for signup_day, cohort in signups.groupby("signup_day"):
+        row = {"signup_date": signup_day.date(), "cohort_size": len(cohort)}
+        for offset in (1, 7, 30):
+            day = signup_day + pd.Timedelta(days=offset)
+            returned = sum((customer, day) in active for customer in cohort["customer_id"])
+            elapsed = day <= pd.Timestamp(as_of)
+            row[f"day{offset}_active_customers"] = returned if elapsed else None
+            row[f"day{offset}_retention_rate"] = returned / len(cohort) if elapsed else None
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def attribution_by_channel(landing: Path, orders: pd.DataFrame) -> pd.DataFrame:

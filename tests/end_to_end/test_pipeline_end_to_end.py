@@ -93,11 +93,12 @@ def orders(shop: Path, as_of: date) -> pd.DataFrame:
     return expected.valid_orders(shop, as_of)
 
 
-def test_first_run_publishes_the_three_marts(first_run: Run, warehouse: Path) -> None:
+def test_first_run_publishes_the_marts(first_run: Run, warehouse: Path) -> None:
     assert first_run.returncode == 0, first_run.output
     tables = serving(warehouse, "select table_name from information_schema.tables "
                                 "where table_schema = 'marts'")
-    assert {"user_portrait", "cohort_retention", "attribution_channel"} <= set(tables["table_name"])
+    assert {"user_portrait", "cohort_retention", "attribution_channel", "cohort_repeat_purchase",
+            "retention_daily", "growth_accounting"} <= set(tables["table_name"])
     assert str(warehouse / "serving.duckdb") in first_run.output
     assert str(warehouse / "reports" / "run_report.html") in first_run.output
 
@@ -125,15 +126,56 @@ def test_rfm_scores_and_segments_are_filled(first_run: Run, warehouse: Path) -> 
     assert portrait["lifecycle_stage"].notna().all()
 
 
+@pytest.mark.parametrize(("grain", "dimension"), [
+    (expected.MONTH, "all"), (expected.WEEK, "all"),
+    (expected.MONTH, "acquisition_channel"), (expected.WEEK, "first_order_coupon"),
+])
 def test_cohort_retention_matches_an_independent_computation(
-    first_run: Run, warehouse: Path, orders: pd.DataFrame, as_of: date
+    first_run: Run, warehouse: Path, shop: Path, orders: pd.DataFrame, as_of: date,
+    grain: expected.Grain, dimension: str,
 ) -> None:
-    want = expected.cohort_retention(orders, as_of)
+    want = expected.cohort_retention(orders, expected.customer_cuts(shop, orders), as_of, grain, dimension)
     got = serving(warehouse, f"select {', '.join(want.columns)} from marts.cohort_retention "
-                             "where cohort_grain = 'month' order by cohort_start, period_index")
+                             f"where cohort_grain = '{grain.name}' and cohort_dimension = '{dimension}' "
+                             "order by cohort_value, cohort_start, period_index")
     got["revenue"] = got["revenue"].astype(float)
+    assert want["cohort_value"].nunique() >= (1 if dimension == "all" else 2)
     pd.testing.assert_frame_equal(got, want, check_dtype=False, atol=1e-9)
     assert (got.loc[got["period_index"] == 0, "retention_rate"] == 1.0).all()
+
+
+def test_growth_accounting_matches_an_independent_computation(
+    first_run: Run, warehouse: Path, orders: pd.DataFrame, as_of: date
+) -> None:
+    want = expected.growth_accounting(orders, as_of)
+    got = serving(warehouse, f"select {', '.join(want.columns)} from marts.growth_accounting "
+                             "order by activity_month")
+    assert len(want) >= 4
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+@pytest.mark.parametrize("grain", [expected.MONTH, expected.WEEK])
+def test_repeat_purchase_matches_an_independent_computation(
+    first_run: Run, warehouse: Path, orders: pd.DataFrame, as_of: date, grain: expected.Grain
+) -> None:
+    want = expected.repeat_purchase(orders, as_of, grain)
+    got = serving(warehouse, f"select {', '.join(want.columns)} from marts.cohort_repeat_purchase "
+                             f"where cohort_grain = '{grain.name}' and cohort_dimension = 'all' "
+                             "order by cohort_start")
+    assert want["repeat_customers_30d"].sum() > 0
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+def test_retention_daily_matches_an_independent_computation(
+    first_run: Run, warehouse: Path, shop: Path, orders: pd.DataFrame, as_of: date
+) -> None:
+    want = expected.retention_daily(shop, orders, as_of)
+    got = serving(warehouse, f"select {', '.join(want.columns)} from marts.retention_daily "
+                             "order by signup_date")
+    assert want["day1_active_customers"].sum() > 0
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    sources = serving(warehouse, "select distinct activity_source from marts.retention_daily")
+    assert list(sources["activity_source"]) == ["clickstream_and_orders"]
 
 
 def test_attribution_matches_an_independent_computation(
