@@ -14,7 +14,6 @@ import pytest
 from ecom.config import Settings
 from ecom.publish import publish
 from ecom.report import MASKED, build_report, shown_raw_value
-from ecom.report_sections.cohorts import cohort_heatmap_png
 
 AS_OF = date(2024, 3, 31)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -69,11 +68,17 @@ INSERT INTO audit.validation_results VALUES
    'error', true, '0 nulls', 'order_id is never empty', DATE '2024-04-01', TIMESTAMP '2024-04-02 00:07:00');
 CREATE SCHEMA marts;
 CREATE TABLE marts.cohort_retention (
-    cohort_start DATE, period_index INTEGER, cohort_size BIGINT, retention_rate DOUBLE
+    cohort_grain VARCHAR, cohort_dimension VARCHAR, cohort_value VARCHAR, cohort_start DATE,
+    period_index INTEGER, is_complete BOOLEAN, cohort_size BIGINT, active_customers BIGINT,
+    retention_rate DOUBLE, cumulative_revenue_per_customer DOUBLE
 );
 INSERT INTO marts.cohort_retention VALUES
-  (DATE '2024-01-01', 0, 4, 1.0), (DATE '2024-01-01', 1, 2, 0.5), (DATE '2024-01-01', 2, 1, 0.25),
-  (DATE '2024-02-01', 0, 5, 1.0), (DATE '2024-02-01', 1, 1, 0.2), (DATE '2024-03-01', 0, 3, 1.0);
+  ('month', 'all', 'all', DATE '2024-01-01', 0, true, 4, 4, 1.0, 20.0),
+  ('month', 'all', 'all', DATE '2024-01-01', 1, true, 4, 2, 0.5, 30.0),
+  ('month', 'all', 'all', DATE '2024-01-01', 2, true, 4, 1, 0.25, 35.0),
+  ('month', 'all', 'all', DATE '2024-02-01', 0, true, 5, 5, 1.0, 10.0),
+  ('month', 'all', 'all', DATE '2024-02-01', 1, true, 5, 1, 0.2, 12.0),
+  ('month', 'all', 'all', DATE '2024-03-01', 0, true, 3, 3, 1.0, 15.0);
 CREATE TABLE marts.marketing_attribution (channel VARCHAR, attribution_model VARCHAR, conversions DOUBLE);
 """
 
@@ -171,12 +176,15 @@ def test_report_of_a_published_run(published: Settings) -> None:
     assert ["marts.marketing_attribution", "0", "empty: the dbt manifest does not say which raw tables "
             "this mart needs"] in rows
     assert str(published.serving_db) in text
-    # The heatmap is an inline PNG; nothing is fetched from the network.
-    (image,) = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
-    assert base64.b64decode(image).startswith(PNG_SIGNATURE)
+    # The cohort charts (heatmap, LTV curves) are inline PNGs; nothing is fetched from the network.
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
+    assert len(images) == 2
+    assert all(base64.b64decode(image).startswith(PNG_SIGNATURE) for image in images)
     assert "http://" not in html and "https://" not in html
     assert "<script" not in html and "<link" not in html
-    assert sorted(resource_references(html)) == ["../data_docs/index.html", "data:image/png;base64," + image]
+    assert sorted(resource_references(html)) == sorted(
+        ["../data_docs/index.html", *("data:image/png;base64," + image for image in images)]
+    )
 
 
 def test_latest_report_is_the_same_page_with_links_relative_to_it(published: Settings) -> None:
@@ -258,12 +266,3 @@ def test_report_notes_missing_audit_tables(settings: Settings) -> None:
 def test_shown_raw_value_masks_personal_data(table: str, column: str | None, raw: str | None,
                                              shown: str | None) -> None:
     assert shown_raw_value(table, column, raw) == shown
-
-
-def test_cohort_heatmap_tolerates_missing_cells() -> None:
-    cells = [
-        {"cohort_start": date(2024, 1, 1), "period_index": 0, "retention_rate": 1.0},
-        {"cohort_start": date(2024, 1, 1), "period_index": 2, "retention_rate": None},
-        {"cohort_start": date(2024, 2, 1), "period_index": 1, "retention_rate": 0.4},
-    ]
-    assert base64.b64decode(cohort_heatmap_png(cells)).startswith(PNG_SIGNATURE)
