@@ -25,7 +25,14 @@ def test_marts_page_has_every_contract_column_and_the_segment_rules():
     for mart, columns in {
         "user_portrait": ["customer_id", "frequency", "recency_days", "tenure_days", "monetary_value",
                           "r_score", "rfm_segment", "lifecycle_stage"],
-        "cohort_retention": ["cohort_grain", "cohort_start", "period_index", "revenue_retention_rate"],
+        "cohort_retention": ["cohort_grain", "cohort_dimension", "cohort_value", "cohort_start",
+                             "period_index", "is_complete", "rolling_retention_rate",
+                             "cumulative_revenue_per_customer"],
+        "cohort_repeat_purchase": ["cohort_start", "repeat_rate_30d", "repeat_rate_60d", "repeat_rate_90d"],
+        "retention_daily": ["signup_date", "day1_retention_rate", "day7_retention_rate",
+                            "day30_retention_rate"],
+        "growth_accounting": ["activity_month", "new_customers", "retained_customers", "won_back_customers",
+                              "churned_customers"],
         "attribution_channel": ["model", "channel", "conversions", "revenue", "spend", "roas"],
     }.items():
         section = page.split(f"## `marts.{mart}`")[1].split("\n## ")[0]
