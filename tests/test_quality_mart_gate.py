@@ -252,6 +252,20 @@ def test_retention_rules_fail_naming_the_cohort_row(settings):
     )
 
 
+def test_growth_accounting_rules_fail_naming_the_month(settings):
+    change(
+        settings,
+        "update marts.growth_accounting set retained_customers = 3 where activity_month = date '2026-02-01'",
+    )
+
+    result = run_mart_gate(settings, "marts-growth", AS_OF)
+
+    [error] = result.errors
+    assert error.table == "growth_accounting"
+    assert error.column == "previous_active_customers,retained_customers"
+    assert "activity_month=2026-02-01" in error.message
+
+
 def test_personal_data_and_broken_scores_fail(settings):
     change(settings, "alter table marts.user_portrait add column email varchar")
     change(settings, "update marts.user_portrait set r_score = 6, recency_days = 60 where customer_id = 'c1'")
