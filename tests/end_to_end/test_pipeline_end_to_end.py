@@ -294,6 +294,9 @@ def test_only_required_tables_publish_empty_marts_with_the_reason(shop: Path, tm
     assert len(attribution) == 0
     assert list(attribution.columns)[:6] == ["model", "channel", "conversions", "revenue", "spend", "roas"]
     assert len(serving(warehouse, "select * from marts.user_portrait")) > 100
+    # without clickstream, day-based retention falls back to orders as the activity
+    sources = serving(warehouse, "select distinct activity_source from marts.retention_daily")
+    assert list(sources["activity_source"]) == ["orders"]
     notes = serving(warehouse, "select note from meta.publish_log where mart = 'attribution_channel'")
     assert notes["note"].iloc[0] == "empty: needs raw table touchpoints, which has not landed"
     assert "marts.attribution_channel" in run.output and "touchpoints, which has not landed" in run.output
