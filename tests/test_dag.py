@@ -77,9 +77,18 @@ def test_dag_file_parses_without_import_errors(bag: DagBag) -> None:
     assert list(bag.dags) == ["ecommerce_marts"]
 
 
-def test_dag_file_parses_fast_once_airflow_is_loaded(bag: DagBag) -> None:
+def test_dag_file_parses_without_running_dbt(bag: DagBag, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dbt task group is rendered from the manifest: parsing never starts dbt (in-process or not)."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("parsing the DAG file ran dbt")
+
+    monkeypatch.setattr("dbt.cli.main.dbtRunner.invoke", refuse)
+    monkeypatch.setattr("subprocess.Popen.__init__", refuse)
     second = DagBag(dag_folder=str(DAG_FILE))
-    assert second.dagbag_stats[0].duration < timedelta(seconds=1)
+
+    assert second.import_errors == {}
+    assert dbt_tasks(second.dags["ecommerce_marts"]) == dbt_tasks(bag.dags["ecommerce_marts"])
 
 
 def test_one_dbt_build_task_per_model_and_seed(dag: DAG, manifest: dict) -> None:
