@@ -171,12 +171,14 @@ def test_report_of_a_published_run(published: Settings) -> None:
     assert ["marts.marketing_attribution", "0", "empty: the dbt manifest does not say which raw tables "
             "this mart needs"] in rows
     assert str(published.serving_db) in text
-    # The heatmap is an inline PNG; nothing is fetched from the network.
-    (image,) = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
-    assert base64.b64decode(image).startswith(PNG_SIGNATURE)
+    # The heatmap and the two trend charts are inline PNGs; nothing is fetched from the network.
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
+    assert len(images) == 3
+    assert all(base64.b64decode(image).startswith(PNG_SIGNATURE) for image in images)
     assert "http://" not in html and "https://" not in html
     assert "<script" not in html and "<link" not in html
-    assert sorted(resource_references(html)) == ["../data_docs/index.html", "data:image/png;base64," + image]
+    assert sorted(resource_references(html)) == sorted(
+        ["../data_docs/index.html", *("data:image/png;base64," + image for image in images)])
 
 
 def test_latest_report_is_the_same_page_with_links_relative_to_it(published: Settings) -> None:
@@ -267,3 +269,21 @@ def test_cohort_heatmap_tolerates_missing_cells() -> None:
         {"cohort_start": date(2024, 2, 1), "period_index": 1, "retention_rate": 0.4},
     ]
     assert base64.b64decode(cohort_heatmap_png(cells)).startswith(PNG_SIGNATURE)
+
+
+def test_steward_part_checks_by_table_key_numbers_and_history(published: Settings) -> None:
+    html = build_report(published, "run-bad").read_text(encoding="utf-8")
+
+    rows = table_rows(html)
+    text = text_of(html)
+    # This run: 10 rows read, 3 quarantined (30.00%), 2 checks, 1 error.
+    assert "10 rows read · 3 rows quarantined (30.00%) · 2 checks, 1 failed with severity error, 0 warnings" in text
+    assert ["orders", "2", "1", "1", "0"] in rows  # checks by table: checks, passed, error, warning
+    # History, newest first: run-bad (not published), run-ok (published), run-old (files only).
+    history = [r for r in rows if len(r) == 10 and r[0].startswith("run-")]
+    assert [(r[0], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]) for r in history] == [
+        ("run-bad", "2", "1", "0", "10", "6", "3", "30.00%", "no"),
+        ("run-ok", "3", "0", "1", "12", "9", "3", "25.00%", "yes"),
+        ("run-old", "0", "0", "0", "100", "100", "0", "0.00%", "no"),
+    ]
+    assert len(re.findall(r'src="data:image/png;base64,', html)) == 3  # 2 trend charts + the served heatmap

@@ -5,8 +5,8 @@
 file, and the outcome the pipeline must produce (docs/data_quality.md lists them):
 - `quarantine`: the listed lines go to audit.rejects with a reason containing `reason`; the rest of
   the file loads;
-- `stop`: the raw gate check `check` (a suite name) fails with severity error for the table (and the
-  file, when given), so nothing is promoted or published;
+- `stop`: the raw gate checks `checks` (suite names) fail with severity error for the table (and the
+  file, when the check is about one), so nothing is promoted or published;
 - `load`: every row loads as intended (the `expect` entry says what to verify), at most a warning.
 Every defect lands in a different file, and no defect makes another row fail: the outcomes add up.
 """
@@ -39,7 +39,7 @@ class Defect:
     outcome: str
     lines: list[int] = field(default_factory=list)  # quarantine: the lines that must be quarantined
     reason: str | None = None  # quarantine: a substring of the reject reason
-    check: str | None = None  # stop: the raw gate suite whose error check fails
+    checks: list[str] = field(default_factory=list)  # stop: the raw gate suites whose error checks fail
     expect: dict[str, Any] = field(default_factory=dict)  # load: what to verify
 
 
@@ -138,15 +138,14 @@ class _Injector:
 
 
 def _set_value(injector: _Injector, kind: str, description: str, table: str, days_back: int, column: str,
-               value: str, reason: str, outcome: str = QUARANTINE, check: str | None = None,
-               accept: Callable[[CsvFile], bool] = lambda _: True) -> None:
+               value: str, reason: str, accept: Callable[[CsvFile], bool] = lambda _: True) -> None:
     """One record of one file gets `value` in `column`."""
     file = injector.file(table, days_back, accept=accept)
     index = injector.pick(file)
     file.records[index][file.column(column)] = value
     file.save()
-    injector.add(kind=kind, description=description, table=table, path=file.relative, outcome=outcome,
-                 lines=[file.line(index)] if outcome == QUARANTINE else [], reason=reason, check=check)
+    injector.add(kind=kind, description=description, table=table, path=file.relative, outcome=QUARANTINE,
+                 lines=[file.line(index)], reason=reason)
 
 
 def duplicate_key(injector: _Injector) -> None:
@@ -252,7 +251,7 @@ def extra_column(injector: _Injector) -> None:
         record.append("positive")
     file.save()
     injector.add(kind="extra_column", description="a reviews file with an extra column 'sentiment'",
-                 table="reviews", path=file.relative, outcome=STOP, check="raw_gate.schema_change")
+                 table="reviews", path=file.relative, outcome=STOP, checks=["raw_gate.schema_change"])
 
 
 def missing_column(injector: _Injector) -> None:
@@ -263,7 +262,7 @@ def missing_column(injector: _Injector) -> None:
         record.pop(drop)
     file.save()
     injector.add(kind="missing_column", description="an order_items file without its unit_price column",
-                 table="order_items", path=file.relative, outcome=STOP, check="raw_gate.file_schema")
+                 table="order_items", path=file.relative, outcome=STOP, checks=["raw_gate.file_schema"])
 
 
 def renamed_column(injector: _Injector) -> None:
@@ -271,14 +270,15 @@ def renamed_column(injector: _Injector) -> None:
     file.header[file.column("spend")] = "amount"
     file.save()
     injector.add(kind="renamed_column", description="a marketing_spend file calling spend 'amount'",
-                 table="marketing_spend", path=file.relative, outcome=STOP, check="raw_gate.file_schema")
+                 table="marketing_spend", path=file.relative, outcome=STOP,
+                 checks=["raw_gate.file_schema", "raw_gate.schema_change"])
 
 
 def empty_file(injector: _Injector) -> None:
     relative = injector.new_file("touchpoints", 3, "touchpoints_resend.csv")
     (injector.landing / relative).write_bytes(b"")
     injector.add(kind="empty_file", description="a 0-byte touchpoints file", table="touchpoints",
-                 path=relative, outcome=STOP, check="raw_gate.file_rows")
+                 path=relative, outcome=STOP, checks=["raw_gate.file_rows", "raw_gate.file_schema"])
 
 
 def header_only_file(injector: _Injector) -> None:
@@ -286,7 +286,7 @@ def header_only_file(injector: _Injector) -> None:
     relative = injector.new_file("events", 4, "events_resend.csv")
     (injector.landing / relative).write_text(",".join(header) + "\n", encoding="utf-8")
     injector.add(kind="header_only_file", description="an events file with a header and no row", table="events",
-                 path=relative, outcome=STOP, check="raw_gate.file_rows")
+                 path=relative, outcome=STOP, checks=["raw_gate.file_rows"])
 
 
 def truncated_last_line(injector: _Injector) -> None:
@@ -326,7 +326,7 @@ def low_volume_day(injector: _Injector) -> None:
     file.save()
     day = file.relative.split("dt=")[1][:10]
     injector.add(kind="low_volume_day", description=f"events of {day}: a tenth of the usual volume",
-                 table="events", path=file.relative, outcome=STOP, check="raw_gate.daily_volume",
+                 table="events", path=file.relative, outcome=STOP, checks=["raw_gate.daily_volume"],
                  expect={"day": day})
 
 
