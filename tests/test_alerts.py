@@ -15,12 +15,18 @@ import pytest
 from ecom.alerts import WEBHOOK_ENV, failure_alert, on_task_failure, send_alert
 from ecom.config import Settings
 
-GATE_ERROR = "raw quality gate failed:\nraw gate FAILED (run r1): 1 errors\n  ERROR orders: file x.csv has no rows"
+GATE_ERROR = (
+    "raw quality gate failed:\nraw gate FAILED (run r1): 1 errors\n  ERROR orders: file x.csv has no rows"
+)
 
 
 def context(exception: BaseException) -> dict:
-    ti = SimpleNamespace(dag_id="ecommerce_marts", task_id="raw_quality_gate", run_id="manual__r1",
-                         log_url="http://localhost:8080/log?x=1")
+    ti = SimpleNamespace(
+        dag_id="ecommerce_marts",
+        task_id="raw_quality_gate",
+        run_id="manual__r1",
+        log_url="http://localhost:8080/log?x=1",
+    )
     return {"ti": ti, "run_id": "manual__r1", "exception": exception}
 
 
@@ -50,7 +56,10 @@ def test_the_summary_says_what_failed_and_where_to_look(settings: Settings) -> N
     alert = failure_alert(context(RuntimeError(GATE_ERROR)), settings)
 
     text = alert.text()
-    assert text.splitlines()[0] == "ecom pipeline: task raw_quality_gate of ecommerce_marts failed (run manual__r1)"
+    assert (
+        text.splitlines()[0]
+        == "ecom pipeline: task raw_quality_gate of ecommerce_marts failed (run manual__r1)"
+    )
     assert "    ERROR orders: file x.csv has no rows" in text.splitlines()  # indented under the title
     assert f"  run report: {settings.warehouse_dir / 'reports' / 'runs' / 'manual__r1.html'}" in text
     assert f"  Data Docs: {settings.warehouse_dir / 'reports' / 'data_docs' / 'index.html'}" in text
@@ -74,7 +83,11 @@ def test_the_alert_is_logged_and_posted_to_the_webhook(settings: Settings, webho
     assert alert.text() in caplog.text
     [body] = received
     assert body["text"] == alert.text()
-    assert (body["task_id"], body["run_id"], body["dag_id"]) == ("raw_quality_gate", "manual__r1", "ecommerce_marts")
+    assert (body["task_id"], body["run_id"], body["dag_id"]) == (
+        "raw_quality_gate",
+        "manual__r1",
+        "ecommerce_marts",
+    )
 
 
 def test_an_unreachable_webhook_is_logged_not_raised(settings: Settings, caplog) -> None:

@@ -277,7 +277,8 @@ def test_steward_part_checks_by_table_key_numbers_and_history(published: Setting
     rows = table_rows(html)
     text = text_of(html)
     # This run: 10 rows read, 3 quarantined (30.00%), 2 checks, 1 error.
-    assert "10 rows read · 3 rows quarantined (30.00%) · 2 checks, 1 failed with severity error, 0 warnings" in text
+    assert ("10 rows read · 3 rows quarantined (30.00%) · 2 checks, 1 failed with severity error, "
+            "0 warnings") in text
     assert ["orders", "2", "1", "1", "0"] in rows  # checks by table: checks, passed, error, warning
     # History, newest first: run-bad (not published), run-ok (published), run-old (files only).
     history = [r for r in rows if len(r) == 10 and r[0].startswith("run-")]

@@ -79,7 +79,9 @@ def send_alert(alert: FailureAlert, webhook_url: str | None) -> bool:
     if not webhook_url:
         return False
     request = urllib.request.Request(
-        webhook_url, data=json.dumps(alert.payload()).encode("utf-8"), method="POST",
+        webhook_url,
+        data=json.dumps(alert.payload()).encode("utf-8"),
+        method="POST",
         headers={"Content-Type": "application/json"},
     )
     try:

@@ -12,7 +12,8 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from ecom.generate import generate_shop
 
     if args.defects and args.format != "csv":
-        print("ecom generate: --defects needs --format csv (the defects are edits of CSV files)", file=sys.stderr)
+        print("ecom generate: --defects needs --format csv (the defects are edits of CSV files)",
+              file=sys.stderr)
         return 2
     summary = generate_shop(
         out=Path(args.out),
@@ -61,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--end-date", type=date.fromisoformat, default=None,
                      help="last day of history, YYYY-MM-DD (default: fixed, so output is reproducible)")
     gen.add_argument("--defects", action="store_true",
-                     help="inject the defect catalogue (docs/data_quality.md) and write _defects/manifest.json")
+                     help="inject the defect catalogue (docs/data_quality.md); see _defects/manifest.json")
     gen.set_defaults(func=_cmd_generate)
 
     run = sub.add_parser("run", help="run the ecommerce_marts DAG once through Airflow on these folders")

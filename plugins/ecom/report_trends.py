@@ -24,8 +24,10 @@ class HistoryReader(Protocol):
 def collect_history(db: HistoryReader, warehouse: str, serving: str, publish_log: str) -> list[Row]:
     """The last RUNS_SHOWN runs, oldest first: when, checks (failed errors / warnings), rows read,
     loaded and quarantined, quarantined share, and whether the run published."""
-    checks = "SELECT NULL::VARCHAR AS run_id, NULL::TIMESTAMP AS at, 0 AS checks, 0 AS errors, 0 AS warnings " \
-             "WHERE false"
+    checks = (
+        "SELECT NULL::VARCHAR AS run_id, NULL::TIMESTAMP AS at, 0 AS checks, 0 AS errors, 0 AS warnings "
+        "WHERE false"
+    )
     if db.has(warehouse, "audit.validation_results"):
         checks = (
             f"SELECT run_id, min(validated_at) AS at, count(*) AS checks, "
@@ -33,8 +35,10 @@ def collect_history(db: HistoryReader, warehouse: str, serving: str, publish_log
             f"count(*) FILTER (WHERE NOT success AND severity <> 'error') AS warnings "
             f"FROM {warehouse}.audit.validation_results GROUP BY ALL"
         )
-    files = "SELECT NULL::VARCHAR AS run_id, NULL::TIMESTAMP AS at, 0 AS rows_read, 0 AS rows_loaded, " \
-            "0 AS rows_quarantined WHERE false"
+    files = (
+        "SELECT NULL::VARCHAR AS run_id, NULL::TIMESTAMP AS at, 0 AS rows_read, 0 AS rows_loaded, "
+        "0 AS rows_quarantined WHERE false"
+    )
     if db.has(warehouse, "audit.load_manifest"):
         files = (
             f"SELECT batch_id AS run_id, min(loaded_at) AS at, sum(rows_read) AS rows_read, "
@@ -93,10 +97,16 @@ def trend_charts(history: list[Row]) -> list[Chart]:
     share.set_ylabel("share of rows read")
     share.yaxis.set_major_formatter("{x:.1%}")
     return [
-        Chart(alt="failed checks per run by severity", png_base64=figure_png(checks),
-              caption="Failed checks per run (red: error, stops the run; amber: warning)."),
-        Chart(alt="rows quarantined per run", png_base64=figure_png(quarantine),
-              caption="Rows quarantined per run (bars) and their share of the rows read (line)."),
+        Chart(
+            alt="failed checks per run by severity",
+            png_base64=figure_png(checks),
+            caption="Failed checks per run (red: error, stops the run; amber: warning).",
+        ),
+        Chart(
+            alt="rows quarantined per run",
+            png_base64=figure_png(quarantine),
+            caption="Rows quarantined per run (bars) and their share of the rows read (line).",
+        ),
     ]
 
 

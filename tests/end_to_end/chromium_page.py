@@ -16,9 +16,18 @@ from pathlib import Path
 
 import pytest
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--enable-logging=stderr", "--v=0"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-logging=stderr",
+    "--v=0",
+]
 CONSOLE_LINE = re.compile(r":CONSOLE[:(].*")
 
 
@@ -40,8 +49,17 @@ def render(page: Path, screenshot: Path, height: int = 6000) -> RenderedPage:
     url = page.resolve().as_uri()
     with tempfile.TemporaryDirectory() as profile:
         dump = _run([chromium(), *FLAGS, f"--user-data-dir={profile}/dom", "--dump-dom", url])
-        _run([chromium(), *FLAGS, f"--user-data-dir={profile}/shot", f"--screenshot={screenshot}",
-              f"--window-size=1280,{height}", "--hide-scrollbars", url])
+        _run(
+            [
+                chromium(),
+                *FLAGS,
+                f"--user-data-dir={profile}/shot",
+                f"--screenshot={screenshot}",
+                f"--window-size=1280,{height}",
+                "--hide-scrollbars",
+                url,
+            ]
+        )
     # The console of the DOM dump's load (the screenshot's load logs the same messages again).
     return RenderedPage(text=_visible_text(dump.stdout), console=_console(dump.stderr), screenshot=screenshot)
 

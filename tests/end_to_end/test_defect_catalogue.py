@@ -30,8 +30,25 @@ AS_OF = "2026-06-30"
 @pytest.fixture(scope="module")
 def landing(tmp_path_factory) -> Path:
     landing = tmp_path_factory.mktemp("defect_landing")
-    subprocess.run([ECOM, "generate", "--out", str(landing), "--customers", "200", "--days", "60", "--seed",
-                    "11", "--end-date", AS_OF, "--defects"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            ECOM,
+            "generate",
+            "--out",
+            str(landing),
+            "--customers",
+            "200",
+            "--days",
+            "60",
+            "--seed",
+            "11",
+            "--end-date",
+            AS_OF,
+            "--defects",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return landing
 
 
@@ -43,8 +60,12 @@ def manifest(landing: Path) -> dict:
 @pytest.fixture(scope="module")
 def warehouse(landing: Path, tmp_path_factory) -> Path:
     warehouse = tmp_path_factory.mktemp("defect_warehouse")
-    done = subprocess.run([ECOM, "run", "--landing", str(landing), "--warehouse", str(warehouse),
-                           "--as-of", AS_OF], capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [ECOM, "run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", AS_OF],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode != 0, "a landing with stop defects must not publish:\n" + done.stdout + done.stderr
     return warehouse
 
@@ -81,19 +102,27 @@ def test_exactly_the_listed_rows_are_quarantined_with_their_reason(manifest: dic
         assert any(defect["reason"] in reason for reason in rejects[key]), (defect["kind"], rejects[key])
 
 
-def test_the_run_stops_on_exactly_the_expected_error_checks(manifest: dict, landing: Path,
-                                                             warehouse: Path) -> None:
-    failed = query(warehouse, "select suite, table_name, file_path, message from audit.validation_results "
-                              "where not success and severity = 'error'")
+def test_the_run_stops_on_exactly_the_expected_error_checks(
+    manifest: dict, landing: Path, warehouse: Path
+) -> None:
+    failed = query(
+        warehouse,
+        "select suite, table_name, file_path, message from audit.validation_results "
+        "where not success and severity = 'error'",
+    )
     stop_defects = by_kind(manifest, "stop")
     for defect in stop_defects:
         for check in defect["checks"]:
-            matching = [f for f in failed if f[0] == check and f[1] == defect["table"]
-                        and (f[2] == defect["path"] or f[2] is None)]
+            matching = [
+                f
+                for f in failed
+                if f[0] == check and f[1] == defect["table"] and (f[2] == defect["path"] or f[2] is None)
+            ]
             assert matching, (check, defect)
     volume = next(d for d in stop_defects if d["kind"] == "low_volume_day")
-    assert [f[3] for f in failed if f[0] == "raw_gate.daily_volume"][0].startswith(
-        f"events: {data_records(landing / volume['path'])} rows on {volume['expect']['day']}")
+    assert next(f[3] for f in failed if f[0] == "raw_gate.daily_volume").startswith(
+        f"events: {data_records(landing / volume['path'])} rows on {volume['expect']['day']}"
+    )
 
     # The quarantine-share limit, judged independently: quarantined lines of the manifest per table.
     read = dict(query(warehouse, "select table_name, sum(rows_read) from audit.load_manifest group by all"))
@@ -104,13 +133,16 @@ def test_the_run_stops_on_exactly_the_expected_error_checks(manifest: dict, land
     over_limit = {table for table, rows in quarantined.items() if rows / read[table] > limit}
     assert over_limit  # the catalogue exercises the limit
     expected_suites = {(check, d["table"]) for d in stop_defects for check in d["checks"]} | {
-        ("raw_gate.quarantine_share", table) for table in over_limit}
+        ("raw_gate.quarantine_share", table) for table in over_limit
+    }
     assert {(f[0], f[1]) for f in failed} == expected_suites
 
 
 def test_nothing_is_lost_every_file_reconciles(landing: Path, warehouse: Path) -> None:
-    files = query(warehouse, "select path, rows_read, rows_loaded, rows_rejected, file_id, table_name "
-                             "from audit.load_manifest")
+    files = query(
+        warehouse,
+        "select path, rows_read, rows_loaded, rows_rejected, file_id, table_name from audit.load_manifest",
+    )
     landed = {p.relative_to(landing).as_posix() for p in landing.rglob("*.csv") if "_defects" not in p.parts}
     assert {f[0] for f in files} == landed
     rejects = dict(query(warehouse, "select file_id, count(distinct line) from audit.rejects group by all"))
@@ -125,19 +157,38 @@ def test_nothing_is_lost_every_file_reconciles(landing: Path, warehouse: Path) -
 def test_tolerated_defects_load_as_intended(manifest: dict, warehouse: Path) -> None:
     loads = {d["kind"]: d for d in by_kind(manifest, "load")}
     times = loads["mixed_timezone_offsets"]["expect"]["utc_occurred_at"]
-    got = dict(query(warehouse, "select event_id, strftime(occurred_at, '%Y-%m-%d %H:%M:%S') "
-                                "from raw_pending.events where event_id in "
-                                f"({', '.join(repr(e) for e in times)})"))
+    got = dict(
+        query(
+            warehouse,
+            "select event_id, strftime(occurred_at, '%Y-%m-%d %H:%M:%S') "
+            "from raw_pending.events where event_id in "
+            f"({', '.join(repr(e) for e in times)})",
+        )
+    )
     assert got == times
     bom = loads["utf8_byte_order_mark"]["expect"]
-    ids = query(warehouse, f"select customer_id from raw_pending.customers where customer_id in "
-                           f"({', '.join(repr(c) for c in bom['customer_ids'])})")
+    ids = query(
+        warehouse,
+        f"select customer_id from raw_pending.customers where customer_id in "
+        f"({', '.join(repr(c) for c in bom['customer_ids'])})",
+    )
     assert len(ids) == bom["rows_loaded"]
     late = loads["late_arriving_rows"]
-    assert len(query(warehouse, "select 1 from raw_pending.events where event_id in "
-                                f"({', '.join(repr(e) for e in late['expect']['event_ids'])})")) == 3
-    [(severity, file_path)] = query(warehouse, "select severity, file_path from audit.validation_results "
-                                               "where suite = 'raw_gate.late_rows' and not success")
+    assert (
+        len(
+            query(
+                warehouse,
+                "select 1 from raw_pending.events where event_id in "
+                f"({', '.join(repr(e) for e in late['expect']['event_ids'])})",
+            )
+        )
+        == 3
+    )
+    [(severity, file_path)] = query(
+        warehouse,
+        "select severity, file_path from audit.validation_results "
+        "where suite = 'raw_gate.late_rows' and not success",
+    )
     assert (severity, file_path) == ("warning", late["path"])
 
 
@@ -145,12 +196,16 @@ def test_nothing_was_published(warehouse: Path) -> None:
     assert not (warehouse / "serving.duckdb").exists()
 
 
-def test_the_steward_report_renders_offline_in_chromium(warehouse: Path, manifest: dict, tmp_path: Path) -> None:
+def test_the_steward_report_renders_offline_in_chromium(
+    warehouse: Path, manifest: dict, tmp_path: Path
+) -> None:
     report = warehouse / "reports" / "run_report.html"
     page = render(report, tmp_path / "steward_report.png")
     assert page.console == []
     assert "Not published" in page.text
-    [(read, quarantined)] = query(warehouse, "select sum(rows_read), sum(rows_rejected) from audit.load_manifest")
+    [(read, quarantined)] = query(
+        warehouse, "select sum(rows_read), sum(rows_rejected) from audit.load_manifest"
+    )
     assert f"{read} rows read · {quarantined} rows quarantined" in page.text
     for defect in by_kind(manifest, "stop"):
         assert defect["path"] in page.text or defect["checks"][0] in page.text

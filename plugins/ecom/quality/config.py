@@ -75,8 +75,16 @@ def load_quality_config(path: Path | None = None) -> QualityConfig:
     freshness = entry.section("freshness")
     return QualityConfig(
         rules=QuarantineRules(
-            **{name: bool(rules.get(name)) for name in
-               ("future_timestamps", "exact_duplicates", "conflicting_keys", "unknown_customers", "order_totals")},
+            **{
+                name: bool(rules.get(name))
+                for name in (
+                    "future_timestamps",
+                    "exact_duplicates",
+                    "conflicting_keys",
+                    "unknown_customers",
+                    "order_totals",
+                )
+            },
             order_total_tolerance=float(rules.get("order_total_tolerance")),
         ),
         quarantine_severity=quarantine.severity(),
@@ -88,12 +96,14 @@ def load_quality_config(path: Path | None = None) -> QualityConfig:
         max_days_late=int(late.get("max_days_late")),
         event_time=dict(entry.get("event_time")),
         volume=entry.section("volume").checked(
-            "severity", "recent_days", "trailing_days", "min_ratio", "max_ratio", "min_baseline_rows"),
+            "severity", "recent_days", "trailing_days", "min_ratio", "max_ratio", "min_baseline_rows"
+        ),
         freshness_severity=freshness.severity(),
         freshness_max_days={k: int(v) for k, v in freshness.get("max_days").items()},
         null_rate=entry.section("null_rate").checked("severity", "max_increase", "min_rows", "columns"),
         distribution=entry.section("distribution").checked(
-            "severity", "max_ks", "max_tvd", "min_rows", "numeric", "categorical"),
+            "severity", "max_ks", "max_tvd", "min_rows", "numeric", "categorical"
+        ),
     )
 
 
@@ -116,7 +126,9 @@ class _Entries:
     def severity(self, name: str = "severity") -> str:
         value = self.get(name)
         if value not in SEVERITIES:
-            raise QualityConfigError(f"{self.path}: {self._name(name)} is {value!r}, not one of error, warning")
+            raise QualityConfigError(
+                f"{self.path}: {self._name(name)} is {value!r}, not one of error, warning"
+            )
         return value
 
     def checked(self, *names: str) -> dict[str, Any]:

@@ -41,8 +41,14 @@ class RuleOutcome:
         return f"{self.table}: {self.rows} row(s) quarantined by rule {self.rule}"
 
 
-def quarantine_pending_rows(con: duckdb.DuckDBPyConnection, contract: Contract, rules: QuarantineRules,
-                            event_time: dict[str, str], as_of: date, business_tz: str) -> list[RuleOutcome]:
+def quarantine_pending_rows(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    rules: QuarantineRules,
+    event_time: dict[str, str],
+    as_of: date,
+    business_tz: str,
+) -> list[RuleOutcome]:
     """Apply every enabled rule to the rows of pending files; returns what each rule quarantined."""
     if not relation_exists(con, "audit", "load_manifest"):
         return []
@@ -54,12 +60,22 @@ def quarantine_pending_rows(con: duckdb.DuckDBPyConnection, contract: Contract, 
         rule_sql: list[tuple[str, str | None]] = [
             ("exact_duplicates", _exact_duplicates_sql(table, pending) if rules.exact_duplicates else None),
             ("conflicting_keys", _conflicting_keys_sql(table, pending) if rules.conflicting_keys else None),
-            ("future_timestamps", _future_sql(table, pending, event_time.get(table.name), as_of, business_tz)
-             if rules.future_timestamps else None),
-            ("unknown_customers", _unknown_customers_sql(con, table, pending)
-             if rules.unknown_customers else None),
-            ("order_totals", _order_totals_sql(con, table, pending, rules.order_total_tolerance)
-             if rules.order_totals else None),
+            (
+                "future_timestamps",
+                _future_sql(table, pending, event_time.get(table.name), as_of, business_tz)
+                if rules.future_timestamps
+                else None,
+            ),
+            (
+                "unknown_customers",
+                _unknown_customers_sql(con, table, pending) if rules.unknown_customers else None,
+            ),
+            (
+                "order_totals",
+                _order_totals_sql(con, table, pending, rules.order_total_tolerance)
+                if rules.order_totals
+                else None,
+            ),
         ]
         for rule, sql in rule_sql:
             if sql is not None and (rows := _quarantine(con, table, sql)):
@@ -68,8 +84,10 @@ def quarantine_pending_rows(con: duckdb.DuckDBPyConnection, contract: Contract, 
 
 
 def _pending_rows_sql(table: Table) -> str:
-    return (f"(SELECT p.* FROM {relation_name(PENDING_SCHEMA, table.name)} p "
-            f"JOIN audit.load_manifest m ON m.file_id = p._file_id WHERE m.status = 'pending')")
+    return (
+        f"(SELECT p.* FROM {relation_name(PENDING_SCHEMA, table.name)} p "
+        f"JOIN audit.load_manifest m ON m.file_id = p._file_id WHERE m.status = 'pending')"
+    )
 
 
 def _quarantine(con: duckdb.DuckDBPyConnection, table: Table, caught_sql: str) -> int:
@@ -82,12 +100,15 @@ def _quarantine(con: duckdb.DuckDBPyConnection, table: Table, caught_sql: str) -
     with transaction(con):
         con.execute(
             "INSERT INTO audit.rejects (batch_id, file_id, table_name, path, line, column_name, raw_value, "
-            f"reason, rejected_at) SELECT m.batch_id, c._file_id, m.table_name, m.path, c._line, c.column_name, "
+            "reason, rejected_at) "
+            "SELECT m.batch_id, c._file_id, m.table_name, m.path, c._line, c.column_name, "
             f"c.raw_value, c.reason, {UTC_NOW_SQL} FROM {CAUGHT} c JOIN audit.load_manifest m "
             "ON m.file_id = c._file_id"
         )
-        con.execute(f"DELETE FROM {relation_name(PENDING_SCHEMA, table.name)} p USING {CAUGHT} c "
-                    "WHERE p._file_id = c._file_id AND p._line = c._line")
+        con.execute(
+            f"DELETE FROM {relation_name(PENDING_SCHEMA, table.name)} p USING {CAUGHT} c "
+            "WHERE p._file_id = c._file_id AND p._line = c._line"
+        )
         con.execute(
             "UPDATE audit.load_manifest m SET rows_loaded = m.rows_loaded - c.n, "
             "rows_rejected = m.rows_rejected + c.n "
@@ -99,8 +120,11 @@ def _quarantine(con: duckdb.DuckDBPyConnection, table: Table, caught_sql: str) -
 
 def _key_text(table: Table, alias: str = "") -> str:
     """The primary key as text for messages, e.g. order_id='O1'."""
-    parts = [f"{literal(column + '=')} || coalesce(chr(39) || {alias}{identifier(column)}::VARCHAR || chr(39), "
-             f"'NULL')" for column in table.primary_key]
+    parts = [
+        f"{literal(column + '=')} || coalesce(chr(39) || {alias}{identifier(column)}::VARCHAR || chr(39), "
+        f"'NULL')"
+        for column in table.primary_key
+    ]
     return " || ', ' || ".join(parts)
 
 
@@ -128,7 +152,9 @@ def _conflicting_keys_sql(table: Table, pending: str) -> str:
     )
 
 
-def _future_sql(table: Table, pending: str, column_name: str | None, as_of: date, business_tz: str) -> str | None:
+def _future_sql(
+    table: Table, pending: str, column_name: str | None, as_of: date, business_tz: str
+) -> str | None:
     if column_name is None:
         return None
     column = table.column(column_name)
@@ -147,8 +173,10 @@ def _landed_sql(con: duckdb.DuckDBPyConnection, table: str, columns: str) -> str
     if relation_exists(con, RAW_SCHEMA, table):
         sources.append(f"SELECT {columns} FROM {relation_name(RAW_SCHEMA, table)}")
     if relation_exists(con, PENDING_SCHEMA, table):
-        sources.append(f"SELECT {columns} FROM {relation_name(PENDING_SCHEMA, table)} p JOIN audit.load_manifest m "
-                       "ON m.file_id = p._file_id WHERE m.status = 'pending'")
+        sources.append(
+            f"SELECT {columns} FROM {relation_name(PENDING_SCHEMA, table)} p JOIN audit.load_manifest m "
+            "ON m.file_id = p._file_id WHERE m.status = 'pending'"
+        )
     return " UNION ALL ".join(sources) or None
 
 
@@ -164,21 +192,26 @@ def _unknown_customers_sql(con: duckdb.DuckDBPyConnection, table: Table, pending
     )
 
 
-def _order_totals_sql(con: duckdb.DuckDBPyConnection, table: Table, pending: str, tolerance: float) -> str | None:
+def _order_totals_sql(
+    con: duckdb.DuckDBPyConnection, table: Table, pending: str, tolerance: float
+) -> str | None:
     if table.name != "orders":
         return None
-    items = _landed_sql(con, "order_items",
-                        "order_item_id, order_id, quantity, unit_price, discount_amount, _loaded_at")
+    items = _landed_sql(
+        con, "order_items", "order_item_id, order_id, quantity, unit_price, discount_amount, _loaded_at"
+    )
     if items is None:
         return None
     return (
         f"WITH latest_items AS (SELECT * FROM ({items}) "
         f"  QUALIFY row_number() OVER (PARTITION BY order_item_id ORDER BY _loaded_at DESC) = 1), "
-        f"item_totals AS (SELECT order_id, sum(quantity * unit_price - coalesce(discount_amount, 0)) AS subtotal "
+        f"item_totals AS (SELECT order_id, "
+        f"  sum(quantity * unit_price - coalesce(discount_amount, 0)) AS subtotal "
         f"  FROM latest_items GROUP BY ALL) "
         f"SELECT o._file_id, o._line, 'total_amount' AS column_name, o.total_amount::VARCHAR AS raw_value, "
         f"'order_items add up to ' || i.subtotal::VARCHAR || ' less the order discount ' "
-        f"|| coalesce(o.discount_amount, 0)::VARCHAR || ', not total_amount ' || o.total_amount::VARCHAR AS reason "
+        f"|| coalesce(o.discount_amount, 0)::VARCHAR || ', not total_amount ' "
+        f"|| o.total_amount::VARCHAR AS reason "
         f"FROM {pending} o JOIN item_totals i USING (order_id) "
         f"WHERE abs(i.subtotal - coalesce(o.discount_amount, 0) - o.total_amount) > {tolerance}"
     )

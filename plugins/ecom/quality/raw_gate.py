@@ -25,8 +25,8 @@ from ecom.quality.config import load_quality_config
 from ecom.quality.data_docs import build_data_docs
 from ecom.quality.history import record_gate_result
 from ecom.quality.outcomes import FILE_COLUMN, LINE_COLUMN, check_results, checks_per_row
-from ecom.quality.raw_frames import orders_activity, pending_file_columns, pending_rows, table_row_counts
 from ecom.quality.quarantine import quarantine_pending_rows
+from ecom.quality.raw_frames import orders_activity, pending_file_columns, pending_rows, table_row_counts
 from ecom.quality.results import CheckResult, GateResult
 from ecom.quality.steward_checks import run_steward_checks
 from ecom.quality.suites import load_suite, suite_path

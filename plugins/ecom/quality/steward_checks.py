@@ -38,8 +38,14 @@ class StewardCheck:
     failure: Failure
 
 
-def run_steward_checks(validator: GateValidator, con: duckdb.DuckDBPyConnection, contract: Contract,
-                       config: QualityConfig, as_of: date, business_tz: str) -> list[CheckResult]:
+def run_steward_checks(
+    validator: GateValidator,
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    config: QualityConfig,
+    as_of: date,
+    business_tz: str,
+) -> list[CheckResult]:
     results: list[CheckResult] = []
     for check in steward_checks(con, contract, config, as_of, business_tz):
         if check.frame.empty:
@@ -53,101 +59,181 @@ def run_steward_checks(validator: GateValidator, con: duckdb.DuckDBPyConnection,
     return results
 
 
-def steward_checks(con: duckdb.DuckDBPyConnection, contract: Contract, config: QualityConfig, as_of: date,
-                   business_tz: str) -> list[StewardCheck]:
+def steward_checks(
+    con: duckdb.DuckDBPyConnection, contract: Contract, config: QualityConfig, as_of: date, business_tz: str
+) -> list[StewardCheck]:
     volume = config.volume
     return [
         StewardCheck(
-            "quarantine_share", frames.quarantine_shares(con, config),
+            "quarantine_share",
+            frames.quarantine_shares(con, config),
             ["table_name", "rows_read", "rows_quarantined", "quarantined_share", "max_share"],
-            _at_most("quarantined_share", "max_share"), config.quarantine_severity, _quarantine_message),
+            _at_most("quarantined_share", "max_share"),
+            config.quarantine_severity,
+            _quarantine_message,
+        ),
         StewardCheck(
-            "file_rows", frames.pending_files(con).drop(columns="columns_present"),
+            "file_rows",
+            frames.pending_files(con).drop(columns="columns_present"),
             ["table_name", "file_path", "rows_read"],
             {"type": "expect_column_values_to_be_between", "kwargs": {"column": "rows_read", "min_value": 1}},
             config.no_rows_severity,
-            lambda row: (row["file_path"], None, f"{row['table_name']}: file {row['file_path']} has no rows")),
+            lambda row: (row["file_path"], None, f"{row['table_name']}: file {row['file_path']} has no rows"),
+        ),
         StewardCheck(
-            "schema_change", frames.schema_changes(con, contract),
+            "schema_change",
+            frames.schema_changes(con, contract),
             ["table_name", "file_path", "added_columns", "removed_columns", "compared_with"],
-            {"type": "expect_column_values_to_be_in_set",
-             "kwargs": {"column": "schema_changed", "value_set": [False]}},
-            config.schema_change_severity, _schema_message),
+            {
+                "type": "expect_column_values_to_be_in_set",
+                "kwargs": {"column": "schema_changed", "value_set": [False]},
+            },
+            config.schema_change_severity,
+            _schema_message,
+        ),
         StewardCheck(
-            "late_rows", frames.late_rows(con, config, business_tz),
+            "late_rows",
+            frames.late_rows(con, config, business_tz),
             ["table_name", "file_path", "partition_day", "oldest_day"],
             {"type": "expect_column_values_to_be_between", "kwargs": {"column": "late_rows", "max_value": 0}},
-            config.late_rows_severity, _late_message(config.max_days_late)),
+            config.late_rows_severity,
+            _late_message(config.max_days_late),
+        ),
         StewardCheck(
-            "daily_volume", frames.daily_volume(con, config, as_of, business_tz),
+            "daily_volume",
+            frames.daily_volume(con, config, as_of, business_tz),
             ["table_name", "day", "rows", "baseline_rows", "ratio"],
-            {"type": "expect_column_values_to_be_between",
-             "kwargs": {"column": "ratio", "min_value": volume["min_ratio"], "max_value": volume["max_ratio"]}},
-            volume["severity"], _volume_message),
+            {
+                "type": "expect_column_values_to_be_between",
+                "kwargs": {
+                    "column": "ratio",
+                    "min_value": volume["min_ratio"],
+                    "max_value": volume["max_ratio"],
+                },
+            },
+            volume["severity"],
+            _volume_message,
+        ),
         StewardCheck(
-            "freshness", frames.freshness(con, config, as_of, business_tz),
+            "freshness",
+            frames.freshness(con, config, as_of, business_tz),
             ["table_name", "last_day", "days_since_last_row", "max_days"],
-            _at_most("days_since_last_row", "max_days"), config.freshness_severity, _freshness_message(as_of)),
+            _at_most("days_since_last_row", "max_days"),
+            config.freshness_severity,
+            _freshness_message(as_of),
+        ),
         StewardCheck(
-            "null_rate", frames.null_rate_shifts(con, config),
+            "null_rate",
+            frames.null_rate_shifts(con, config),
             ["table_name", "column_name", "accepted_null_rate", "pending_null_rate", "max_increase"],
-            _at_most("null_rate_increase", "max_increase"), config.null_rate["severity"], _null_message),
+            _at_most("null_rate_increase", "max_increase"),
+            config.null_rate["severity"],
+            _null_message,
+        ),
         StewardCheck(
-            "distribution", frames.distribution_shifts(con, config),
+            "distribution",
+            frames.distribution_shifts(con, config),
             ["table_name", "column_name", "statistic", "shift", "max_shift"],
-            _at_most("shift", "max_shift"), config.distribution["severity"], _distribution_message),
+            _at_most("shift", "max_shift"),
+            config.distribution["severity"],
+            _distribution_message,
+        ),
     ]
 
 
 def _at_most(column: str, limit_column: str) -> dict[str, Any]:
-    return {"type": "expect_column_pair_values_a_to_be_greater_than_b",
-            "kwargs": {"column_A": limit_column, "column_B": column, "or_equal": True}}
+    return {
+        "type": "expect_column_pair_values_a_to_be_greater_than_b",
+        "kwargs": {"column_A": limit_column, "column_B": column, "or_equal": True},
+    }
 
 
 def _quarantine_message(row: dict[str, Any]) -> tuple[None, None, str]:
-    return None, None, (
-        f"{row['table_name']}: {row['rows_quarantined']} of {row['rows_read']} rows read were quarantined "
-        f"({row['quarantined_share']:.2%}), over the limit of {row['max_share']:.2%}")
+    return (
+        None,
+        None,
+        (
+            f"{row['table_name']}: {row['rows_quarantined']} of {row['rows_read']} rows read were "
+            f"quarantined ({row['quarantined_share']:.2%}), over the limit of {row['max_share']:.2%}"
+        ),
+    )
 
 
 def _schema_message(row: dict[str, Any]) -> tuple[str, None, str]:
-    changes = [f"{label} {row[column]}" for label, column in (("added", "added_columns"),
-                                                              ("removed", "removed_columns")) if row[column]]
-    return row["file_path"], None, (
-        f"{row['table_name']}: file {row['file_path']} columns differ from the {row['compared_with']}: "
-        f"{'; '.join(changes)}")
+    changes = [
+        f"{label} {row[column]}"
+        for label, column in (("added", "added_columns"), ("removed", "removed_columns"))
+        if row[column]
+    ]
+    return (
+        row["file_path"],
+        None,
+        (
+            f"{row['table_name']}: file {row['file_path']} columns differ from the {row['compared_with']}: "
+            f"{'; '.join(changes)}"
+        ),
+    )
 
 
 def _late_message(max_days_late: int) -> Failure:
     def message(row: dict[str, Any]) -> tuple[str, None, str]:
-        return row["file_path"], None, (
-            f"{row['table_name']}: file {row['file_path']} (partition {row['partition_day']}) holds "
-            f"{row['late_rows']} row(s) more than {max_days_late} days older than its partition, "
-            f"the oldest of {row['oldest_day']}")
+        return (
+            row["file_path"],
+            None,
+            (
+                f"{row['table_name']}: file {row['file_path']} (partition {row['partition_day']}) holds "
+                f"{row['late_rows']} row(s) more than {max_days_late} days older than its partition, "
+                f"the oldest of {row['oldest_day']}"
+            ),
+        )
+
     return message
 
 
 def _volume_message(row: dict[str, Any]) -> tuple[None, None, str]:
-    return None, None, (
-        f"{row['table_name']}: {row['rows']} rows on {row['day']}, {row['ratio']:.2f} times the median day "
-        f"of the trailing weeks ({row['baseline_rows']:g} rows)")
+    return (
+        None,
+        None,
+        (
+            f"{row['table_name']}: {row['rows']} rows on {row['day']}, {row['ratio']:.2f} times the "
+            f"median day of the trailing weeks ({row['baseline_rows']:g} rows)"
+        ),
+    )
 
 
 def _freshness_message(as_of: date) -> Failure:
     def message(row: dict[str, Any]) -> tuple[None, None, str]:
-        return None, None, (
-            f"{row['table_name']}: the last row is of {row['last_day']}, {row['days_since_last_row']} days "
-            f"before the as-of date {as_of} (at most {row['max_days']} allowed)")
+        return (
+            None,
+            None,
+            (
+                f"{row['table_name']}: the last row is of {row['last_day']}, "
+                f"{row['days_since_last_row']} days before the as-of date {as_of} "
+                f"(at most {row['max_days']} allowed)"
+            ),
+        )
+
     return message
 
 
 def _null_message(row: dict[str, Any]) -> tuple[None, str, str]:
-    return None, row["column_name"], (
-        f"{row['table_name']}, column {row['column_name']}: null rate {row['pending_null_rate']:.1%} in the "
-        f"new rows against {row['accepted_null_rate']:.1%} accepted (more than +{row['max_increase']:.0%})")
+    return (
+        None,
+        row["column_name"],
+        (
+            f"{row['table_name']}, column {row['column_name']}: null rate {row['pending_null_rate']:.1%} "
+            f"in the new rows against {row['accepted_null_rate']:.1%} accepted "
+            f"(more than +{row['max_increase']:.0%})"
+        ),
+    )
 
 
 def _distribution_message(row: dict[str, Any]) -> tuple[None, str, str]:
-    return None, row["column_name"], (
-        f"{row['table_name']}, column {row['column_name']}: the new rows' distribution shifted from the "
-        f"accepted rows' ({row['statistic']} {row['shift']:.3f} > {row['max_shift']})")
+    return (
+        None,
+        row["column_name"],
+        (
+            f"{row['table_name']}, column {row['column_name']}: the new rows' distribution shifted from the "
+            f"accepted rows' ({row['statistic']} {row['shift']:.3f} > {row['max_shift']})"
+        ),
+    )

@@ -32,8 +32,10 @@ def quarantine_shares(con: duckdb.DuckDBPyConnection, config: QualityConfig) -> 
         f"WHERE {_PENDING_FILES} GROUP BY ALL ORDER BY 1"
     ).fetchall()
     return pd.DataFrame(
-        [(table, int(read), int(rejected), rejected / read if read else 0.0, config.max_share(table))
-         for table, read, rejected in rows],
+        [
+            (table, int(read), int(rejected), rejected / read if read else 0.0, config.max_share(table))
+            for table, read, rejected in rows
+        ],
         columns=["table_name", "rows_read", "rows_quarantined", "quarantined_share", "max_share"],
     )
 
@@ -53,10 +55,12 @@ def schema_changes(con: duckdb.DuckDBPyConnection, contract: Contract) -> pd.Dat
     Before any file of the table was accepted, only columns outside the contract count (added): a file
     may lack the contract's optional columns.
     """
-    accepted = dict(con.execute(
-        "SELECT table_name, arg_max(columns_present, accepted_at) FROM audit.load_manifest "
-        "WHERE status = 'accepted' GROUP BY ALL"
-    ).fetchall())
+    accepted = dict(
+        con.execute(
+            "SELECT table_name, arg_max(columns_present, accepted_at) FROM audit.load_manifest "
+            "WHERE status = 'accepted' GROUP BY ALL"
+        ).fetchall()
+    )
     rows = []
     for file in pending_files(con).itertuples():
         if file.table_name not in contract.tables or not file.columns_present.size:
@@ -66,10 +70,27 @@ def schema_changes(con: duckdb.DuckDBPyConnection, contract: Contract) -> pd.Dat
         present = list(file.columns_present)
         added = [c for c in present if c not in reference]
         removed = [c for c in last_accepted if c not in present]
-        rows.append((file.table_name, file.file_path, ", ".join(added), ", ".join(removed),
-                     bool(added or removed), "last accepted file" if file.table_name in accepted else "contract"))
-    return pd.DataFrame(rows, columns=["table_name", "file_path", "added_columns", "removed_columns",
-                                       "schema_changed", "compared_with"])
+        rows.append(
+            (
+                file.table_name,
+                file.file_path,
+                ", ".join(added),
+                ", ".join(removed),
+                bool(added or removed),
+                "last accepted file" if file.table_name in accepted else "contract",
+            )
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "table_name",
+            "file_path",
+            "added_columns",
+            "removed_columns",
+            "schema_changed",
+            "compared_with",
+        ],
+    )
 
 
 def late_rows(con: duckdb.DuckDBPyConnection, config: QualityConfig, business_tz: str) -> pd.DataFrame:
@@ -92,8 +113,9 @@ def late_rows(con: duckdb.DuckDBPyConnection, config: QualityConfig, business_tz
     return pd.DataFrame(rows, columns=["table_name", "file_path", "partition_day", "oldest_day", "late_rows"])
 
 
-def daily_volume(con: duckdb.DuckDBPyConnection, config: QualityConfig, as_of: date,
-                 business_tz: str) -> pd.DataFrame:
+def daily_volume(
+    con: duckdb.DuckDBPyConnection, config: QualityConfig, as_of: date, business_tz: str
+) -> pd.DataFrame:
     """Rows per day of the recent window against the median day of the trailing window before it.
 
     Tables whose median is under min_baseline_rows are left out (too few rows to judge).
@@ -106,20 +128,26 @@ def daily_volume(con: duckdb.DuckDBPyConnection, config: QualityConfig, as_of: d
         landed = _landed_days_sql(con, table, column, business_tz)
         if landed is None:
             continue
-        counts = dict(con.execute(
-            f"SELECT day, count(*) FROM ({landed}) WHERE day BETWEEN ? AND ? GROUP BY ALL", [first_day, as_of]
-        ).fetchall())
+        counts = dict(
+            con.execute(
+                f"SELECT day, count(*) FROM ({landed}) WHERE day BETWEEN ? AND ? GROUP BY ALL",
+                [first_day, as_of],
+            ).fetchall()
+        )
         days = [first_day + timedelta(days=i) for i in range(recent + trailing)]
         baseline = median(counts.get(day, 0) for day in days[:trailing])
         if baseline < volume["min_baseline_rows"]:
             continue
-        rows += [(table, day, counts.get(day, 0), float(baseline), counts.get(day, 0) / baseline)
-                 for day in days[trailing:]]
+        rows += [
+            (table, day, counts.get(day, 0), float(baseline), counts.get(day, 0) / baseline)
+            for day in days[trailing:]
+        ]
     return pd.DataFrame(rows, columns=["table_name", "day", "rows", "baseline_rows", "ratio"])
 
 
-def freshness(con: duckdb.DuckDBPyConnection, config: QualityConfig, as_of: date,
-              business_tz: str) -> pd.DataFrame:
+def freshness(
+    con: duckdb.DuckDBPyConnection, config: QualityConfig, as_of: date, business_tz: str
+) -> pd.DataFrame:
     """Per table with a freshness limit and landed rows: its last day on or before as_of, days since."""
     rows = []
     for table, max_days in config.freshness_max_days.items():
@@ -141,11 +169,28 @@ def null_rate_shifts(con: duckdb.DuckDBPyConnection, config: QualityConfig) -> p
             shares = _null_shares(con, table, column)
             if shares is None or shares[1] < settings["min_rows"]:
                 continue
-            accepted_share, pending_rows, pending_share = shares
-            rows.append((table, column, accepted_share, pending_share, pending_share - accepted_share,
-                         float(settings["max_increase"])))
-    return pd.DataFrame(rows, columns=["table_name", "column_name", "accepted_null_rate", "pending_null_rate",
-                                       "null_rate_increase", "max_increase"])
+            accepted_share, _, pending_share = shares
+            rows.append(
+                (
+                    table,
+                    column,
+                    accepted_share,
+                    pending_share,
+                    pending_share - accepted_share,
+                    float(settings["max_increase"]),
+                )
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "table_name",
+            "column_name",
+            "accepted_null_rate",
+            "pending_null_rate",
+            "null_rate_increase",
+            "max_increase",
+        ],
+    )
 
 
 def distribution_shifts(con: duckdb.DuckDBPyConnection, config: QualityConfig) -> pd.DataFrame:
@@ -153,15 +198,18 @@ def distribution_shifts(con: duckdb.DuckDBPyConnection, config: QualityConfig) -
     between the pending and the accepted values."""
     settings = config.distribution
     rows = []
-    for kind, limit, statistic in (("numeric", settings["max_ks"], ks_statistic),
-                                   ("categorical", settings["max_tvd"], total_variation_distance)):
+    for kind, limit, statistic in (
+        ("numeric", settings["max_ks"], ks_statistic),
+        ("categorical", settings["max_tvd"], total_variation_distance),
+    ):
         for table, columns in settings[kind].items():
             for column in columns:
                 values = _accepted_and_pending(con, table, column)
                 if values is None or min(len(v) for v in values) < settings["min_rows"]:
                     continue
-                rows.append((table, column, "ks" if kind == "numeric" else "tvd",
-                             statistic(*values), float(limit)))
+                rows.append(
+                    (table, column, "ks" if kind == "numeric" else "tvd", statistic(*values), float(limit))
+                )
     return pd.DataFrame(rows, columns=["table_name", "column_name", "statistic", "shift", "max_shift"])
 
 
@@ -169,7 +217,9 @@ def ks_statistic(sample_a: np.ndarray, sample_b: np.ndarray) -> float:
     """Two-sample Kolmogorov-Smirnov statistic: the largest gap between the two empirical CDFs."""
     a, b = np.sort(sample_a.astype(float)), np.sort(sample_b.astype(float))
     points = np.concatenate([a, b])
-    gaps = np.searchsorted(a, points, side="right") / len(a) - np.searchsorted(b, points, side="right") / len(b)
+    gaps = np.searchsorted(a, points, side="right") / len(a) - np.searchsorted(b, points, side="right") / len(
+        b
+    )
     return float(np.max(np.abs(gaps)))
 
 
@@ -190,11 +240,16 @@ def _day_sql(table: str, column: str, business_tz: str, alias: str = "p") -> str
 
 def _landed_days_sql(con: duckdb.DuckDBPyConnection, table: str, column: str, business_tz: str) -> str | None:
     day = _day_sql(table, column, business_tz)
-    sources = [f"SELECT {day} AS day FROM {relation_name(RAW_SCHEMA, table)} p"] \
-        if relation_exists(con, RAW_SCHEMA, table) else []
+    sources = (
+        [f"SELECT {day} AS day FROM {relation_name(RAW_SCHEMA, table)} p"]
+        if relation_exists(con, RAW_SCHEMA, table)
+        else []
+    )
     if relation_exists(con, PENDING_SCHEMA, table):
-        sources.append(f"SELECT {day} AS day FROM {relation_name(PENDING_SCHEMA, table)} p "
-                       f"JOIN audit.load_manifest m ON m.file_id = p._file_id WHERE {_PENDING_FILES}")
+        sources.append(
+            f"SELECT {day} AS day FROM {relation_name(PENDING_SCHEMA, table)} p "
+            f"JOIN audit.load_manifest m ON m.file_id = p._file_id WHERE {_PENDING_FILES}"
+        )
     return " UNION ALL ".join(sources) or None
 
 
@@ -204,24 +259,28 @@ def _null_shares(con: duckdb.DuckDBPyConnection, table: str, column: str) -> tup
         return None
     value = f"p.{identifier(column)}"
     [(accepted_rows, accepted_share)] = con.execute(
-        f"SELECT count(*), avg(({value} IS NULL)::INT) FROM {relation_name(RAW_SCHEMA, table)} p").fetchall()
+        f"SELECT count(*), avg(({value} IS NULL)::INT) FROM {relation_name(RAW_SCHEMA, table)} p"
+    ).fetchall()
     [(pending_rows, pending_share)] = con.execute(
         f"SELECT count(*), avg(({value} IS NULL)::INT) FROM {relation_name(PENDING_SCHEMA, table)} p "
-        f"JOIN audit.load_manifest m ON m.file_id = p._file_id WHERE {_PENDING_FILES}").fetchall()
+        f"JOIN audit.load_manifest m ON m.file_id = p._file_id WHERE {_PENDING_FILES}"
+    ).fetchall()
     if not accepted_rows or not pending_rows:
         return None
     return float(accepted_share), int(pending_rows), float(pending_share)
 
 
-def _accepted_and_pending(con: duckdb.DuckDBPyConnection, table: str,
-                          column: str) -> tuple[np.ndarray, np.ndarray] | None:
+def _accepted_and_pending(
+    con: duckdb.DuckDBPyConnection, table: str, column: str
+) -> tuple[np.ndarray, np.ndarray] | None:
     if not (relation_exists(con, RAW_SCHEMA, table) and relation_exists(con, PENDING_SCHEMA, table)):
         return None
     value = f"p.{identifier(column)}"
-    accepted = con.execute(f"SELECT {value} AS value FROM {relation_name(RAW_SCHEMA, table)} p "
-                           f"WHERE {value} IS NOT NULL").fetchnumpy()["value"]
+    accepted = con.execute(
+        f"SELECT {value} AS value FROM {relation_name(RAW_SCHEMA, table)} p WHERE {value} IS NOT NULL"
+    ).fetchnumpy()["value"]
     pending = con.execute(
         f"SELECT {value} AS value FROM {relation_name(PENDING_SCHEMA, table)} p JOIN audit.load_manifest m "
-        f"ON m.file_id = p._file_id WHERE {_PENDING_FILES} AND {value} IS NOT NULL").fetchnumpy()["value"]
+        f"ON m.file_id = p._file_id WHERE {_PENDING_FILES} AND {value} IS NOT NULL"
+    ).fetchnumpy()["value"]
     return np.asarray(accepted), np.asarray(pending)
-
