@@ -70,6 +70,8 @@ def test_gate_rules_quarantine_duplicates_future_unknown_customers_and_wrong_tot
         )
         + "\n",
     )
+    # A backfill: a file of a later day's partition vouches for its rows (as-of date or not).
+    land(settings, "orders/dt=2026-01-12/o.csv", ORDERS_HEADER + "o8,c1,2026-01-12 09:00:00,5.00,\n")
     land(settings, "order_items/i.csv", ITEMS_HEADER + "i1,o1,p1,2,50.00,\ni2,o2,p1,1,30.00,5.00\n")
     ingest(settings, "b1")
 
@@ -87,7 +89,7 @@ def test_gate_rules_quarantine_duplicates_future_unknown_customers_and_wrong_tot
             "orders/o.csv",
             3,
             "total_amount",
-            "order_items add up to 25.00 less the order discount 0.00, not total_amount 30.00",
+            "order_items add up to 25.00 less the order discount 0.00 = 25.00, not total_amount 30.00",
         ),
         ("orders/o.csv", 4, "customer_id", "customer_id 'c9' is in no landed customers row"),
         (
@@ -119,6 +121,7 @@ def test_gate_rules_quarantine_duplicates_future_unknown_customers_and_wrong_tot
             "o1",
             "o5",
             "o7",
+            "o8",
         ]
 
 

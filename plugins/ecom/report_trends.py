@@ -95,7 +95,7 @@ def trend_charts(history: list[Row]) -> list[Chart]:
     share = axes.twinx()
     share.plot(positions, [run["quarantined_share"] for run in history], color="#cf1124", marker="o")
     share.set_ylabel("share of rows read")
-    share.yaxis.set_major_formatter("{x:.1%}")
+    share.yaxis.set_major_formatter("{x:.2%}")
     return [
         Chart(
             alt="failed checks per run by severity",

@@ -27,6 +27,8 @@ from ecom.quality.config import QuarantineRules
 from ecom.sql import identifier, literal, relation_exists
 
 CAUGHT = "gate_quarantine_caught"
+# The day of a file's partition folder, e.g. orders/dt=2026-06-30/orders.csv.
+PARTITION_DAY_PATTERN = r"(?:^|/)dt=(\d{4}-\d{2}-\d{2})(?:/|$)"
 # A rule's SELECT gives the pending rows it catches: _file_id, _line, column_name, raw_value, reason.
 CAUGHT_COLUMNS = "_file_id VARCHAR, _line BIGINT, column_name VARCHAR, raw_value VARCHAR, reason VARCHAR"
 
@@ -85,7 +87,7 @@ def quarantine_pending_rows(
 
 def _pending_rows_sql(table: Table) -> str:
     return (
-        f"(SELECT p.* FROM {relation_name(PENDING_SCHEMA, table.name)} p "
+        f"(SELECT p.*, m.path AS _path FROM {relation_name(PENDING_SCHEMA, table.name)} p "
         f"JOIN audit.load_manifest m ON m.file_id = p._file_id WHERE m.status = 'pending')"
     )
 
@@ -155,15 +157,23 @@ def _conflicting_keys_sql(table: Table, pending: str) -> str:
 def _future_sql(
     table: Table, pending: str, column_name: str | None, as_of: date, business_tz: str
 ) -> str | None:
+    """Rows whose day is after the as-of date and after the day of their file's dt=YYYY-MM-DD partition.
+
+    The partition day keeps a backfill (an as-of date before files already landed) from quarantining
+    the later days' rows: a row is in the future only when no file and no as-of date vouches for it.
+    """
     if column_name is None:
         return None
     column = table.column(column_name)
     value = identifier(column.name)
     day = business_day_sql(value, business_tz) if column.type == "timestamp" else value
+    as_of_sql = f"DATE {literal(as_of.isoformat())}"
+    partition_day = f"TRY_CAST(regexp_extract(_path, {literal(PARTITION_DAY_PATTERN)}, 1) AS DATE)"
     return (
         f"SELECT _file_id, _line, {literal(column.name)} AS column_name, {value}::VARCHAR AS raw_value, "
         f"{literal(column.name + ' is after the as-of date ' + as_of.isoformat() + ' (business day ')} "
-        f"|| {day}::VARCHAR || ')' AS reason FROM {pending} WHERE {day} > DATE {literal(as_of.isoformat())}"
+        f"|| {day}::VARCHAR || ')' AS reason FROM {pending} "
+        f"WHERE {day} > greatest({as_of_sql}, coalesce({partition_day}, {as_of_sql}))"
     )
 
 
@@ -210,7 +220,8 @@ def _order_totals_sql(
         f"  FROM latest_items GROUP BY ALL) "
         f"SELECT o._file_id, o._line, 'total_amount' AS column_name, o.total_amount::VARCHAR AS raw_value, "
         f"'order_items add up to ' || i.subtotal::VARCHAR || ' less the order discount ' "
-        f"|| coalesce(o.discount_amount, 0)::VARCHAR || ', not total_amount ' "
+        f"|| coalesce(o.discount_amount, 0)::VARCHAR || ' = ' "
+        f"|| (i.subtotal - coalesce(o.discount_amount, 0))::VARCHAR || ', not total_amount ' "
         f"|| o.total_amount::VARCHAR AS reason "
         f"FROM {pending} o JOIN item_totals i USING (order_id) "
         f"WHERE abs(i.subtotal - coalesce(o.discount_amount, 0) - o.total_amount) > {tolerance}"

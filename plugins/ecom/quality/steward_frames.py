@@ -18,10 +18,11 @@ import pandas as pd
 from ecom.contract import Contract, load_contract
 from ecom.ingest.warehouse import PENDING_SCHEMA, RAW_SCHEMA, business_day_sql, relation_name
 from ecom.quality.config import QualityConfig
+from ecom.quality.quarantine import PARTITION_DAY_PATTERN
 from ecom.quality.reads import fetch_frame
 from ecom.sql import identifier, relation_exists
 
-PARTITION_DAY = re.compile(r"(?:^|/)dt=(\d{4}-\d{2}-\d{2})(?:/|$)")
+PARTITION_DAY = re.compile(PARTITION_DAY_PATTERN)
 _PENDING_FILES = "m.status = 'pending'"
 
 
