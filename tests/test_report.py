@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from chromium_page import render
 from ecom.config import Settings
 from ecom.publish import publish
 from ecom.report import MASKED, build_report, shown_raw_value
@@ -288,3 +289,18 @@ def test_steward_part_checks_by_table_key_numbers_and_history(published: Setting
         ("run-old", "0", "0", "0", "100", "100", "0", "0.00%", "no"),
     ]
     assert len(re.findall(r'src="data:image/png;base64,', html)) == 3  # 2 trend charts + the served heatmap
+
+
+def test_steward_report_renders_offline_in_chromium_with_its_history(
+    published: Settings, tmp_path: Path
+) -> None:
+    page = build_report(published, "run-bad")
+
+    rendered = render(page, tmp_path / "steward_report.png")
+
+    assert rendered.console == []
+    assert "10 rows read · 3 rows quarantined (30.00%)" in rendered.text
+    assert "Quality over past runs" in rendered.text
+    for run in ("run-old", "run-ok", "run-bad"):
+        assert run in rendered.text
+    assert rendered.screenshot.stat().st_size > 10_000

@@ -4,21 +4,28 @@ One run on a small generated shop with every catalogue defect injected (`ecom ge
 the run must stop at the raw gate (so nothing is published), quarantine exactly the rows the
 manifest lists with their reasons, fail exactly the error checks the stop defects and the
 quarantine-share limit call for, load the tolerated defects as intended, and reconcile every file.
-The steward report of that run is then rendered in headless Chromium.
+The steward report of that run is then rendered in headless Chromium. Then the steward releases
+the rows by re-landing: every defective file is replaced in place by its correct version (the same
+shop generated without defects) and the added files are removed; the second run must publish, with
+every row of the correct shop loaded and no reject left, and its report shows both runs.
 """
 
 from __future__ import annotations
 
+import filecmp
 import json
+import shutil
 import subprocess
 import sys
 from collections import defaultdict
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
-from chromium_page import render
 
+from chromium_page import render
+from ecom.generate import generate_shop
 from ecom.quality.config import load_quality_config
 
 pytestmark = pytest.mark.e2e
@@ -60,14 +67,18 @@ def manifest(landing: Path) -> dict:
 @pytest.fixture(scope="module")
 def warehouse(landing: Path, tmp_path_factory) -> Path:
     warehouse = tmp_path_factory.mktemp("defect_warehouse")
-    done = subprocess.run(
+    done = ecom_run(landing, warehouse)
+    assert done.returncode != 0, "a landing with stop defects must not publish:\n" + done.stdout + done.stderr
+    return warehouse
+
+
+def ecom_run(landing: Path, warehouse: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [ECOM, "run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", AS_OF],
         capture_output=True,
         text=True,
         timeout=900,
     )
-    assert done.returncode != 0, "a landing with stop defects must not publish:\n" + done.stdout + done.stderr
-    return warehouse
 
 
 def query(warehouse: Path, sql: str) -> list[tuple]:
@@ -213,3 +224,40 @@ def test_the_steward_report_renders_offline_in_chromium(
         html = f.read()
     assert "http://" not in html and "https://" not in html
     assert page.screenshot.stat().st_size > 10_000
+
+
+@pytest.fixture(scope="module")
+def released(
+    landing: Path, warehouse: Path, tmp_path_factory
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """The steward re-lands every defective file corrected (the first run's tests have run by then)."""
+    correct = tmp_path_factory.mktemp("correct_landing")
+    generate_shop(out=correct, customers=200, days=60, seed=11, end_date=date.fromisoformat(AS_OF))
+    for path in sorted(p for p in landing.rglob("*.csv") if "_defects" not in p.parts):
+        fixed = correct / path.relative_to(landing)
+        if not fixed.exists():
+            path.unlink()  # an added file (empty, header only): withdrawn
+        elif not filecmp.cmp(path, fixed, shallow=False):
+            shutil.copyfile(fixed, path)  # a pending file replaced in place
+    return correct, ecom_run(landing, warehouse)
+
+
+def test_relanding_the_corrected_files_releases_every_row_and_publishes(released, warehouse: Path) -> None:
+    correct, run = released
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert query(warehouse, "select count(*) from audit.rejects") == [(0,)]
+    for table_folder in correct.iterdir():
+        records = sum(data_records(p) for p in table_folder.rglob("*.csv"))
+        assert query(warehouse, f"select count(*) from raw.{table_folder.name}") == [(records,)], table_folder
+    statuses = dict(query(warehouse, "select status, count(*) from audit.load_manifest group by all"))
+    assert statuses["withdrawn"] == 2  # the empty and the header-only file
+    assert query(warehouse, "select count(*) from audit.load_manifest where status = 'pending'") == [(0,)]
+
+
+def test_the_released_run_report_shows_both_runs(released, warehouse: Path, tmp_path: Path) -> None:
+    page = render(warehouse / "reports" / "run_report.html", tmp_path / "released_report.png")
+    assert page.console == []
+    assert "Not published" not in page.text and "marts published to" in page.text
+    runs = [run_id for (run_id,) in query(warehouse, "select distinct run_id from audit.validation_results")]
+    assert len(runs) == 2
+    assert all(run_id in page.text for run_id in runs)
