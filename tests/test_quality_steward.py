@@ -251,3 +251,31 @@ def test_a_typo_in_the_quality_settings_is_refused_naming_the_entry(tmp_path: Pa
     path.write_text(yaml.safe_dump(document), encoding="utf-8")
     with pytest.raises(QualityConfigError, match=r"files\.no_rows is 'fatal', not one of error, warning"):
         load_quality_config(path)
+
+
+def test_null_rate_and_distribution_shift_of_new_rows_against_accepted_ones(settings: Settings) -> None:
+    config = load_quality_config()
+    header = "order_id,customer_id,ordered_at,total_amount,status,payment_method\n"
+    accepted = [f"a{n},c1,2026-01-05 10:00:00,{10 + n % 10}.00,paid,alipay" for n in range(60)]
+    land(settings, "orders/accepted.csv", header + "\n".join(accepted) + "\n")
+    ingest(settings, "b1")
+    promote_pending(settings)
+    # New rows: payment_method empty on 30 of 60; totals 100 above; status cancelled on 45 of 60.
+    new = [
+        f"p{n},c1,2026-01-06 10:00:00,{110 + n % 10}.00,{'cancelled' if n < 45 else 'paid'},"
+        f"{'' if n % 2 else 'wechat_pay'}"
+        for n in range(60)
+    ]
+    land(settings, "orders/new.csv", header + "\n".join(new) + "\n")
+    ingest(settings, "b2")
+
+    with duckdb.connect(str(settings.warehouse_db)) as con:
+        nulls = frames.null_rate_shifts(con, config)
+        shifts = frames.distribution_shifts(con, config)
+    payment = nulls[nulls["column_name"] == "payment_method"].iloc[0]
+    assert (payment["accepted_null_rate"], payment["pending_null_rate"]) == (0.0, 0.5)
+    assert payment["null_rate_increase"] == 0.5 > payment["max_increase"]
+    by_column = {row.column_name: (row.statistic, row.shift) for row in shifts.itertuples()}
+    assert by_column["total_amount"] == ("ks", 1.0)  # no overlap at all
+    assert by_column["status"] == ("tvd", 0.75)  # paid 1.0 → 0.25, cancelled 0 → 0.75
+    assert "payment_method" not in by_column  # 30 non-null new values: under min_rows (50), not judged
