@@ -7,7 +7,7 @@ file and the entry named, so a typo never silently disables a check.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ from ecom.quality.results import ERROR, WARNING
 QUALITY_CONFIG_FILE = EXPECTATIONS_DIR / "quality.yml"
 CONFIG_ENV = "ECOM_QUALITY_CONFIG"
 SEVERITIES = (ERROR, WARNING)
+SECTIONS = ("quarantine_rules", "quarantine_share", "files", "event_time", "volume", "freshness", "null_rate",
+            "distribution")
 
 
 class QualityConfigError(ValueError):
@@ -68,24 +70,21 @@ def load_quality_config(path: Path | None = None) -> QualityConfig:
     except FileNotFoundError:
         raise QualityConfigError(f"quality settings {path} do not exist ({CONFIG_ENV})") from None
     entry = _Entries(path, document)
-    rules = entry.section("quarantine_rules")
+    entry.checked(*SECTIONS)
+    rule_names = [f.name for f in fields(QuarantineRules)]
+    rules = entry.section("quarantine_rules").checked(*rule_names)
     files = entry.section("files")
+    files.checked("no_rows", "schema_change", "late_rows")
     late = files.section("late_rows")
+    late.checked("severity", "max_days_late")
     quarantine = entry.section("quarantine_share")
+    quarantine.checked("severity", "max_share", "tables")
     freshness = entry.section("freshness")
+    freshness.checked("severity", "max_days")
     return QualityConfig(
         rules=QuarantineRules(
-            **{
-                name: bool(rules.get(name))
-                for name in (
-                    "future_timestamps",
-                    "exact_duplicates",
-                    "conflicting_keys",
-                    "unknown_customers",
-                    "order_totals",
-                )
-            },
-            order_total_tolerance=float(rules.get("order_total_tolerance")),
+            **{name: bool(rules[name]) for name in rule_names if name != "order_total_tolerance"},
+            order_total_tolerance=float(rules["order_total_tolerance"]),
         ),
         quarantine_severity=quarantine.severity(),
         max_quarantine_share=float(quarantine.get("max_share")),
