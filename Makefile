@@ -18,7 +18,7 @@ DEMO_CUSTOMERS ?= 2000
 DEMO_DAYS ?= 365
 DEMO_SEED ?= 42
 
-.PHONY: help setup demo test lint clean
+.PHONY: help setup demo test lint clean browser
 
 help:
 	@echo "make demo   set up, generate a demo shop, run the whole DAG once, show where the marts are"
@@ -42,9 +42,16 @@ demo: setup
 	else $(BIN)/ecom generate --out $(DEMO_LANDING) --customers $(DEMO_CUSTOMERS) --days $(DEMO_DAYS) --seed $(DEMO_SEED); fi
 	$(BIN)/ecom run --landing $(DEMO_LANDING) --warehouse $(DEMO_WAREHOUSE)
 
-test: setup
+test: setup browser
 	$(BIN)/ruff check plugins dags tests
 	$(BIN)/pytest
+
+# Headless Chromium renders the steward report in the tests (Debian/Ubuntu package; CI runs as root).
+# Instant when chromium is already there.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	{ $(if $(filter 0,$(shell id -u)),,sudo )apt-get update -qq && \
+	  $(if $(filter 0,$(shell id -u)),,sudo )apt-get install -y -qq --no-install-recommends chromium; }
 
 lint: setup
 	$(BIN)/ruff check plugins dags tests

@@ -19,6 +19,7 @@ from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, 
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
 
 from ecom import pipeline_tasks
+from ecom.alerts import on_task_failure
 from ecom.config import Settings
 from ecom.dbt_manifest import dbt_project_dir, manifest_path, mart_names
 from ecom.pipeline_tasks import DAG_ID, WAREHOUSE_POOL
@@ -137,6 +138,8 @@ with DAG(
         "retries": 2,
         "retry_delay": timedelta(minutes=5),
         "pool": WAREHOUSE_POOL,
+        # Once a task has failed for good: a short summary to the log and, if configured, a webhook.
+        "on_failure_callback": on_task_failure,
     },
     params={
         "as_of": Param(

@@ -218,3 +218,12 @@ def test_failed_gate_fails_the_task_without_retry(dag: DAG, monkeypatch: pytest.
 
     with pytest.raises(AirflowFailException, match=r"gate failed:\norders.amount < 0 in 3 rows"):
         dag.get_task(task_id).python_callable("2024-05-31", run_id="run-1")
+
+
+def test_every_task_alerts_on_failure(dag: DAG) -> None:
+    from ecom.alerts import on_task_failure
+
+    for task in dag.tasks:
+        callbacks = task.on_failure_callback
+        callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
+        assert on_task_failure in callbacks, task.task_id

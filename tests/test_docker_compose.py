@@ -100,6 +100,7 @@ def test_airflow_environment(service: str) -> None:
     assert env["ECOM_LANDING_DIR"] == "/data/landing"
     assert env["ECOM_WAREHOUSE_DIR"] == "/data/warehouse"
     assert env["ECOM_BUSINESS_TZ"] == "${ECOM_BUSINESS_TZ:-Asia/Shanghai}"
+    assert env["ECOM_ALERT_WEBHOOK_URL"] == "${ECOM_ALERT_WEBHOOK_URL:-}"
     assert env["PYTHONPATH"] == "/opt/airflow/plugins"
     # Every component signs or checks the task JWTs: they must share one secret.
     assert env["AIRFLOW__API_AUTH__JWT_SECRET"].startswith("${AIRFLOW_JWT_SECRET:?")

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from ecom.config import Settings
 from ecom.contract import load_contract
 from ecom.ingest.warehouse import LINEAGE_COLUMNS, ensure_audit_tables, ensure_layer_table
 from ecom.quality import run_raw_gate
+from ecom.quality.config import CONFIG_ENV, QUALITY_CONFIG_FILE
 
 ORDERS_PATH = "orders/dt=2026-01-05/orders.csv"
 CUSTOMERS_PATH = "customers/customers.csv"
@@ -58,6 +60,19 @@ class Warehouse:
                 "timestamp '2026-01-06 00:00', null)",
                 [file_id, table, path, present, list(missing), len(rows), len(rows), status],
             )
+
+
+@pytest.fixture(autouse=True)
+def gx_suites_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests judge the GX suites: no gate quarantine rule and no quarantine-share limit in the way
+    (tests/test_quality_steward.py covers those)."""
+    config = yaml.safe_load(QUALITY_CONFIG_FILE.read_text(encoding="utf-8"))
+    rules = config["quarantine_rules"]
+    rules |= {rule: False for rule, enabled in rules.items() if isinstance(enabled, bool)}
+    config["quarantine_share"]["max_share"] = 1.0
+    path = tmp_path / "quality.yml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    monkeypatch.setenv(CONFIG_ENV, str(path))
 
 
 @pytest.fixture
@@ -122,6 +137,10 @@ def test_clean_historic_batch_passes_as_of_its_own_date_and_is_promoted(settings
         "raw_gate.file_schema",
         "raw_gate.required_tables",
         "raw_gate.orders_activity",
+        "raw_gate.quarantine_share",
+        "raw_gate.file_rows",
+        "raw_gate.schema_change",
+        "raw_gate.freshness",
     }
     freshness = next(
         c
@@ -209,7 +228,8 @@ def test_null_and_disallowed_values_fail_naming_file_and_line_and_are_recorded(
     assert result.data_docs_index == settings.data_docs_dir / "index.html"
     assert result.data_docs_index.is_file()
     assert (settings.data_docs_dir / "README.txt").is_file()
-    assert len(list((settings.data_docs_dir / "validations").rglob("*.html"))) == 5
+    validated_suites = {check.suite for check in result.checks}
+    assert len(list((settings.data_docs_dir / "validations").rglob("*.html"))) == len(validated_suites) == 10
 
 
 def test_warning_only_failures_still_pass(settings, warehouse, promotions):

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from chromium_page import render
 from ecom.config import Settings
 from ecom.publish import publish
 from ecom.report import MASKED, build_report, shown_raw_value
@@ -176,9 +177,10 @@ def test_report_of_a_published_run(published: Settings) -> None:
     assert ["marts.marketing_attribution", "0", "empty: the dbt manifest does not say which raw tables "
             "this mart needs"] in rows
     assert str(published.serving_db) in text
-    # The cohort charts (heatmap, LTV curves) are inline PNGs; nothing is fetched from the network.
+    # The cohort charts (heatmap, LTV curves) and the two trend charts are inline PNGs; nothing is
+    # fetched from the network.
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
-    assert len(images) == 2
+    assert len(images) == 4
     assert all(base64.b64decode(image).startswith(PNG_SIGNATURE) for image in images)
     assert "http://" not in html and "https://" not in html
     assert "<script" not in html and "<link" not in html
@@ -266,3 +268,37 @@ def test_report_notes_missing_audit_tables(settings: Settings) -> None:
 def test_shown_raw_value_masks_personal_data(table: str, column: str | None, raw: str | None,
                                              shown: str | None) -> None:
     assert shown_raw_value(table, column, raw) == shown
+
+
+def test_steward_part_checks_by_table_key_numbers_and_history(published: Settings) -> None:
+    html = build_report(published, "run-bad").read_text(encoding="utf-8")
+
+    rows = table_rows(html)
+    text = text_of(html)
+    # This run: 10 rows read, 3 quarantined (30.00%), 2 checks, 1 error.
+    assert ("10 rows read · 3 rows quarantined (30.00%) · 2 checks, 1 failed with severity error, "
+            "0 warnings") in text
+    assert ["orders", "2", "1", "1", "0"] in rows  # checks by table: checks, passed, error, warning
+    # History, newest first: run-bad (not published), run-ok (published), run-old (files only).
+    history = [r for r in rows if len(r) == 10 and r[0].startswith("run-")]
+    assert [(r[0], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]) for r in history] == [
+        ("run-bad", "2", "1", "0", "10", "6", "3", "30.00%", "no"),
+        ("run-ok", "3", "0", "1", "12", "9", "3", "25.00%", "yes"),
+        ("run-old", "0", "0", "0", "100", "100", "0", "0.00%", "no"),
+    ]
+    assert len(re.findall(r'src="data:image/png;base64,', html)) == 4  # 2 trend + 2 served cohort charts
+
+
+def test_steward_report_renders_offline_in_chromium_with_its_history(
+    published: Settings, tmp_path: Path
+) -> None:
+    page = build_report(published, "run-bad")
+
+    rendered = render(page, tmp_path / "steward_report.png")
+
+    assert rendered.console == []
+    assert "10 rows read · 3 rows quarantined (30.00%)" in rendered.text
+    assert "Quality over past runs" in rendered.text
+    for run in ("run-old", "run-ok", "run-bad"):
+        assert run in rendered.text
+    assert rendered.screenshot.stat().st_size > 10_000

@@ -11,6 +11,10 @@ from pathlib import Path
 def _cmd_generate(args: argparse.Namespace) -> int:
     from ecom.generate import generate_shop
 
+    if args.defects and args.format != "csv":
+        print("ecom generate: --defects needs --format csv (the defects are edits of CSV files)",
+              file=sys.stderr)
+        return 2
     summary = generate_shop(
         out=Path(args.out),
         customers=args.customers,
@@ -20,6 +24,10 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         end_date=args.end_date,
     )
     print(summary.describe())
+    if args.defects:
+        from ecom.generate.defects import inject_defects
+
+        print(inject_defects(Path(args.out), as_of=summary.last_day, seed=args.seed).describe())
     return 0
 
 
@@ -53,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--format", choices=["csv", "parquet"], default="csv")
     gen.add_argument("--end-date", type=date.fromisoformat, default=None,
                      help="last day of history, YYYY-MM-DD (default: fixed, so output is reproducible)")
+    gen.add_argument("--defects", action="store_true",
+                     help="inject the defect catalogue (docs/data_quality.md); see _defects/manifest.json")
     gen.set_defaults(func=_cmd_generate)
 
     run = sub.add_parser("run", help="run the ecommerce_marts DAG once through Airflow on these folders")

@@ -23,7 +23,8 @@ import jinja2
 from ecom.config import Settings
 from ecom.contract import load_contract
 from ecom.publish import PUBLISH_LOG, check_run_id
-from ecom.report_sections import SERVING, Row, Section, build_sections
+from ecom.report_sections import SERVING, Chart, Row, Section, build_sections
+from ecom.report_trends import collect_history, trend_charts
 from ecom.sql import literal, relation_exists
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
@@ -53,6 +54,8 @@ class RunReport:
     published: list[Row] = field(default_factory=list)
     served_run: Row | None = None
     sections: list[Section] = field(default_factory=list)
+    history: list[Row] = field(default_factory=list)  # past runs, oldest first (this one included)
+    trend_charts: list[Chart] = field(default_factory=list)
 
     @property
     def is_published(self) -> bool:
@@ -75,6 +78,31 @@ class RunReport:
                 "balanced": all(f["balanced"] for f in files),
             })
         return totals
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f["rows_read"] or 0 for f in self.files)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(f["rows_rejected"] or 0 for f in self.files)
+
+    @property
+    def checks_by_table(self) -> list[Row]:
+        """Per table (or '(run)' for checks of no table): checks, passed, failed by severity."""
+        by_table: dict[str, Row] = {}
+        for result in self.gate_results:
+            row = by_table.setdefault(result["table_name"] or "(run)", {
+                "table_name": result["table_name"] or "(run)", "checks": 0, "passed": 0, "errors": 0,
+                "warnings": 0})
+            row["checks"] += 1
+            if result["success"]:
+                row["passed"] += 1
+            elif result["severity"] == "error":
+                row["errors"] += 1
+            else:
+                row["warnings"] += 1
+        return sorted(by_table.values(), key=lambda r: (-r["errors"], -r["warnings"], r["table_name"]))
 
     @property
     def gate_summary(self) -> list[Row]:
@@ -173,6 +201,8 @@ def collect_report(settings: Settings, run_id: str) -> RunReport:
         _collect_gates(db, report)
         _collect_publish(db, report)
         report.sections = build_sections(db)
+        report.history = collect_history(db, WAREHOUSE, SERVING, PUBLISH_LOG)
+    report.trend_charts = trend_charts(report.history)
     return report
 
 
@@ -188,8 +218,9 @@ class _Databases:
         """Whether `schema.table` exists in an attached database (noting its absence on the page)."""
         schema, table = relation.split(".")
         found = database in self.attached and relation_exists(self.con, schema, table, database)
-        if not found and database in self.attached:
-            self.report.notes.append(f"{relation} does not exist in the {database} database")
+        note = f"{relation} does not exist in the {database} database"
+        if not found and database in self.attached and note not in self.report.notes:
+            self.report.notes.append(note)
         return found
 
     def rows(self, sql: str, params: list[Any] | None = None) -> list[Row]:

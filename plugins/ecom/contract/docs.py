@@ -27,8 +27,10 @@ ignored. Header names are matched case-insensitively; extra columns are recorded
   value is local time of the business time zone (`ECOM_BUSINESS_TZ`, default `Asia/Shanghai`).
   A *day* is a calendar date in the business time zone. Naive values are converted when they are
   ingested: changing `ECOM_BUSINESS_TZ` later does not re-read files already loaded.
-- **Rejects**: a row with a value that cannot be typed, or with an empty value in a non-nullable
-  column, goes to `audit.rejects` (file, line, column, value, reason); the rest of the file loads.
+- **Rejects**: a row with a value that cannot be typed, an empty value in a non-nullable column, or
+  a value outside the column's allowed values or range, goes to `audit.rejects` (file, line, column,
+  value, reason); the rest of the file loads. The raw gate quarantines more rows the same way
+  ([data quality](data_quality.md)).
   For every file, rows read = rows loaded + rows rejected.
 - **Missing columns**: a file that lacks a non-nullable column fails the raw quality gate, and
   the message names the file and the column. Nothing is published until it is fixed.

@@ -1,7 +1,8 @@
 """Type the text of a group of files into the contract's storage types, in one SQL statement.
 
-Each contract column becomes its typed value; every value that cannot be typed, and every empty
-value of a required column the file has, becomes one entry of the row's `_problems` list
+Each contract column becomes its typed value; every value that cannot be typed, every empty value
+of a required column the file has, and every value outside the contract's allowed values or range
+(`allowed_values`, `min`, `max`) becomes one entry of the row's `_problems` list
 (column_name, raw_value, reason). A row with no problems is loaded, any other row is rejected.
 Requires the session time zone to be the business time zone (naive timestamps are local time).
 """
@@ -87,4 +88,15 @@ def _problem_sql(column: Column) -> str | None:
         branches.append(f"WHEN {text} IS NOT NULL AND {typed} IS NULL THEN {problem(reason)}")
     if not column.nullable:
         branches.append(f"WHEN {text} IS NULL THEN {problem(literal('required value is empty'))}")
+    if column.allowed_values:
+        allowed = ", ".join(literal(value) for value in column.allowed_values)
+        reason = (f"chr(39) || {typed} || chr(39) || "
+                  f"{literal(' is not an allowed value (' + ', '.join(column.allowed_values) + ')')}")
+        branches.append(f"WHEN {typed} NOT IN ({allowed}) THEN {problem(reason)}")
+    if column.min is not None:
+        reason = f"{typed}::VARCHAR || {literal(f' is below the minimum {column.min:g}')}"
+        branches.append(f"WHEN {typed} < {column.min} THEN {problem(reason)}")
+    if column.max is not None:
+        reason = f"{typed}::VARCHAR || {literal(f' is above the maximum {column.max:g}')}"
+        branches.append(f"WHEN {typed} > {column.max} THEN {problem(reason)}")
     return f"CASE {' '.join(branches)} END" if branches else None

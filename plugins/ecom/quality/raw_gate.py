@@ -4,7 +4,11 @@ Checks, each through Great Expectations:
 - each table's pending rows against expectations/raw/<table>.json (failures name file and line);
 - every pending file has its table's required columns (expectations/raw_gate/file_schema.json);
 - the contract's required tables have rows, accepted or pending (raw_gate/required_tables.json);
-- orders are fresh and flowing as of the run's as-of date (raw_gate/orders_activity.json).
+- orders are fresh and flowing as of the run's as-of date (raw_gate/orders_activity.json);
+- the steward checks of quality.yml: quarantined share per table, files without rows, schema changes,
+  late rows, daily volume, freshness, null-rate and distribution shift (steward_checks.py).
+Before any check, rows that need the as-of date or other tables to judge are quarantined
+(quarantine.py: future timestamps, duplicates, orders of unknown customers, totals that do not add up).
 On pass the pending files are promoted (ecom.ingest.promote_pending); on fail nothing moves.
 """
 
@@ -17,11 +21,14 @@ import duckdb
 
 from ecom.config import Settings
 from ecom.contract import load_contract
+from ecom.quality.config import load_quality_config
 from ecom.quality.data_docs import build_data_docs
 from ecom.quality.history import record_gate_result
 from ecom.quality.outcomes import FILE_COLUMN, LINE_COLUMN, check_results, checks_per_row
+from ecom.quality.quarantine import quarantine_pending_rows
 from ecom.quality.raw_frames import orders_activity, pending_file_columns, pending_rows, table_row_counts
 from ecom.quality.results import CheckResult, GateResult
+from ecom.quality.steward_checks import run_steward_checks
 from ecom.quality.suites import load_suite, suite_path
 from ecom.quality.validate import GateValidator
 
@@ -30,10 +37,13 @@ RAW_GATE = "raw"
 
 def run_raw_gate(settings: Settings, run_id: str, as_of: date) -> GateResult:
     contract = load_contract()
+    config = load_quality_config()
     validator = GateValidator(settings, RAW_GATE, run_id)
     checks: list[CheckResult] = []
     without_pending: list[str] = []
     with duckdb.connect(str(settings.warehouse_db)) as con:
+        quarantined = quarantine_pending_rows(con, contract, config.rules, config.event_time, as_of,
+                                              settings.business_tz)
         for table in contract.tables:
             frame = pending_rows(con, table, contract.table(table).required_columns)
             if frame.empty:
@@ -61,15 +71,15 @@ def run_raw_gate(settings: Settings, run_id: str, as_of: date) -> GateResult:
             load_suite(suite_path("raw_gate", "orders_activity")), activity, ["as_of", "last_order_day"]
         )
         checks += check_results(validation, "orders")
+        checks += run_steward_checks(validator, con, contract, config, as_of, settings.business_tz)
 
     result = GateResult(
         gate=RAW_GATE,
         run_id=run_id,
         as_of=as_of,
         checks=checks,
-        notes=[f"no pending rows, row checks skipped: {', '.join(without_pending)}"]
-        if without_pending
-        else [],
+        notes=[outcome.describe() for outcome in quarantined]
+        + ([f"no pending rows, row checks skipped: {', '.join(without_pending)}"] if without_pending else []),
         data_docs_index=build_data_docs(validator, settings.data_docs_dir),
     )
     record_gate_result(settings.warehouse_db, result)
