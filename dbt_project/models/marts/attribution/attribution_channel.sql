@@ -9,12 +9,6 @@
 -#}
 with
 
-conversions as (
-
-    select * from {{ ref('int_attribution_conversions') }}
-
-),
-
 touch_credits as (
 
     select * from {{ ref('attribution_touchpoint') }}
