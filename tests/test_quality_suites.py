@@ -104,7 +104,7 @@ def test_personal_data_guard_flags_personal_words_but_no_contracted_mart_column(
         if kind == "expect_table_columns_to_match_set"
         for column in json.loads(kwargs)["column_set"]
     ]
-    assert len(mart_columns) == 22 + 9 + 6
+    assert len(mart_columns) == 22 + 9 + 10
     assert [c for c in [*mart_columns, "username", "rename_count", "emails_sent"] if guard.search(c)] == []
 
 
