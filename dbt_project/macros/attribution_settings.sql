@@ -24,7 +24,7 @@
 {% macro attribution_half_life_days() -%}
     {#- Half-life of time_decay, in days: a positive number. -#}
     {%- set value = var('attribution_half_life_days', 7) | string | trim -%}
-    {%- if not modules.re.match('^[0-9]+(\.[0-9]+)?$', value) or value | float <= 0 -%}
+    {%- if not modules.re.match('^[0-9]+([.][0-9]+)?$', value) or value | float <= 0 -%}
         {{ exceptions.raise_compiler_error(
             "var 'attribution_half_life_days' must be a positive number of days, got '" ~ value ~ "'") }}
     {%- endif -%}
