@@ -26,7 +26,10 @@ def test_marts_page_has_every_contract_column_and_the_segment_rules():
         "user_portrait": ["customer_id", "frequency", "recency_days", "tenure_days", "monetary_value",
                           "r_score", "rfm_segment", "lifecycle_stage"],
         "cohort_retention": ["cohort_grain", "cohort_start", "period_index", "revenue_retention_rate"],
-        "attribution_channel": ["model", "channel", "conversions", "revenue", "spend", "roas"],
+        "attribution_channel": ["grain", "model", "channel", "campaign_id", "conversions", "revenue", "spend",
+                                "roas", "cpa"],
+        "attribution_touchpoint": ["model", "order_id", "touchpoint_id", "channel", "credit"],
+        "conversion_paths": ["path", "journeys", "conversions", "conversion_rate"],
     }.items():
         section = page.split(f"## `marts.{mart}`")[1].split("\n## ")[0]
         for column in columns:
