@@ -30,7 +30,7 @@ def expectations_of(layer: str, name: str) -> list[tuple[str, str, str]]:
 
 def test_every_committed_suite_loads_with_a_severity_on_each_expectation():
     files = sorted(EXPECTATIONS_DIR.glob("*/*.json"))
-    assert len(files) == 8 + 3 + 3 + 2
+    assert len(files) == 8 + 6 + 3 + 2  # raw, marts, raw_gate, marts_gate
     for path in files:
         suite = load_suite(path)
         assert suite.name == f"{path.parent.name}.{path.stem}"
