@@ -117,7 +117,9 @@ def test_consistent_marts_pass_and_every_result_is_recorded(settings):
     assert result.warnings == []
     assert result.notes == []
     reconciled = {c.column for c in result.checks if c.suite == "marts_gate.attribution_reconciliation"}
-    assert reconciled == {"credit_rows", "conversions_difference", "revenue_difference"}
+    assert reconciled == {
+        "credit_rows", "conversions_difference", "revenue_difference", "conversions_not_summing_to_one"
+    }
     assert {c.table for c in result.checks} == {
         "user_portrait", "cohort_retention", "attribution_channel", "attribution_touchpoint",
         "attribution_daily", "conversion_paths", "attribution",
@@ -171,6 +173,22 @@ def test_attribution_revenue_mismatch_and_missing_model_fail(settings):
     }
 
 
+def test_touch_credits_moved_between_conversions_fail_although_the_totals_match(settings):
+    # half of o1's credit moved to a second touch of o2: o1 sums to 0.5, o2 to 1.5, the model to 4
+    change(settings, """
+        update marts.attribution_touchpoint set credit = 0.5 where model = 'time_decay' and order_id = 'o1';
+        insert into marts.attribution_touchpoint
+        select * replace ('t9' as touchpoint_id, 0.5 as credit, 0.0 as revenue_credit)
+        from marts.attribution_touchpoint where model = 'time_decay' and order_id = 'o2'""")
+
+    result = run_mart_gate(settings, "marts-shares", AS_OF)
+
+    [error] = result.errors
+    assert error.column == "conversions_not_summing_to_one"
+    assert "[conversions_not_summing_to_one=2, mart='attribution_touchpoint', grain='touchpoint', " \
+           "model='time_decay', credit_rows=5, conversions=4.0, " in error.message
+
+
 def test_empty_attribution_fails_while_touchpoints_have_landed_and_there_are_orders(settings):
     change(settings, "delete from marts.attribution_channel")
 
@@ -213,6 +231,7 @@ def test_empty_attribution_reconciles_when_there_are_no_orders(settings):
         ("credit_rows", True),
         ("conversions_difference", True),
         ("revenue_difference", True),
+        ("conversions_not_summing_to_one", True),
     ]
     assert result.notes == []
 

@@ -29,15 +29,35 @@ class CreditSet:
     rows: str  # SQL condition selecting the set's rows
     conversions: str = "conversions"  # the column of credited conversions
     revenue: str = "revenue"  # the column of credited revenue
+    conversion: str | None = None  # the column naming the conversion, when rows are shares of one
+
+    def sums_sql(self) -> str:
+        """Per model: rows, credited conversions and revenue, and conversions whose shares do not sum
+        to 1 (within 1e-6; always 0 for a set without a conversion column)."""
+        conversion = self.conversion or "null"
+        return f"""
+            select '{self.mart}' as mart, '{self.grain}' as grain, model, sum(share_rows) as credit_rows,
+                   sum(credited)::double as conversions, sum(credited_revenue)::double as revenue,
+                   count(*) filter (where {self.conversion is not None} and abs(credited - 1) > 1e-6)
+                       as conversions_not_summing_to_one
+            from (
+                select model, {conversion} as conversion, count(*) as share_rows,
+                       sum({self.conversions}) as credited, sum({self.revenue}) as credited_revenue
+                from marts.{self.mart}
+                where {self.rows}
+                group by model, {conversion}
+            ) as per_conversion
+            group by model"""
 
 
 ATTRIBUTION_CREDIT_SETS: tuple[CreditSet, ...] = (
     CreditSet("attribution_channel", "channel", "grain = 'channel'"),
     CreditSet("attribution_channel", "campaign", "grain = 'campaign'"),
-    CreditSet("attribution_touchpoint", "touchpoint", "true", "credit", "revenue_credit"),
+    CreditSet("attribution_touchpoint", "touchpoint", "true", "credit", "revenue_credit", "order_id"),
     CreditSet("attribution_daily", "day", "true"),
 )
 ATTRIBUTION_MARTS: tuple[str, ...] = tuple(dict.fromkeys(s.mart for s in ATTRIBUTION_CREDIT_SETS))
+
 
 def mart_columns(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """One row per column of every relation in schema marts: table_name, column_name."""
@@ -56,17 +76,13 @@ def raw_tables_not_landed(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...
 def attribution_reconciliation(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """One row per credit set of ATTRIBUTION_CREDIT_SETS and model of ATTRIBUTION_MODELS, whether the
     mart has rows of it or not: its rows and the conversions and revenue it credits (0 when it has
-    none) next to the conversions and revenue counted independently, and the differences. Conversions
+    none) next to the conversions and revenue counted independently, and the differences, and (for
+    attribution_touchpoint) the conversions whose shares do not sum to 1. Conversions
     are every order marts.user_portrait counts, or with conversion_type first_orders (read from
     attribution_channel) each customer's first order of intermediate.int_orders. All those marts
     must exist."""
-    credited = " union all ".join(
-        f"select '{s.mart}' as mart, '{s.grain}' as grain, model, count(*) as credit_rows, "
-        f"sum({s.conversions})::double as conversions, sum({s.revenue})::double as revenue "
-        f"from marts.{s.mart} where {s.rows} group by model"
-        for s in ATTRIBUTION_CREDIT_SETS
-    )
-    credit_sets = ", ".join(f"('{s.mart}', '{s.grain}')" for s in ATTRIBUTION_CREDIT_SETS)
+    credited = " union all ".join(credit_set.sums_sql() for credit_set in ATTRIBUTION_CREDIT_SETS)
+    credit_sets = ", ".join(f"('{c.mart}', '{c.grain}')" for c in ATTRIBUTION_CREDIT_SETS)
     return fetch_frame(
         con,
         f"""
@@ -86,7 +102,8 @@ def attribution_reconciliation(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             coalesce(credited.conversions, 0) - expected.expected_conversions as conversions_difference,
             coalesce(credited.revenue, 0) as revenue,
             expected.expected_revenue,
-            coalesce(credited.revenue, 0) - expected.expected_revenue as revenue_difference
+            coalesce(credited.revenue, 0) - expected.expected_revenue as revenue_difference,
+            coalesce(credited.conversions_not_summing_to_one, 0) as conversions_not_summing_to_one
         from credit_sets
         cross join expected
         left join credited

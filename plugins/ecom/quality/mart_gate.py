@@ -5,7 +5,8 @@ Reconciliation (expectations/marts_gate/attribution_reconciliation.json): for ea
 attribution models, present in a mart or not, and each set of credits (attribution_channel per
 channel and per campaign, attribution_touchpoint, attribution_daily), the conversions and revenue
 credited add up to the conversions and revenue counted independently (the orders of
-marts.user_portrait, or each customer's first order); so an empty (or partly missing) attribution
+marts.user_portrait, or each customer's first order), and in attribution_touchpoint each conversion's
+touch credits sum to 1; so an empty (or partly missing) attribution
 mart fails while there are orders. It is skipped, with a note, only while a raw table the attribution
 marts require (orders, touchpoints) has not landed: dbt then builds them empty.
 """
