@@ -8,6 +8,7 @@ business time zone Asia/Shanghai = UTC+8, attribution lookback 30 days).
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -75,10 +76,12 @@ TOUCHPOINTS = [
     touch("t5", "c1", "kol_live", datetime(2024, 1, 20)),  # 41 days before o3: outside the window
     touch("t6", "c1", "feed_ads", datetime(2024, 3, 2)),  # after o3
     touch("t7", "c2", "affiliate", datetime(2024, 2, 14, 20)),  # the very instant of o4: included
-    touch("t8", None, "social", datetime(2024, 3, 9), anonymous_id="dev3"),  # anonymous: not attributed
+    # anonymous, stitched to c3 by t11
+    touch("t8", None, "social", datetime(2024, 3, 9), anonymous_id="dev3"),
     # exactly 30 days before o8 (included) and one minute earlier (excluded)
-    touch("t9", "c4", "email_sms", datetime(2023, 12, 6, 2), touch_type="impression"),
+    touch("t9", "c4", "email_sms", datetime(2023, 12, 6, 2), touch_type="impression"),  # clicks only
     touch("t10", "c4", "search", datetime(2023, 12, 6, 1, 59)),
+    touch("t11", "c3", "kol_live", datetime(2024, 3, 25), anonymous_id="dev3"),  # dev3 signed in as c3
 ]
 MARKETING_SPEND = [
     {"spend_date": date(2024, 1, 1), "channel": "search", "campaign_id": "k1", "spend": 100},
@@ -304,47 +307,156 @@ def test_growth_accounting_months(full_warehouse: Path) -> None:
     ]
 
 
-def test_attribution_channel_credits_spend_and_roas(full_warehouse: Path) -> None:
-    rows = query(full_warehouse, """
-        select model, channel, round(conversions, 6), round(revenue, 6), spend, round(roas, 6)
-        from marts.attribution_channel order by model, channel""")
-    def r(value: float) -> float:
-        return round(value, 6)
+# Journeys (clicks only, a touch credits the first conversion at or after it within 30 days):
+# o1 (100) search t1, social t2, search t3; o2 (50) email_sms t4 (after o1); o4 (0) affiliate t7 (same
+# instant); o6 (80) social t8 (anonymous dev3, stitched to c3). No touch -> direct: o3 (60; t5 is 41 days
+# before), o5 (40; t7 credits o4 only), o8 (30; t9 an impression, t10 one minute too early), o10 (30).
+# Non-converting journeys: c1 [kol_live t5], c1 [feed_ads t6], c4 [search t10], c3 [kol_live t11].
+DIRECT = (4, 160)
 
-    assert rows == [
-        # journeys: o1 [search, social, search] 100; o2 [search, social, search, email_sms] 50;
-        # o4, o5 [affiliate] 0 and 40; o8 [email_sms] 30; o3, o6, o10 no touch -> direct 60+80+30
-        ("first_touch", "affiliate", 2, 40, 0, None),
-        ("first_touch", "direct", 3, 170, 0, None),
-        ("first_touch", "email_sms", 1, 30, 0, None),
-        ("first_touch", "kol_live", 0, 0, 10, 0),
-        ("first_touch", "search", 2, 150, 160, r(150 / 160)),
-        ("first_touch", "social", 0, 0, 20, 0),
-        ("last_touch", "affiliate", 2, 40, 0, None),
-        ("last_touch", "direct", 3, 170, 0, None),
-        ("last_touch", "email_sms", 2, 80, 0, None),
-        ("last_touch", "kol_live", 0, 0, 10, 0),
-        ("last_touch", "search", 1, 100, 160, r(100 / 160)),
-        ("last_touch", "social", 0, 0, 20, 0),
-        ("linear", "affiliate", 2, 40, 0, None),
-        ("linear", "direct", 3, 170, 0, None),
-        ("linear", "email_sms", 1.25, 42.5, 0, None),
-        ("linear", "kol_live", 0, 0, 10, 0),
-        ("linear", "search", r(2 / 3 + 2 / 4), r(100 * 2 / 3 + 50 * 2 / 4), 160, r((100 * 2 / 3 + 25) / 160)),
-        ("linear", "social", r(1 / 3 + 1 / 4), r(100 / 3 + 50 / 4), 20, r((100 / 3 + 12.5) / 20)),
+
+def decay(days: float) -> float:
+    return 2 ** (-days / 7)
+
+
+# o1 at 2024-01-10 02:00 UTC; t1, t2, t3 at 9, 5 and 1 days and 2 hours before it
+O1_DECAY = [decay(9 + 2 / 24), decay(5 + 2 / 24), decay(1 + 2 / 24)]
+O1_SEARCH_DECAY = (O1_DECAY[0] + O1_DECAY[2]) / sum(O1_DECAY)
+# Markov chain: start -> search 2/8, social 1/8, email_sms 1/8, affiliate 1/8, kol_live 2/8, feed_ads 1/8;
+# search -> social, conversion, null 1/3 each; social -> search, conversion 1/2 each; email_sms and
+# affiliate -> conversion; kol_live, feed_ads -> null. From search 3/5, from social 4/5: P = 1/2.
+# Without search P = 5/16 (RE 3/8), without social 1/3 (RE 1/3), without email_sms or affiliate 3/8
+# (RE 1/4 each), kol_live and feed_ads RE 0. Sum 29/24: 4 touched conversions (230) x RE / sum.
+REMOVAL_EFFECTS = {"affiliate": 1 / 4, "email_sms": 1 / 4, "feed_ads": 0, "kol_live": 0, "search": 3 / 8,
+                   "social": 1 / 3}
+MARKOV_SHARE = {channel: effect * 24 / 29 for channel, effect in REMOVAL_EFFECTS.items()}
+# (conversions, revenue) per model and channel; email_sms (o2 50) and affiliate (o4 0) always get 1.
+CHANNEL_CREDITS = {
+    "first_touch": {"search": (1, 100), "social": (1, 80)},
+    "last_touch": {"search": (1, 100), "social": (1, 80)},
+    "linear": {"search": (2 / 3, 200 / 3), "social": (4 / 3, 100 / 3 + 80)},
+    "position_based": {"search": (0.8, 80), "social": (1.2, 100)},
+    "time_decay": {"search": (O1_SEARCH_DECAY, 100 * O1_SEARCH_DECAY),
+                   "social": (2 - O1_SEARCH_DECAY, 180 - 100 * O1_SEARCH_DECAY)},
+    "shapley": {"search": (0.5, 50), "social": (1.5, 130)},
+}
+SPEND = {"search": 160, "social": 20, "kol_live": 10}  # on or before 2024-03-31, corrected search 60
+
+
+def expected_channel_rows() -> list[tuple]:
+    rows = []
+    for model in ["first_touch", "last_touch", "linear", "markov", "position_based", "shapley", "time_decay"]:
+        if model == "markov":
+            credits = {channel: (4 * share, 230 * share) for channel, share in MARKOV_SHARE.items()}
+        else:
+            credits = {**CHANNEL_CREDITS[model], "email_sms": (1, 50), "affiliate": (1, 0),
+                       "kol_live": (0, 0)}
+        credits["direct"] = DIRECT
+        for channel, (conversions, revenue) in sorted(credits.items()):
+            spend = SPEND.get(channel, 0)
+            rows.append((model, channel, round(conversions, 6), round(revenue, 6), spend,
+                         round(revenue / spend, 6) if spend else None,
+                         round(spend / conversions, 6) if conversions else None))
+    return rows
+
+
+def test_attribution_channel_credits_every_model_with_spend_roas_and_cpa(full_warehouse: Path) -> None:
+    rows = query(full_warehouse, """
+        select model, channel, round(conversions, 6), round(revenue, 6), spend, round(roas, 6), round(cpa, 6)
+        from marts.attribution_channel where grain = 'channel' order by model, channel""")
+    assert rows == expected_channel_rows()
+
+
+def test_markov_removal_effects_are_the_hand_computed_ones(full_warehouse: Path) -> None:
+    rows = query(full_warehouse, """
+        select channel, removal_effect from intermediate.int_attribution_removal_effects
+        where grain = 'channel' order by channel""")
+    assert [(channel, round(effect, 9)) for channel, effect in rows] == [
+        (channel, round(effect, 9)) for channel, effect in sorted(REMOVAL_EFFECTS.items())
     ]
 
 
-def test_attribution_channel_is_empty_with_its_schema_when_touchpoints_never_landed(
+def test_shapley_is_the_exact_shapley_value_of_the_conversion_game(full_warehouse: Path) -> None:
+    """Brute force over every order of the players: v(S) = conversions (or their revenue) of the
+    journeys whose channel set is within S."""
+    journeys = [({"search", "social"}, 100), ({"email_sms"}, 50), ({"affiliate"}, 0), ({"social"}, 80),
+                ({"direct"}, 60), ({"direct"}, 40), ({"direct"}, 30), ({"direct"}, 30)]
+    players = sorted(set().union(*(channels for channels, _ in journeys)))
+
+    def value(coalition: set[str], weight: str) -> float:
+        return sum(1 if weight == "conversions" else revenue
+                   for channels, revenue in journeys if channels <= coalition)
+
+    orders = list(itertools.permutations(players))
+    expected = {}
+    for player in players:
+        for weight in ("conversions", "revenue"):
+            before = [set(order[:order.index(player)]) for order in orders]
+            marginal = sum(value(before_set | {player}, weight) - value(before_set, weight)
+                           for before_set in before)
+            expected[player, weight] = round(marginal / len(orders), 6)
+    rows = query(full_warehouse, """
+        select channel, round(conversions, 6), round(revenue, 6) from marts.attribution_channel
+        where grain = 'channel' and model = 'shapley' and conversions > 0 order by channel""")
+    assert rows == [(p, expected[p, "conversions"], expected[p, "revenue"]) for p in players]
+
+
+def test_attribution_campaign_grain_and_touchpoint_credits(full_warehouse: Path) -> None:
+    campaigns = query(full_warehouse, """
+        select channel, campaign_id, conversions, revenue, spend from marts.attribution_channel
+        where grain = 'campaign' and model = 'first_touch' order by channel, campaign_id""")
+    assert campaigns == [  # no touch has a campaign: spend of k1, k2, k3 has no conversions
+        ("affiliate", None, 1, 0, 0), ("direct", None, 4, 160, 0), ("email_sms", None, 1, 50, 0),
+        ("kol_live", "k3", 0, 0, 10), ("search", "k1", 0, 0, 100), ("search", None, 1, 100, 60),
+        ("social", "k2", 0, 0, 20), ("social", None, 1, 80, 0),
+    ]
+    totals = query(full_warehouse, """
+        select grain, model, round(sum(conversions), 6), round(sum(revenue), 6)
+        from marts.attribution_channel group by grain, model order by grain, model""")
+    assert {(conversions, revenue) for *_, conversions, revenue in totals} == {(8, 390)}
+    assert len(totals) == 14
+    o1 = query(full_warehouse, """
+        select model, string_agg(touchpoint_id, ' ' order by touch_position),
+               string_agg(identity_source, ' ' order by touch_position), round(sum(credit), 9)
+        from marts.attribution_touchpoint where order_id in ('o1', 'o6') group by model, order_id
+        order by model, order_id""")
+    assert {(touches, sources, total) for _, touches, sources, total in o1} == {
+        ("t1 t2 t3", "signed_in signed_in signed_in", 1.0), ("t8", "stitched", 1.0)
+    }
+
+
+def test_conversion_paths_and_daily_trend(full_warehouse: Path) -> None:
+    paths = query(full_warehouse, """
+        select path_rank, path, journeys, conversions, conversion_rate, avg_path_length,
+               round(avg_days_to_conversion, 6), revenue
+        from marts.conversion_paths order by path_rank""")
+    assert paths == [  # by conversions, then journeys, then path; days from first touch to conversion
+        (1, "affiliate", 1, 1, 1.0, 1.0, 0.0, 0),  # t7 at o4's instant
+        (2, "email_sms", 1, 1, 1.0, 1.0, round(2 / 24, 6), 50),  # t4 03:00, o2 05:00
+        (3, "search > social > search", 1, 1, 1.0, 3.0, round(9 + 2 / 24, 6), 100),  # t1 01-01, o1 01-10
+        (4, "social", 1, 1, 1.0, 1.0, round(26 / 24, 6), 80),  # t8 03-09, o6 03-10 02:00
+        (5, "kol_live", 2, 0, 0.0, 1.0, None, 0),
+        (6, "feed_ads", 1, 0, 0.0, 1.0, None, 0),
+        (7, "search", 1, 0, 0.0, 1.0, None, 0),
+    ]
+    daily = query(full_warehouse, """
+        select model, round(sum(conversions), 6), round(sum(revenue), 6), sum(spend)
+        from marts.attribution_daily group by model order by model""")
+    assert daily == [(model, 8, 390, 190) for model in sorted(CHANNEL_CREDITS | {"markov": {}})]
+
+
+def test_attribution_marts_are_empty_with_their_schema_when_touchpoints_never_landed(
     minimal_warehouse: Path,
 ) -> None:
-    assert query(minimal_warehouse, "select count(*) from marts.attribution_channel") == [(0,)]
+    for mart in ("attribution_channel", "attribution_touchpoint", "attribution_daily", "conversion_paths"):
+        assert query(minimal_warehouse, f"select count(*) from marts.{mart}") == [(0,)], mart
     columns = query(minimal_warehouse, """
         select column_name, data_type from information_schema.columns
         where table_schema = 'marts' and table_name = 'attribution_channel' order by ordinal_position""")
     assert columns == [
-        ("model", "VARCHAR"), ("channel", "VARCHAR"), ("conversions", "DOUBLE"), ("revenue", "DOUBLE"),
-        ("spend", "DECIMAL(18,2)"), ("roas", "DOUBLE"),
+        ("grain", "VARCHAR"), ("model", "VARCHAR"), ("conversion_type", "VARCHAR"), ("channel", "VARCHAR"),
+        ("campaign_id", "VARCHAR"), ("conversions", "DOUBLE"), ("revenue", "DOUBLE"),
+        ("spend", "DECIMAL(18,2)"), ("roas", "DOUBLE"), ("cpa", "DOUBLE"),
     ]
     # the marts that need only customers and orders are built as usual
     assert query(minimal_warehouse, "select count(*) from marts.user_portrait") == [(5,)]
@@ -367,13 +479,13 @@ def test_personal_columns_stop_at_raw(full_warehouse: Path) -> None:
     model_count = query(full_warehouse, f"""
         select count(distinct table_schema || '.' || table_name) from information_schema.columns
         where table_schema in ({", ".join(f"'{s}'" for s in MODEL_SCHEMAS)})""")
-    assert model_count[0][0] >= 18  # 8 staging views + seed, 4 intermediate, 6 marts were inspected
+    assert model_count[0][0] >= 25  # 8 staging views + seed, 7 intermediate, 9 marts were inspected
 
 
 def test_every_model_column_is_documented(full_warehouse: Path) -> None:
     manifest = json.loads((full_warehouse / "dbt" / "target" / "manifest.json").read_text())
     models = [node for node in manifest["nodes"].values() if node["resource_type"] in {"model", "seed"}]
-    assert len(models) == 19
+    assert len(models) == 25
     for node in models:
         built = query(full_warehouse, f"""
             select column_name from information_schema.columns

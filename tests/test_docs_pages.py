@@ -33,7 +33,10 @@ def test_marts_page_has_every_contract_column_and_the_segment_rules():
                             "day30_retention_rate"],
         "growth_accounting": ["activity_month", "new_customers", "retained_customers", "won_back_customers",
                               "churned_customers"],
-        "attribution_channel": ["model", "channel", "conversions", "revenue", "spend", "roas"],
+        "attribution_channel": ["grain", "model", "channel", "campaign_id", "conversions", "revenue", "spend",
+                                "roas", "cpa"],
+        "attribution_touchpoint": ["model", "order_id", "touchpoint_id", "channel", "credit"],
+        "conversion_paths": ["path", "journeys", "conversions", "conversion_rate"],
     }.items():
         section = page.split(f"## `marts.{mart}`")[1].split("\n## ")[0]
         for column in columns:

@@ -10,7 +10,7 @@ import pytest
 from ecom.config import Settings
 from ecom.mart_docs import mart_models
 from ecom.quality import run_mart_gate
-from ecom.quality.mart_frames import ATTRIBUTION_MODELS, ATTRIBUTION_REQUIRED_RAW_TABLES
+from ecom.quality.mart_frames import ATTRIBUTION_MARTS, ATTRIBUTION_MODELS, ATTRIBUTION_REQUIRED_RAW_TABLES
 
 AS_OF = date(2026, 2, 28)
 
@@ -75,19 +75,51 @@ select * from (values
 ) as t(activity_month, is_complete, active_customers, previous_active_customers, new_customers,
        retained_customers, won_back_customers, churned_customers, quick_ratio)
 """
-# Per model, conversions add up to 4 and revenue to 45.50.
+# Four conversions worth 45.50: o1 (c1, Jan 3, 10.00, touched by search), o2 (c1, Feb 10, 20.00, social),
+# o3 (c2, Jan 20, 15.50, search, campaign k1), o4 (c3, Feb 1, 0.00, no touch: direct). One touch each,
+# so every model credits each conversion wholly to it. The other attribution marts derive from this.
+ATTRIBUTION_TOUCHPOINT = """
+create table marts.attribution_touchpoint as
+select model, 'all_orders' as conversion_type, order_id, order_date, order_date::timestamp as ordered_at,
+       order_revenue, 1 as touch_position, 1 as touch_count, touchpoint_id, channel, campaign_id,
+       'click' as touch_type, identity_source, order_date::timestamp as touched_at, 1.0 as credit,
+       order_revenue::double as revenue_credit
+from (values
+    ('o1', date '2026-01-03', 10.00, 't1', 'search', null, 'signed_in'),
+    ('o2', date '2026-02-10', 20.00, 't2', 'social', null, 'stitched'),
+    ('o3', date '2026-01-20', 15.50, 't3', 'search', 'k1', 'signed_in'),
+    ('o4', date '2026-02-01', 0.00, null, 'direct', null, null)
+) as t(order_id, order_date, order_revenue, touchpoint_id, channel, campaign_id, identity_source)
+cross join (select unnest($models::varchar[]) as model)
+"""
 ATTRIBUTION_CHANNEL = """
 create table marts.attribution_channel as
-select * from (values
-    ('first_touch', 'search', 3.0, 30.00, 20.00, 1.5),
-    ('first_touch', 'social', 1.0, 15.50, 10.00, 1.55),
-    ('last_touch', 'search', 2.0, 15.00, 20.00, 0.75),
-    ('last_touch', 'direct', 2.0, 30.50, 0.00, null),
-    ('linear', 'search', 2.5, 22.75, 20.00, 1.1375),
-    ('linear', 'social', 1.5, 22.75, 10.00, 2.275)
-) as t(model, channel, conversions, revenue, spend, roas)
+select grain, model, 'all_orders' as conversion_type, channel,
+       case when grain = 'campaign' then campaign_id end as campaign_id,
+       sum(credit) as conversions, sum(revenue_credit) as revenue,
+       case when channel = 'direct' then 0.00 else 20.00 end as spend,
+       case when channel = 'direct' then null else sum(revenue_credit) / 20.0 end as roas,
+       case when channel = 'direct' then 0.0 else 20.0 / sum(credit) end as cpa
+from marts.attribution_touchpoint
+cross join (values ('channel'), ('campaign')) as g(grain)
+group by grain, model, channel, case when grain = 'campaign' then campaign_id end
 """
-
+ATTRIBUTION_DAILY = """
+create table marts.attribution_daily as
+select order_date as activity_date, model, channel, sum(credit) as conversions,
+       sum(revenue_credit) as revenue, null::decimal(18, 2) as spend, null::double as roas,
+       null::double as cpa
+from marts.attribution_touchpoint
+group by order_date, model, channel
+"""
+CONVERSION_PATHS = """
+create table marts.conversion_paths as
+select * from (values
+    (1, 'search', 3, 2, 2 / 3, 1.0, 0.0, 25.50),
+    (2, 'social', 1, 1, 1.0, 1.0, 0.0, 20.00)
+) as t(path_rank, path, journeys, conversions, conversion_rate, avg_path_length, avg_days_to_conversion,
+       revenue)
+"""
 
 # attribution_channel's dbt meta.requires_sources have landed (the gate only asks whether they exist).
 RAW_LANDED = """
@@ -102,9 +134,10 @@ def settings(settings: Settings) -> Settings:
     with duckdb.connect(str(settings.warehouse_db)) as con:
         con.execute(RAW_LANDED)
         con.execute("create schema marts")
-        for ddl in (USER_PORTRAIT, COHORT_RETENTION, ATTRIBUTION_CHANNEL, COHORT_REPEAT_PURCHASE,
-                    RETENTION_DAILY, GROWTH_ACCOUNTING):
-            con.execute(ddl)
+        for ddl in (USER_PORTRAIT, COHORT_RETENTION, COHORT_REPEAT_PURCHASE, RETENTION_DAILY,
+                    GROWTH_ACCOUNTING, ATTRIBUTION_TOUCHPOINT, ATTRIBUTION_CHANNEL, ATTRIBUTION_DAILY,
+                    CONVERSION_PATHS):
+            con.execute(ddl, {"models": list(ATTRIBUTION_MODELS)} if "$models" in ddl else None)
     return settings
 
 
@@ -120,9 +153,12 @@ def test_consistent_marts_pass_and_every_result_is_recorded(settings):
     assert result.warnings == []
     assert result.notes == []
     reconciled = {c.column for c in result.checks if c.suite == "marts_gate.attribution_reconciliation"}
-    assert reconciled == {"channel_rows", "conversions_difference", "revenue_difference"}
+    assert reconciled == {
+        "credit_rows", "conversions_difference", "revenue_difference", "conversions_not_summing_to_one"
+    }
     assert {c.table for c in result.checks} == {
-        "user_portrait", "cohort_retention", "attribution_channel",
+        "user_portrait", "cohort_retention", "attribution_channel", "attribution_touchpoint",
+        "attribution_daily", "conversion_paths", "attribution",
         "cohort_repeat_purchase", "retention_daily", "growth_accounting",
     }
     with duckdb.connect(str(settings.warehouse_db)) as con:
@@ -131,7 +167,7 @@ def test_consistent_marts_pass_and_every_result_is_recorded(settings):
             "from audit.validation_results "
             "where run_id = 'marts-ok' and gate = 'mart'"
         ).fetchall()
-    assert recorded == [(len(result.checks), 8, True, AS_OF)]
+    assert recorded == [(len(result.checks), 9 + 2, True, AS_OF)]  # a suite per mart, personal data, reconciliation
     assert result.data_docs_index is not None and result.data_docs_index.is_file()
 
 
@@ -139,49 +175,55 @@ def test_attribution_conversions_not_matching_orders_fail(settings):
     change(
         settings,
         "update marts.attribution_channel set conversions = 0.5 "
-        "where model = 'linear' and channel = 'social'",
+        "where grain = 'campaign' and model = 'shapley' and channel = 'social'",
     )
 
     result = run_mart_gate(settings, "marts-conversions", AS_OF)
 
     assert not result.passed
     [error] = result.errors
-    assert (error.table, error.column) == ("attribution_channel", "conversions_difference")
+    assert (error.table, error.column) == ("attribution", "conversions_difference")
     assert error.message.endswith(
-        "fails on 1 row(s): [conversions_difference=-1.0, model='linear', channel_rows=2, conversions=3.0, "
-        "expected_conversions=4.0, revenue=45.5, expected_revenue=45.5]"
+        "fails on 1 row(s): [conversions_difference=-0.5, mart='attribution_channel', grain='campaign', "
+        "model='shapley', credit_rows=4, conversions=3.5, expected_conversions=4.0, revenue=45.5, "
+        "expected_revenue=45.5]"
     )
 
 
 def test_attribution_revenue_mismatch_and_missing_model_fail(settings):
     change(
         settings,
-        "update marts.attribution_channel set revenue = 20.00 "
-        "where model = 'first_touch' and channel = 'search'",
+        "update marts.attribution_touchpoint set revenue_credit = 0.0 "
+        "where model = 'markov' and order_id = 'o2'",
     )
-    change(settings, "delete from marts.attribution_channel where model = 'linear'")
+    change(settings, "delete from marts.attribution_daily where model = 'time_decay'")
 
     result = run_mart_gate(settings, "marts-revenue", AS_OF)
 
-    assert [(c.column, c.message.split(" row(s): ")[1]) for c in result.errors] == [
-        (
-            "channel_rows",
-            "[channel_rows=0, model='linear', conversions=0.0, expected_conversions=4.0, "
-            "revenue=0.0, expected_revenue=45.5]",
-        ),
-        (
-            "conversions_difference",
-            "[conversions_difference=-4.0, model='linear', channel_rows=0, conversions=0.0, "
-            "expected_conversions=4.0, revenue=0.0, expected_revenue=45.5]",
-        ),
-        (
-            "revenue_difference",
-            "[revenue_difference=-10.0, model='first_touch', channel_rows=2, conversions=4.0, "
-            "expected_conversions=4.0, revenue=35.5, expected_revenue=45.5], "
-            "[revenue_difference=-45.5, model='linear', channel_rows=0, conversions=0.0, "
-            "expected_conversions=4.0, revenue=0.0, expected_revenue=45.5]",
-        ),
-    ]
+    failing = {(c.column, row.split(", ")[1], row.split(", ")[3])
+               for c in result.errors for row in c.message.split(" row(s): ")[1].split("], [")}
+    assert failing == {
+        ("credit_rows", "mart='attribution_daily'", "model='time_decay'"),
+        ("conversions_difference", "mart='attribution_daily'", "model='time_decay'"),
+        ("revenue_difference", "mart='attribution_daily'", "model='time_decay'"),
+        ("revenue_difference", "mart='attribution_touchpoint'", "model='markov'"),
+    }
+
+
+def test_touch_credits_moved_between_conversions_fail_although_the_totals_match(settings):
+    # half of o1's credit moved to a second touch of o2: o1 sums to 0.5, o2 to 1.5, the model to 4
+    change(settings, """
+        update marts.attribution_touchpoint set credit = 0.5 where model = 'time_decay' and order_id = 'o1';
+        insert into marts.attribution_touchpoint
+        select * replace ('t9' as touchpoint_id, 0.5 as credit, 0.0 as revenue_credit)
+        from marts.attribution_touchpoint where model = 'time_decay' and order_id = 'o2'""")
+
+    result = run_mart_gate(settings, "marts-shares", AS_OF)
+
+    [error] = result.errors
+    assert error.column == "conversions_not_summing_to_one"
+    assert "[conversions_not_summing_to_one=2, mart='attribution_touchpoint', grain='touchpoint', " \
+           "model='time_decay', credit_rows=5, conversions=4.0, " in error.message
 
 
 def test_empty_attribution_fails_while_touchpoints_have_landed_and_there_are_orders(settings):
@@ -191,19 +233,13 @@ def test_empty_attribution_fails_while_touchpoints_have_landed_and_there_are_ord
 
     assert not result.passed
     assert {(c.table, c.suite) for c in result.errors} == {
-        ("attribution_channel", "marts_gate.attribution_reconciliation")
+        ("attribution", "marts_gate.attribution_reconciliation")
     }
-    missing = next(c for c in result.errors if c.column == "channel_rows")
-    assert missing.message == (
-        "attribution_channel, column channel_rows: expect_column_values_to_be_between("
-        "row_condition='expected_conversions > 0', min_value=1.0) fails on 3 row(s): "
-        "[channel_rows=0, model='first_touch', conversions=0.0, expected_conversions=4.0, "
-        "revenue=0.0, expected_revenue=45.5], "
-        "[channel_rows=0, model='last_touch', conversions=0.0, expected_conversions=4.0, "
-        "revenue=0.0, expected_revenue=45.5], "
-        "[channel_rows=0, model='linear', conversions=0.0, expected_conversions=4.0, "
-        "revenue=0.0, expected_revenue=45.5]"
-    )
+    missing = next(c for c in result.errors if c.column == "credit_rows")
+    # both grains of all seven models
+    assert "fails on 14 row(s)" in missing.message
+    first = "[credit_rows=0, mart='attribution_channel', grain='campaign', model='first_touch', "
+    assert first in missing.message
 
 
 def test_empty_attribution_passes_while_touchpoints_have_not_landed(settings):
@@ -215,23 +251,54 @@ def test_empty_attribution_passes_while_touchpoints_have_not_landed(settings):
     assert not [c for c in result.checks if c.suite == "marts_gate.attribution_reconciliation"]
     assert result.notes == [
         "attribution reconciliation skipped: raw.touchpoints has not landed, so dbt builds "
-        "marts.attribution_channel empty (its meta.requires_sources)"
+        "marts.attribution_channel, marts.attribution_touchpoint, marts.attribution_daily empty "
+        "(their meta.requires_sources)"
     ]
     assert "note: attribution reconciliation skipped: raw.touchpoints" in result.describe()
 
 
 def test_empty_attribution_reconciles_when_there_are_no_orders(settings):
-    change(settings, "delete from marts.attribution_channel; delete from marts.user_portrait")
+    change(settings, "delete from marts.attribution_channel; delete from marts.attribution_touchpoint; "
+                     "delete from marts.attribution_daily; delete from marts.user_portrait")
 
     result = run_mart_gate(settings, "marts-no-orders", AS_OF)
 
     reconciled = [c for c in result.checks if c.suite == "marts_gate.attribution_reconciliation"]
     assert [(c.column, c.success) for c in reconciled] == [
-        ("channel_rows", True),
+        ("credit_rows", True),
         ("conversions_difference", True),
         ("revenue_difference", True),
+        ("conversions_not_summing_to_one", True),
     ]
     assert result.notes == []
+
+
+def test_first_orders_reconcile_with_each_customers_first_order(settings):
+    # conversion_type first_orders: c1's Feb order o2 is no conversion; 3 conversions worth 25.50
+    change(settings, """
+        create schema intermediate;
+        create table intermediate.int_orders as select * from (values
+            ('o1', 'c1', timestamp '2026-01-03 02:00', 10.00),
+            ('o2', 'c1', timestamp '2026-02-10 02:00', 20.00),
+            ('o3', 'c2', timestamp '2026-01-20 02:00', 15.50),
+            ('o4', 'c3', timestamp '2026-02-01 02:00', 0.00)
+        ) as t(order_id, customer_id, ordered_at_utc, total_amount);
+        delete from marts.attribution_touchpoint where order_id = 'o2';
+        update marts.attribution_touchpoint set conversion_type = 'first_orders';
+        delete from marts.attribution_channel;
+        insert into marts.attribution_channel
+        select grain, model, 'first_orders', channel, null, sum(credit), sum(revenue_credit), null, null, null
+        from marts.attribution_touchpoint cross join (values ('channel'), ('campaign')) as g(grain)
+        group by grain, model, channel;
+        delete from marts.attribution_daily where channel = 'social';
+    """)
+
+    result = run_mart_gate(settings, "marts-first-orders", AS_OF)
+
+    assert result.passed, result.describe()
+    change(settings, "update marts.attribution_channel set conversion_type = 'all_orders'")
+    result = run_mart_gate(settings, "marts-first-orders-as-all", AS_OF)
+    assert {c.column for c in result.errors} == {"conversions_difference", "revenue_difference"}
 
 
 def test_retention_rules_fail_naming_the_cohort_row(settings):
@@ -329,13 +396,16 @@ def test_missing_mart_fails(settings):
 
 
 def test_attribution_models_and_required_raw_tables_follow_the_dbt_project():
-    [attribution] = [m for m in mart_models() if m["name"] == "attribution_channel"]
-    assert attribution["config"]["meta"]["requires_sources"] == list(ATTRIBUTION_REQUIRED_RAW_TABLES)
+    attribution = {m["name"]: m for m in mart_models() if m["name"] in ATTRIBUTION_MARTS}
+    assert set(attribution) == set(ATTRIBUTION_MARTS)
+    for mart in attribution.values():
+        assert mart["config"]["meta"]["requires_sources"] == list(ATTRIBUTION_REQUIRED_RAW_TABLES)
     [reconciles] = [
         t["attribution_reconciles_with_orders"]
-        for t in attribution["data_tests"]
+        for t in attribution["attribution_channel"]["data_tests"]
         if "attribution_reconciles_with_orders" in t
     ]
     assert reconciles["arguments"]["models"] == list(ATTRIBUTION_MODELS)
     assert reconciles["arguments"]["requires_sources"] == list(ATTRIBUTION_REQUIRED_RAW_TABLES)
-    assert ATTRIBUTION_MODELS == ("first_touch", "last_touch", "linear")
+    [model_column] = [c for c in attribution["attribution_touchpoint"]["columns"] if c["name"] == "model"]
+    assert model_column["data_tests"][0]["accepted_values"]["arguments"]["values"] == list(ATTRIBUTION_MODELS)

@@ -203,18 +203,50 @@ def retention_daily(landing: Path, orders: pd.DataFrame, as_of: date) -> pd.Data
     return pd.DataFrame(rows)
 
 
-def attribution_by_channel(landing: Path, orders: pd.DataFrame) -> pd.DataFrame:
-    """Conversions per (model, channel) for first_touch, last_touch and linear."""
+def _signed_in_devices(landing: Path, as_of: date) -> dict[str, str]:
+    """anonymous_id -> the customer it was first seen signed in as (events or touchpoints, up to as-of)."""
+    sightings = pd.concat(
+        [read_landed(landing, table)[["anonymous_id", "customer_id", "occurred_at"]]
+         for table in ("events", "touchpoints")],
+        ignore_index=True,
+    )
+    signed_in = sightings[(sightings["anonymous_id"] != "") & (sightings["customer_id"] != "")
+                          & (sightings["occurred_at"].str[:10] <= as_of.isoformat())]
+    first = signed_in.sort_values(["occurred_at", "customer_id"]).drop_duplicates("anonymous_id")
+    return dict(zip(first["anonymous_id"], first["customer_id"], strict=True))
+
+
+def _credited_touches(landing: Path, orders: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """Clicks up to as-of, tied to a customer (signed in or via the device), each with the order it
+    credits: the customer's first order at or after it, when at most 30 days later."""
     touches = read_landed(landing, "touchpoints")
-    touches = touches[touches["customer_id"] != ""].copy()
+    touches = touches[(touches["touch_type"] != "impression")
+                      & (touches["occurred_at"].str[:10] <= as_of.isoformat())].copy()
+    devices = _signed_in_devices(landing, as_of)
+    touches["customer"] = touches["customer_id"].where(
+        touches["customer_id"] != "", touches["anonymous_id"].map(devices)
+    )
+    touches = touches[touches["customer"].notna()]
     touches["touch_ts"] = pd.to_datetime(touches["occurred_at"])
-    journeys = orders[["order_id", "customer_id", "ordered_ts", "amount"]].merge(
-        touches[["customer_id", "touchpoint_id", "channel", "touch_ts"]], on="customer_id", how="left"
-    )
-    in_window = (journeys["touch_ts"] <= journeys["ordered_ts"]) & (
-        journeys["touch_ts"] >= journeys["ordered_ts"] - LOOKBACK
-    )
-    journeys = journeys[in_window].sort_values(["order_id", "touch_ts", "touchpoint_id"])
+    by_customer = {customer: group.sort_values(["ordered_ts", "order_id"])
+                   for customer, group in orders.groupby("customer_id")}
+    credited = []
+    for touch in touches.itertuples():
+        mine = by_customer.get(touch.customer)
+        if mine is None:
+            continue
+        later = mine[mine["ordered_ts"] >= touch.touch_ts]
+        if len(later) and later["ordered_ts"].iloc[0] - touch.touch_ts <= LOOKBACK:
+            credited.append((later["order_id"].iloc[0], touch.touchpoint_id, touch.channel, touch.touch_ts))
+    return pd.DataFrame(credited, columns=["order_id", "touchpoint_id", "channel", "touch_ts"])
+
+
+def attribution_by_channel(landing: Path, orders: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """Conversions and revenue per (model, channel) for first_touch, last_touch and linear, with
+    identity stitching, clicks only and each touch crediting only the first order after it."""
+    journeys = _credited_touches(landing, orders, as_of).merge(
+        orders[["order_id", "amount"]], on="order_id"
+    ).sort_values(["order_id", "touch_ts", "touchpoint_id"])
     untouched = orders[~orders["order_id"].isin(journeys["order_id"])]
     credits = []
     for model, pick in (("first_touch", "first"), ("last_touch", "last")):

@@ -179,13 +179,15 @@ def test_retention_daily_matches_an_independent_computation(
 
 
 def test_attribution_matches_an_independent_computation(
-    first_run: Run, warehouse: Path, shop: Path, orders: pd.DataFrame
+    first_run: Run, warehouse: Path, shop: Path, orders: pd.DataFrame, as_of: date
 ) -> None:
-    want = expected.attribution_by_channel(shop, orders)
+    want = expected.attribution_by_channel(shop, orders, as_of)
     got = serving(warehouse, "select model, channel, conversions, revenue from marts.attribution_channel "
-                             "where conversions > 0 order by model, channel")
+                             "where grain = 'channel' and model in ('first_touch', 'last_touch', 'linear') "
+                             "and conversions > 0 order by model, channel")
     got["revenue"] = got["revenue"].astype(float)
     pd.testing.assert_frame_equal(got, want, check_dtype=False, atol=1e-6)
+    assert want.loc[want["channel"] == "direct", "conversions"].iloc[0] < len(orders) / 2  # stitched
     totals = got.groupby("model")[["conversions", "revenue"]].sum()
     assert totals["conversions"].round(6).eq(len(orders)).all()
     assert (totals["revenue"] - orders["amount"].sum()).abs().lt(0.01).all()
@@ -292,7 +294,8 @@ def test_only_required_tables_publish_empty_marts_with_the_reason(shop: Path, tm
     assert run.returncode == 0, run.output
     attribution = serving(warehouse, "select * from marts.attribution_channel")
     assert len(attribution) == 0
-    assert list(attribution.columns)[:6] == ["model", "channel", "conversions", "revenue", "spend", "roas"]
+    assert list(attribution.columns)[:6] == ["grain", "model", "conversion_type", "channel", "campaign_id",
+                                             "conversions"]
     assert len(serving(warehouse, "select * from marts.user_portrait")) > 100
     # without clickstream, day-based retention falls back to orders as the activity
     sources = serving(warehouse, "select distinct activity_source from marts.retention_daily")

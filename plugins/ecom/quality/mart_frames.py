@@ -2,18 +2,61 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 import pandas as pd
 
 from ecom.quality.reads import fetch_frame
 from ecom.sql import relation_exists
 
-# The attribution models marts.attribution_channel credits, each of which must reconcile with the
-# orders (dbt: accepted_values of attribution_channel.model).
-ATTRIBUTION_MODELS: tuple[str, ...] = ("first_touch", "last_touch", "linear")
-# The raw tables attribution_channel needs (dbt: its meta.requires_sources). While one of them has not
-# landed the mart is built empty, and only then may it be empty although there are orders.
+# The attribution models every attribution mart credits, each of which must reconcile with the
+# conversions (dbt: accepted_values of attribution_channel.model and attribution_touchpoint.model).
+ATTRIBUTION_MODELS: tuple[str, ...] = (
+    "first_touch", "last_touch", "linear", "position_based", "time_decay", "markov", "shapley"
+)
+# The raw tables the attribution marts need (dbt: their meta.requires_sources). While one of them has
+# not landed the marts are built empty, and only then may they be empty although there are orders.
 ATTRIBUTION_REQUIRED_RAW_TABLES: tuple[str, ...] = ("orders", "touchpoints")
+
+
+@dataclass(frozen=True)
+class CreditSet:
+    """Rows of an attribution mart that, per model, must credit every conversion exactly once."""
+
+    mart: str
+    grain: str
+    rows: str  # SQL condition selecting the set's rows
+    conversions: str = "conversions"  # the column of credited conversions
+    revenue: str = "revenue"  # the column of credited revenue
+    conversion: str | None = None  # the column naming the conversion, when rows are shares of one
+
+    def sums_sql(self) -> str:
+        """Per model: rows, credited conversions and revenue, and conversions whose shares do not sum
+        to 1 (within 1e-6; always 0 for a set without a conversion column)."""
+        conversion = self.conversion or "null"
+        return f"""
+            select '{self.mart}' as mart, '{self.grain}' as grain, model, sum(share_rows) as credit_rows,
+                   sum(credited)::double as conversions, sum(credited_revenue)::double as revenue,
+                   count(*) filter (where {self.conversion is not None} and abs(credited - 1) > 1e-6)
+                       as conversions_not_summing_to_one
+            from (
+                select model, {conversion} as conversion, count(*) as share_rows,
+                       sum({self.conversions}) as credited, sum({self.revenue}) as credited_revenue
+                from marts.{self.mart}
+                where {self.rows}
+                group by model, {conversion}
+            ) as per_conversion
+            group by model"""
+
+
+ATTRIBUTION_CREDIT_SETS: tuple[CreditSet, ...] = (
+    CreditSet("attribution_channel", "channel", "grain = 'channel'"),
+    CreditSet("attribution_channel", "campaign", "grain = 'campaign'"),
+    CreditSet("attribution_touchpoint", "touchpoint", "true", "credit", "revenue_credit", "order_id"),
+    CreditSet("attribution_daily", "day", "true"),
+)
+ATTRIBUTION_MARTS: tuple[str, ...] = tuple(dict.fromkeys(s.mart for s in ATTRIBUTION_CREDIT_SETS))
 
 
 def mart_columns(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -31,51 +74,66 @@ def raw_tables_not_landed(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...
 
 
 def attribution_reconciliation(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """One row per model of ATTRIBUTION_MODELS, whether marts.attribution_channel has rows of it or not:
-    its channel rows and the conversions and revenue it credits (0 when it has none) next to the
-    orders and revenue marts.user_portrait counts, and the differences. Both marts must exist."""
+    """One row per credit set of ATTRIBUTION_CREDIT_SETS and model of ATTRIBUTION_MODELS, whether the
+    mart has rows of it or not: its rows and the conversions and revenue it credits (0 when it has
+    none) next to the conversions and revenue counted independently, and the differences, and (for
+    attribution_touchpoint) the conversions whose shares do not sum to 1. Conversions
+    are every order marts.user_portrait counts, or with conversion_type first_orders (read from
+    attribution_channel) each customer's first order of intermediate.int_orders. All those marts
+    must exist."""
+    credited = " union all ".join(credit_set.sums_sql() for credit_set in ATTRIBUTION_CREDIT_SETS)
+    credit_sets = ", ".join(f"('{c.mart}', '{c.grain}')" for c in ATTRIBUTION_CREDIT_SETS)
     return fetch_frame(
         con,
-        """
-        with attribution_models as (
-            select unnest($models::varchar[]) as model
+        f"""
+        with credit_sets as (
+            select * from (values {credit_sets}) as t(mart, grain)
+            cross join (select unnest($models::varchar[]) as model)
         ),
-        expected as (
-            select
-                coalesce(sum(order_count), 0)::double as expected_conversions,
-                coalesce(sum(total_revenue), 0)::double as expected_revenue
-            from marts.user_portrait
-        ),
-        attributed as (
-            select
-                model,
-                count(*) as channel_rows,
-                sum(conversions)::double as conversions,
-                sum(revenue)::double as revenue
-            from marts.attribution_channel
-            group by model
-        ),
-        credited as (
-            select
-                attribution_models.model,
-                coalesce(attributed.channel_rows, 0) as channel_rows,
-                coalesce(attributed.conversions, 0) as conversions,
-                coalesce(attributed.revenue, 0) as revenue
-            from attribution_models
-            left join attributed on attribution_models.model = attributed.model
-        )
+        expected as ({_expected_conversions(con)}),
+        credited as ({credited})
         select
-            credited.model,
-            credited.channel_rows,
-            credited.conversions,
+            credit_sets.mart,
+            credit_sets.grain,
+            credit_sets.model,
+            coalesce(credited.credit_rows, 0) as credit_rows,
+            coalesce(credited.conversions, 0) as conversions,
             expected.expected_conversions,
-            credited.conversions - expected.expected_conversions as conversions_difference,
-            credited.revenue,
+            coalesce(credited.conversions, 0) - expected.expected_conversions as conversions_difference,
+            coalesce(credited.revenue, 0) as revenue,
             expected.expected_revenue,
-            credited.revenue - expected.expected_revenue as revenue_difference
-        from credited
+            coalesce(credited.revenue, 0) - expected.expected_revenue as revenue_difference,
+            coalesce(credited.conversions_not_summing_to_one, 0) as conversions_not_summing_to_one
+        from credit_sets
         cross join expected
-        order by credited.model
+        left join credited
+            on credit_sets.mart = credited.mart
+            and credit_sets.grain = credited.grain
+            and credit_sets.model = credited.model
+        order by credit_sets.mart, credit_sets.grain, credit_sets.model
         """,
         {"models": list(ATTRIBUTION_MODELS)},
     )
+
+
+def _expected_conversions(con: duckdb.DuckDBPyConnection) -> str:
+    """SQL of one row, expected_conversions and expected_revenue, for the mart's conversion_type."""
+    [(first_orders,)] = con.execute(
+        "select coalesce(bool_or(conversion_type = 'first_orders'), false) from marts.attribution_channel"
+    ).fetchall()
+    if first_orders:
+        return """
+            select count(*)::double as expected_conversions,
+                   coalesce(sum(total_amount), 0)::double as expected_revenue
+            from (
+                select total_amount,
+                       row_number() over (partition by customer_id order by ordered_at_utc, order_id) as n
+                from intermediate.int_orders
+            ) as numbered
+            where n = 1
+        """
+    return """
+        select coalesce(sum(order_count), 0)::double as expected_conversions,
+               coalesce(sum(total_revenue), 0)::double as expected_revenue
+        from marts.user_portrait
+    """

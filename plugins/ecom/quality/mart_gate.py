@@ -1,11 +1,14 @@
 """The mart quality gate: marts.* against expectations/marts/<mart>.json, plus two cross-mart checks.
 
 No column of any mart is personal data (expectations/marts_gate/personal_data.json).
-Reconciliation (expectations/marts_gate/attribution_reconciliation.json): for each of the three
-attribution models, present in the mart or not, the conversions and revenue credited to channels add
-up to the orders and revenue that marts.user_portrait counts independently; so an empty (or partly
-missing) attribution_channel fails while there are orders. It is skipped, with a note, only while a
-raw table attribution_channel requires (orders, touchpoints) has not landed: dbt then builds it empty.
+Reconciliation (expectations/marts_gate/attribution_reconciliation.json): for each of the seven
+attribution models, present in a mart or not, and each set of credits (attribution_channel per
+channel and per campaign, attribution_touchpoint, attribution_daily), the conversions and revenue
+credited add up to the conversions and revenue counted independently (the orders of
+marts.user_portrait, or each customer's first order), and in attribution_touchpoint each conversion's
+touch credits sum to 1; so an empty (or partly missing) attribution
+mart fails while there are orders. It is skipped, with a note, only while a raw table the attribution
+marts require (orders, touchpoints) has not landed: dbt then builds them empty.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from ecom.config import Settings
 from ecom.quality.data_docs import build_data_docs
 from ecom.quality.history import record_gate_result
 from ecom.quality.mart_frames import (
+    ATTRIBUTION_MARTS,
     ATTRIBUTION_REQUIRED_RAW_TABLES,
     attribution_reconciliation,
     mart_columns,
@@ -39,7 +43,10 @@ MART_KEYS: dict[str, list[str]] = {
     "cohort_repeat_purchase": ["cohort_grain", "cohort_dimension", "cohort_value", "cohort_start"],
     "retention_daily": ["signup_date"],
     "growth_accounting": ["activity_month"],
-    "attribution_channel": ["model", "channel"],
+    "attribution_channel": ["grain", "model", "channel", "campaign_id"],
+    "attribution_touchpoint": ["model", "order_id", "touchpoint_id"],
+    "attribution_daily": ["activity_date", "model", "channel"],
+    "conversion_paths": ["path"],
 }
 
 
@@ -59,7 +66,7 @@ def run_mart_gate(settings: Settings, run_id: str, as_of: date) -> GateResult:
             )
         columns = mart_columns(con)
         not_landed = raw_tables_not_landed(con, ATTRIBUTION_REQUIRED_RAW_TABLES)
-        reconcilable = not not_landed and {"attribution_channel", "user_portrait"} <= present
+        reconcilable = not not_landed and {*ATTRIBUTION_MARTS, "user_portrait"} <= present
         reconciliation = attribution_reconciliation(con) if reconcilable else None
     if not columns.empty:
         suite = load_suite(suite_path("marts_gate", "personal_data"))
@@ -70,14 +77,16 @@ def run_mart_gate(settings: Settings, run_id: str, as_of: date) -> GateResult:
     elif reconciliation is not None:
         suite = load_suite(suite_path("marts_gate", "attribution_reconciliation"))
         figures = [
+            "mart",
+            "grain",
             "model",
-            "channel_rows",
+            "credit_rows",
             "conversions",
             "expected_conversions",
             "revenue",
             "expected_revenue",
         ]
-        checks += check_results(validator.validate(suite, reconciliation, figures), "attribution_channel")
+        checks += check_results(validator.validate(suite, reconciliation, figures), "attribution")
 
     result = GateResult(
         gate=MART_GATE,
@@ -108,7 +117,7 @@ def _reconciliation_skipped(not_landed: list[str]) -> str:
     verb = "has" if len(not_landed) == 1 else "have"
     return (
         f"attribution reconciliation skipped: {tables} {verb} not landed, so dbt builds "
-        "marts.attribution_channel empty (its meta.requires_sources)"
+        f"{', '.join(f'marts.{mart}' for mart in ATTRIBUTION_MARTS)} empty (their meta.requires_sources)"
     )
 
 

@@ -1,19 +1,23 @@
 {#-
-  Conversions (orders of int_orders) and their revenue credited to marketing channels under three
-  models, with the spend up to the as-of date and the return on it. A conversion without touchpoints
-  in its journey is credited to 'direct'. Per model, credits add up to one per order.
+  Conversions and revenue credited per attribution model, at two grains: per channel (campaign_id
+  null) and per channel and campaign (campaign_id null = touches without a campaign, and 'direct' for
+  conversions without touches). With the spend up to the as-of date, ROAS and cost per acquisition.
+  Every model but markov sums the touch credits of attribution_touchpoint. markov credits the touched
+  conversions (and their revenue) x removal effect / sum of removal effects of the grain's chain
+  (int_attribution_removal_effects); conversions without touches go to 'direct' under every model.
+  Per model and grain, conversions add up to the conversions and revenue to their revenue.
 -#}
 with
 
-orders as (
+touch_credits as (
 
-    select * from {{ ref('int_orders') }}
+    select * from {{ ref('attribution_touchpoint') }}
 
 ),
 
-journey_touches as (
+removal_effects as (
 
-    select * from {{ ref('int_attribution_touches') }}
+    select * from {{ ref('int_attribution_removal_effects') }}
 
 ),
 
@@ -25,57 +29,90 @@ marketing_spend as (
 
 attribution_models as (
 
-    select 'first_touch' as model
+    {{ attribution_models_relation() }}
+
+),
+
+grains as (
+
+    select 'channel' as grain
     union all
-    select 'last_touch' as model
+    select 'campaign' as grain
+
+),
+
+touch_based_credits as (
+
+    select
+        grains.grain,
+        touch_credits.model,
+        touch_credits.channel,
+        case when grains.grain = 'campaign' then touch_credits.campaign_id end as campaign_id,
+        touch_credits.credit as conversions,
+        touch_credits.revenue_credit as revenue
+
+    from touch_credits
+    cross join grains
+    where touch_credits.model <> 'markov'
+
+),
+
+touched_totals as (
+
+    select
+        count(*) as conversions,
+        sum(cast(order_revenue as double)) as revenue
+
+    from touch_credits
+    where model = 'markov' and touchpoint_id is not null and touch_position = 1
+
+),
+
+markov_credits as (
+
+    select
+        removal_effects.grain,
+        'markov' as model,
+        removal_effects.channel,
+        removal_effects.campaign_id,
+        touched_totals.conversions * removal_effects.credit_share as conversions,
+        touched_totals.revenue * removal_effects.credit_share as revenue
+
+    from removal_effects
+    cross join touched_totals
+
     union all
-    select 'linear' as model
+
+    select
+        grains.grain,
+        'markov' as model,
+        touch_credits.channel,
+        cast(null as {{ dbt.type_string() }}) as campaign_id,
+        touch_credits.credit as conversions,
+        touch_credits.revenue_credit as revenue
+
+    from touch_credits
+    cross join grains
+    where touch_credits.model = 'markov' and touch_credits.touchpoint_id is null
 
 ),
 
-journeys as (
+credited as (
 
     select
-        orders.order_id,
-        orders.total_amount as order_revenue,
-        coalesce(journey_touches.channel, 'direct') as channel,
-        coalesce(journey_touches.touch_position, 1) as touch_position,
-        coalesce(journey_touches.touch_count, 1) as touch_count
-
-    from orders
-    left join journey_touches
-        on orders.order_id = journey_touches.order_id
-
-),
-
-credits as (
-
-    select
-        attribution_models.model,
-        journeys.channel,
-        journeys.order_revenue,
-        case attribution_models.model
-            when 'first_touch' then case when journeys.touch_position = 1 then 1.0 else 0.0 end
-            when 'last_touch' then case when journeys.touch_position = journeys.touch_count then 1.0 else 0.0 end
-            else 1.0 / journeys.touch_count
-        end as credit
-
-    from journeys
-    cross join attribution_models
-
-),
-
-credited_channels as (
-
-    select
+        grain,
         model,
         channel,
-        sum(cast(credit as double)) as conversions,
-        sum(cast(credit as double) * cast(order_revenue as double)) as revenue
+        campaign_id,
+        sum(cast(conversions as double)) as conversions,
+        sum(cast(revenue as double)) as revenue
 
-    from credits
-    where credit > 0
-    group by model, channel
+    from (
+        select * from touch_based_credits
+        union all
+        select * from markov_credits
+    ) as all_credits
+    group by grain, model, channel, campaign_id
 
 ),
 
@@ -85,55 +122,68 @@ spend_rows as (
 
 ),
 
-channel_spend as (
+spend_by_grain as (
 
     select
-        channel,
-        sum(spend) as spend
+        grains.grain,
+        marketing_spend.channel,
+        case when grains.grain = 'campaign' then marketing_spend.campaign_id end as campaign_id,
+        sum(marketing_spend.spend) as spend
 
     from marketing_spend
-    where spend_date <= {{ as_of_date() }}
-    group by channel
+    cross join grains
+    where marketing_spend.spend_date <= {{ as_of_date() }}
+    group by 1, 2, 3
 
 ),
 
-model_channels as (
+result_keys as (
 
-    select model, channel from credited_channels
+    select grain, model, channel, campaign_id from credited
     union
-    select attribution_models.model, channel_spend.channel
-    from attribution_models
-    cross join channel_spend
+    select spend_by_grain.grain, attribution_models.model, spend_by_grain.channel, spend_by_grain.campaign_id
+    from spend_by_grain
+    cross join attribution_models
 
 ),
 
-channel_results as (
+results as (
 
     select
-        model_channels.model,
-        model_channels.channel,
-        coalesce(credited_channels.conversions, 0) as conversions,
-        coalesce(credited_channels.revenue, 0) as revenue,
-        -- null when marketing_spend has no rows at all (never landed); 0 for a channel without spend
-        case when spend_rows.landed_rows = 0 then null else coalesce(channel_spend.spend, 0) end as spend
+        result_keys.grain,
+        result_keys.model,
+        result_keys.channel,
+        result_keys.campaign_id,
+        coalesce(credited.conversions, 0) as conversions,
+        coalesce(credited.revenue, 0) as revenue,
+        -- null when marketing_spend has no rows at all (never landed); 0 without spend
+        case when spend_rows.landed_rows = 0 then null else coalesce(spend_by_grain.spend, 0) end as spend
 
-    from model_channels
+    from result_keys
     cross join spend_rows
-    left join credited_channels
-        on model_channels.model = credited_channels.model
-        and model_channels.channel = credited_channels.channel
-    left join channel_spend
-        on model_channels.channel = channel_spend.channel
+    left join credited
+        on result_keys.grain = credited.grain
+        and result_keys.model = credited.model
+        and result_keys.channel = credited.channel
+        and {{ null_safe_equals('result_keys.campaign_id', 'credited.campaign_id') }}
+    left join spend_by_grain
+        on result_keys.grain = spend_by_grain.grain
+        and result_keys.channel = spend_by_grain.channel
+        and {{ null_safe_equals('result_keys.campaign_id', 'spend_by_grain.campaign_id') }}
 
 )
 
 select
+    cast(grain as {{ dbt.type_string() }}) as grain,
     cast(model as {{ dbt.type_string() }}) as model,
+    cast('{{ attribution_conversion_type() }}' as {{ dbt.type_string() }}) as conversion_type,
     cast(channel as {{ dbt.type_string() }}) as channel,
+    cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
     cast(conversions as double) as conversions,
     cast(revenue as double) as revenue,
     cast(spend as decimal(18, 2)) as spend,
-    case when spend > 0 then cast(revenue as double) / cast(spend as double) end as roas
+    case when spend > 0 then cast(revenue as double) / cast(spend as double) end as roas,
+    case when conversions > 0 then cast(spend as double) / conversions end as cpa
 
-from channel_results
+from results
 where {{ required_sources_landed() }}

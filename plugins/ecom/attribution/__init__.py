@@ -1,0 +1,1 @@
+"""Data-driven attribution: the algebra the dbt Python models of the attribution area call."""
