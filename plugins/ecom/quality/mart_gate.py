@@ -37,6 +37,11 @@ MART_KEYS: dict[str, list[str]] = {
     "user_portrait": ["customer_id"],
     "cohort_retention": ["cohort_grain", "cohort_start", "period_index"],
     "attribution_channel": ["model", "channel"],
+    "user_tags": ["customer_id", "tag"],
+    "segment_summary": ["dimension", "segment"],
+    "user_portrait_history": ["as_of_date", "customer_id"],
+    "segment_transitions": ["dimension", "to_as_of_date", "from_segment", "to_segment"],
+    "clv_model_params": ["model", "parameter"],
 }
 
 
