@@ -53,9 +53,9 @@ def figure_png(figure: Figure) -> str:
 
 
 def _builders() -> list[Callable[[ServingReader], Section | None]]:
-    from ecom.report_sections import cohorts
+    from ecom.report_sections import cohorts, portrait
 
-    return [cohorts.build]
+    return [cohorts.build, portrait.build]
 
 
 def build_sections(db: ServingReader) -> list[Section]:
