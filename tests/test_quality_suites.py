@@ -30,7 +30,7 @@ def expectations_of(layer: str, name: str) -> list[tuple[str, str, str]]:
 
 def test_every_committed_suite_loads_with_a_severity_on_each_expectation():
     files = sorted(EXPECTATIONS_DIR.glob("*/*.json"))
-    assert len(files) == 8 + 3 + 3 + 2
+    assert len(files) == 11 + 3 + 8 + 2
     for path in files:
         suite = load_suite(path)
         assert suite.name == f"{path.parent.name}.{path.stem}"
@@ -104,7 +104,7 @@ def test_personal_data_guard_flags_personal_words_but_no_contracted_mart_column(
         if kind == "expect_table_columns_to_match_set"
         for column in json.loads(kwargs)["column_set"]
     ]
-    assert len(mart_columns) == 22 + 9 + 6
+    assert len(mart_columns) == 71 + 9 + 6
     assert [c for c in [*mart_columns, "username", "rename_count", "emails_sent"] if guard.search(c)] == []
 
 
