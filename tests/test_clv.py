@@ -10,7 +10,7 @@ import pytest
 
 from ecom.clv.bg_nbd import BgNbd, fit_bg_nbd
 from ecom.clv.gamma_gamma import fit_gamma_gamma
-from ecom.clv.warehouse import btyd_summary, fit_parameters, predict
+from ecom.clv.warehouse import fit_parameters, predict
 
 TRUE_BG_NBD = {"r": 0.8, "alpha": 40.0, "a": 0.7, "b": 2.5}
 TRUE_GAMMA_GAMMA = {"p": 6.0, "q": 4.0, "v": 30.0}
@@ -75,23 +75,10 @@ def test_p_alive_and_expected_purchases_by_hand():
     assert no_dropout.expected_purchases(10, [0], [0], [1e-9])[0] == pytest.approx(2 * 10 / 20, rel=1e-3)
 
 
-def test_btyd_summary_matches_the_portrait_definitions():
-    order_days = pd.DataFrame({
-        "customer_id": ["c1", "c1", "c1", "c2"],
-        "order_date": [date(2024, 1, 10), date(2024, 3, 1), date(2024, 3, 11), date(2024, 3, 30)],
-        "revenue": [150, 60, 0, 20],
-    })
-    summary = btyd_summary(order_days, date(2024, 3, 31))
-    assert summary.to_dict("records") == [
-        {"customer_id": "c1", "frequency": 2, "recency_days": 61, "tenure_days": 81, "monetary_value": 30.0},
-        {"customer_id": "c2", "frequency": 0, "recency_days": 0, "tenure_days": 1, "monetary_value": 0.0},
-    ]
-
-
 def test_too_few_customers_give_no_parameters_and_null_predictions():
     summary = pd.DataFrame({"customer_id": ["c1"], "frequency": [1], "recency_days": [5],
-                            "tenure_days": [9], "monetary_value": [10.0]})
-    parameters = fit_parameters(summary, date(2024, 3, 31), min_customers=2)
+                            "tenure_days": [9], "monetary_value": [10.0], "as_of_date": [date(2024, 3, 31)]})
+    parameters = fit_parameters(summary, min_customers=2)
     assert parameters.empty
     assert predict(summary, parameters)[["p_alive", "predicted_clv_365d"]].isna().all().all()
 
@@ -101,13 +88,14 @@ def test_fit_parameters_publish_both_models_and_predictions_combine_them():
     frequency, recency, age = simulate_bg_nbd(rng, 2000)
     value = np.where(frequency > 0, simulate_gamma_gamma(rng, np.maximum(frequency, 1)), 0.0)
     summary = pd.DataFrame({"customer_id": [f"c{i}" for i in range(2000)], "frequency": frequency,
-                            "recency_days": recency, "tenure_days": age, "monetary_value": value})
-    parameters = fit_parameters(summary, date(2024, 3, 31), min_customers=20)
+                            "recency_days": recency, "tenure_days": age, "monetary_value": value,
+                            "as_of_date": date(2024, 3, 31)})
+    parameters = fit_parameters(summary, min_customers=20)
     assert list(zip(parameters["model"], parameters["parameter"], strict=True)) == [
         ("bg_nbd", "r"), ("bg_nbd", "alpha"), ("bg_nbd", "a"), ("bg_nbd", "b"),
         ("gamma_gamma", "p"), ("gamma_gamma", "q"), ("gamma_gamma", "v"),
     ]
-    assert parameters["converged"].all()
+    assert parameters["converged"].all() and (parameters["as_of_date"] == date(2024, 3, 31)).all()
     gamma_gamma_rows = parameters[parameters["model"] == "gamma_gamma"]
     assert gamma_gamma_rows["customers_used"].iloc[0] == (frequency > 0).sum()
     predictions = predict(summary, parameters)

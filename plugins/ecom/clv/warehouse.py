@@ -1,8 +1,8 @@
 """CLV as the dbt Python models run it: fit on the BTYD summary, then score every customer.
 
-Inputs are the portrait's BTYD summary (frequency, recency, T in days, monetary value). Too few
-customers to fit (fewer than `min_customers` for a model) means no parameters and null predictions,
-never a guess.
+Input: the portrait's BTYD summary (int_customer_btyd: customer_id, frequency, recency_days,
+tenure_days, monetary_value, as_of_date). Too few customers to fit (fewer than `min_customers` for a
+model) means no parameters and null predictions, never a guess.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ PREDICTION_COLUMNS = ["customer_id", "p_alive", "expected_purchases_90d", "expec
                       "expected_order_value", "predicted_clv_365d"]
 
 
-def fit_parameters(summary: pd.DataFrame, as_of: date, min_customers: int) -> pd.DataFrame:
+def fit_parameters(summary: pd.DataFrame, min_customers: int) -> pd.DataFrame:
     """Long table of fitted parameters with the fit's diagnostics (one row per model and parameter)."""
     rows: list[dict] = []
+    as_of = summary["as_of_date"].iloc[0] if len(summary) else None
     if len(summary) >= min_customers:
         _, fit = fit_bg_nbd(summary["frequency"], summary["recency_days"], summary["tenure_days"])
         rows += _parameter_rows("bg_nbd", fit, as_of)
@@ -41,6 +42,7 @@ def predict(summary: pd.DataFrame, parameters: pd.DataFrame) -> pd.DataFrame:
     values = {(m, p): v for m, p, v in parameters[["model", "parameter", "value"]].itertuples(index=False)}
     frame = pd.DataFrame({"customer_id": summary["customer_id"].astype(str)})
     history = [summary[c].to_numpy(dtype=float) for c in ("frequency", "recency_days", "tenure_days")]
+    monetary_value = summary["monetary_value"].to_numpy(dtype=float)
     if ("bg_nbd", "r") in values:
         bg_nbd = BgNbd(*(values[("bg_nbd", name)] for name in ("r", "alpha", "a", "b")))
         frame["p_alive"] = bg_nbd.p_alive(*history)
@@ -50,10 +52,10 @@ def predict(summary: pd.DataFrame, parameters: pd.DataFrame) -> pd.DataFrame:
         frame["p_alive"] = frame["expected_purchases_90d"] = frame["expected_purchases_365d"] = np.nan
     if ("gamma_gamma", "p") in values:
         gamma_gamma = GammaGamma(*(values[("gamma_gamma", name)] for name in ("p", "q", "v")))
-        positive = summary["monetary_value"].to_numpy(dtype=float) > 0
+        positive = monetary_value > 0
         frequency = np.where(positive, history[0], 0.0)  # no positive repeat value: the population mean
         frame["expected_order_value"] = gamma_gamma.expected_order_value(
-            frequency, np.where(positive, summary["monetary_value"].to_numpy(dtype=float), 0.0)
+            frequency, np.where(positive, monetary_value, 0.0)
         )
     else:
         frame["expected_order_value"] = np.nan
@@ -65,32 +67,10 @@ def _gamma_gamma_customers(summary: pd.DataFrame) -> pd.DataFrame:
     return summary[(summary["frequency"] >= 1) & (summary["monetary_value"].astype(float) > 0)]
 
 
-def _parameter_rows(model: str, fit: Fit, as_of: date) -> list[dict]:
+def _parameter_rows(model: str, fit: Fit, as_of: date | None) -> list[dict]:
     return [
         {"model": model, "parameter": name, "value": value, "customers_used": fit.customers_used,
          "log_likelihood": fit.log_likelihood, "converged": fit.converged, "as_of_date": as_of}
         for name, value in fit.parameters.items()
     ]
 
-
-def btyd_summary(order_days: pd.DataFrame, as_of: date) -> pd.DataFrame:
-    """frequency / recency_days / tenure_days / monetary_value per customer from int_customer_order_days,
-    by the same definitions as marts.user_portrait (repeat order days; monetary = mean repeat-day revenue)."""
-    days = order_days.assign(
-        order_date=pd.to_datetime(order_days["order_date"]), revenue=order_days["revenue"].astype(float)
-    ).sort_values(["customer_id", "order_date"])
-    first_day = days.groupby("customer_id")["order_date"].transform("min")
-    days["repeat_revenue"] = np.where(days["order_date"] > first_day, days["revenue"], 0.0)
-    summary = days.groupby("customer_id", as_index=False).agg(
-        order_days=("order_date", "size"),
-        first_order=("order_date", "min"),
-        last_order=("order_date", "max"),
-        repeat_revenue=("repeat_revenue", "sum"),
-    )
-    summary["frequency"] = summary["order_days"] - 1
-    summary["recency_days"] = (summary["last_order"] - summary["first_order"]).dt.days
-    summary["tenure_days"] = (pd.Timestamp(as_of) - summary["first_order"]).dt.days
-    summary["monetary_value"] = np.where(
-        summary["frequency"] > 0, summary["repeat_revenue"] / summary["frequency"].clip(lower=1), 0.0
-    )
-    return summary[["customer_id", "frequency", "recency_days", "tenure_days", "monetary_value"]]

@@ -6,9 +6,9 @@
 -#}
 with
 
-order_days as (
+btyd_summary as (
 
-    select * from {{ ref('int_customer_order_days') }}
+    select * from {{ ref('int_customer_btyd') }}
 
 ),
 
@@ -39,56 +39,6 @@ behaviour as (
 clv as (
 
     select * from {{ ref('int_clv_predictions') }}
-
-),
-
-last_order_gaps as (
-
-    select customer_id, {{ dbt.datediff('previous_order_date', 'order_date', 'day') }} as last_gap_days
-    from (
-        select
-            customer_id,
-            order_date,
-            lag(order_date) over (partition by customer_id order by order_date) as previous_order_date,
-            row_number() over (partition by customer_id order by order_date desc) as recency_rank
-        from order_days
-    ) as ranked
-    where recency_rank = 1
-
-),
-
-customer_orders as (
-
-    select
-        customer_id,
-        min(order_date) as first_order_date,
-        max(order_date) as last_order_date,
-        sum(order_count) as order_count,
-        sum(revenue) as total_revenue,
-        count(*) - 1 as frequency,
-        sum(case when order_day_number > 1 then revenue else 0 end) as repeat_revenue
-
-    from order_days
-    group by customer_id
-
-),
-
-btyd_summary as (
-
-    select
-        customer_id,
-        first_order_date,
-        last_order_date,
-        order_count,
-        total_revenue,
-        total_revenue / order_count as avg_order_value,
-        frequency,
-        {{ dbt.datediff('first_order_date', 'last_order_date', 'day') }} as recency_days,
-        {{ dbt.datediff('first_order_date', as_of_date(), 'day') }} as tenure_days,
-        case when frequency = 0 then 0 else repeat_revenue / frequency end as monetary_value,
-        {{ dbt.datediff('last_order_date', as_of_date(), 'day') }} as days_since_last_order
-
-    from customer_orders
 
 ),
 
@@ -123,15 +73,12 @@ segmented as (
 
     select
         fm_scores.*,
-        segment_rules.segment as rfm_segment,
-        last_order_gaps.last_gap_days
+        segment_rules.segment as rfm_segment
 
     from fm_scores
     left join segment_rules
         on fm_scores.r_score between segment_rules.r_score_min and segment_rules.r_score_max
         and fm_scores.fm_score between segment_rules.fm_score_min and segment_rules.fm_score_max
-    left join last_order_gaps
-        on fm_scores.customer_id = last_order_gaps.customer_id
 
 ),
 
@@ -388,7 +335,7 @@ select
             else 'low'
         end as {{ dbt.type_string() }}
     ) as churn_risk,
-    {{ as_of_date() }} as as_of_date
+    portrait.as_of_date
 
 from portrait
 where {{ required_sources_landed() }}
