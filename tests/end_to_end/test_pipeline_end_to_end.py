@@ -146,6 +146,8 @@ def test_every_portrait_tag_group_is_filled_and_clv_is_fitted(first_run: Run, wa
     summary = serving(warehouse, "select dimension, sum(customers) as customers from marts.segment_summary "
                                  "group by 1")
     assert (summary["customers"] == portrait_size).all()
+    report = (warehouse / "reports" / "run_report.html").read_text(encoding="utf-8")
+    assert "User portrait" in report and 'alt="lifecycle funnel"' in report
 
 
 def test_cohort_retention_matches_an_independent_computation(
