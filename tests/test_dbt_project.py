@@ -464,6 +464,26 @@ def test_attribution_marts_are_empty_with_their_schema_when_touchpoints_never_la
     assert query(minimal_warehouse, "select count(*) from staging.stg_shop__touchpoints") == [(0,)]
 
 
+def test_portrait_tags_of_tables_that_never_landed_are_absent_not_guessed(minimal_warehouse: Path) -> None:
+    # only customers and orders landed: no events, reviews, items, social activities or repayments,
+    # and 5 customers are too few to fit the CLV models (clv_min_customers 20)
+    groups = query(minimal_warehouse, "select distinct tag_group from marts.user_tags order by 1")
+    assert groups == [("basic",), ("consumption",), ("value",)]
+    tags = {tag for (tag,) in query(minimal_warehouse, "select distinct tag from marts.user_tags")}
+    assert {"order_frequency_band", "spend_band", "tenure_band", "rfm_segment", "lifecycle_stage"} <= tags
+    assert not tags & {"top_category", "main_device", "sessions_30d", "review_count", "shares_sent",
+                       "credit_tier", "p_alive", "churn_risk", "value_tier", "predicted_clv_365d"}
+    assert query(minimal_warehouse, """
+        select count(*) from marts.user_portrait
+        where main_device is not null or review_count is not null or shares_sent is not null
+           or instalments_due is not null or p_alive is not null or value_tier is not null""") == [(0,)]
+    assert query(minimal_warehouse, "select count(*) from marts.clv_model_params") == [(0,)]
+    history = query(minimal_warehouse,
+                    "select as_of_date, count(*) from marts.user_portrait_history group by all")
+    assert history == [(date(2024, 3, 31), 5)]
+    assert query(minimal_warehouse, "select count(*) from marts.segment_transitions") == [(0,)]
+
+
 def test_personal_columns_stop_at_raw(full_warehouse: Path) -> None:
     personal = sorted({c.name for t in load_contract().tables.values() for c in t.columns if c.personal})
     assert personal == ["address", "email", "name", "phone", "shipping_address"]
@@ -485,7 +505,7 @@ def test_personal_columns_stop_at_raw(full_warehouse: Path) -> None:
 def test_every_model_column_is_documented(full_warehouse: Path) -> None:
     manifest = json.loads((full_warehouse / "dbt" / "target" / "manifest.json").read_text())
     models = [node for node in manifest["nodes"].values() if node["resource_type"] in {"model", "seed"}]
-    assert len(models) == 25
+    assert len(models) == 38
     for node in models:
         built = query(full_warehouse, f"""
             select column_name from information_schema.columns

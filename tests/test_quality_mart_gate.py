@@ -121,6 +121,52 @@ select * from (values
        revenue)
 """
 
+# The portrait's tag columns (all tags absent here except the tenure band) and its other marts, empty.
+PORTRAIT_TAGS = """
+alter table marts.user_portrait add column tenure_band varchar default 'under_3_months';
+alter table marts.user_portrait add column as_of_date date default date '2026-02-28';
+""" + "".join(
+    f"alter table marts.user_portrait add column {column} {kind};\n"
+    for column, kind in (
+        ("age_band", "varchar"), ("city", "varchar"), ("region", "varchar"),
+        ("order_frequency_band", "varchar"), ("aov_band", "varchar"), ("spend_band", "varchar"),
+        ("top_category", "varchar"), ("top_brand", "varchar"),
+        ("preferred_payment_method", "varchar"), ("uses_instalments", "boolean"),
+        ("promotion_order_share", "double"), ("promotion_sensitive", "boolean"), ("return_rate", "double"),
+        ("main_device", "varchar"), ("main_platform", "varchar"), ("active_hour_band", "varchar"),
+        ("active_day_type", "varchar"), ("browse_to_buy_ratio", "double"), ("views_per_purchase", "double"),
+        ("is_researcher", "boolean"), ("search_session_share", "double"), ("sessions_7d", "integer"),
+        ("sessions_30d", "integer"), ("sessions_90d", "integer"), ("active_days_7d", "integer"),
+        ("active_days_30d", "integer"), ("active_days_90d", "integer"),
+        ("avg_session_dwell_seconds", "double"),
+        ("cart_abandonment_rate", "double"), ("engagement_level", "varchar"), ("review_count", "integer"),
+        ("avg_rating", "double"), ("negative_review_share", "double"), ("reviewer_type", "varchar"),
+        ("shares_sent", "integer"), ("friends_referred", "integer"), ("group_buys_joined", "integer"),
+        ("social_role", "varchar"), ("instalments_due", "integer"), ("overdue_rate", "double"),
+        ("credit_tier", "varchar"), ("p_alive", "double"), ("expected_purchases_90d", "double"),
+        ("expected_order_value", "double"), ("predicted_clv_365d", "double"), ("value_tier", "varchar"),
+        ("churn_risk", "varchar"),
+    )
+)
+PORTRAIT_MARTS = """
+create table marts.user_tags (
+    customer_id varchar, tag_group varchar, tag varchar, value varchar, as_of_date date);
+insert into marts.user_tags values ('c1', 'basic', 'tenure_band', 'under_3_months', date '2026-02-28'),
+    ('c1', 'value', 'lifecycle_stage', 'active', date '2026-02-28');
+create table marts.segment_summary (dimension varchar, segment varchar, customers bigint,
+    customer_share double, revenue decimal(18, 2), revenue_share double, avg_predicted_clv_365d double,
+    as_of_date date);
+create table marts.user_portrait_history (as_of_date date, customer_id varchar, rfm_segment varchar,
+    lifecycle_stage varchar, value_tier varchar, churn_risk varchar, p_alive double,
+    predicted_clv_365d double, total_revenue decimal(18, 2));
+create table marts.segment_transitions (dimension varchar, from_as_of_date date, to_as_of_date date,
+    from_segment varchar, to_segment varchar, customers bigint);
+create table marts.clv_model_params (model varchar, parameter varchar, value double, customers_used bigint,
+    log_likelihood double, converged boolean, as_of_date date);
+"""
+PORTRAIT_MART_NAMES = {"user_tags", "segment_summary", "user_portrait_history", "segment_transitions",
+                       "clv_model_params"}
+
 # attribution_channel's dbt meta.requires_sources have landed (the gate only asks whether they exist).
 RAW_LANDED = """
 create schema raw;
@@ -136,7 +182,7 @@ def settings(settings: Settings) -> Settings:
         con.execute("create schema marts")
         for ddl in (USER_PORTRAIT, COHORT_RETENTION, COHORT_REPEAT_PURCHASE, RETENTION_DAILY,
                     GROWTH_ACCOUNTING, ATTRIBUTION_TOUCHPOINT, ATTRIBUTION_CHANNEL, ATTRIBUTION_DAILY,
-                    CONVERSION_PATHS):
+                    CONVERSION_PATHS, PORTRAIT_TAGS, PORTRAIT_MARTS):
             con.execute(ddl, {"models": list(ATTRIBUTION_MODELS)} if "$models" in ddl else None)
     return settings
 
@@ -159,7 +205,7 @@ def test_consistent_marts_pass_and_every_result_is_recorded(settings):
     assert {c.table for c in result.checks} == {
         "user_portrait", "cohort_retention", "attribution_channel", "attribution_touchpoint",
         "attribution_daily", "conversion_paths", "attribution",
-        "cohort_repeat_purchase", "retention_daily", "growth_accounting",
+        "cohort_repeat_purchase", "retention_daily", "growth_accounting", *PORTRAIT_MART_NAMES,
     }
     with duckdb.connect(str(settings.warehouse_db)) as con:
         recorded = con.execute(
@@ -167,7 +213,8 @@ def test_consistent_marts_pass_and_every_result_is_recorded(settings):
             "from audit.validation_results "
             "where run_id = 'marts-ok' and gate = 'mart'"
         ).fetchall()
-    assert recorded == [(len(result.checks), 9 + 2, True, AS_OF)]  # a suite per mart, personal data, reconciliation
+    # one suite per mart (14), personal data, reconciliation
+    assert recorded == [(len(result.checks), 14 + 2, True, AS_OF)]
     assert result.data_docs_index is not None and result.data_docs_index.is_file()
 
 
@@ -378,6 +425,19 @@ def test_personal_words_in_column_names_fail_in_any_case(settings):
             "cohort_retention: column 'Phone_Number' is named after a personal column of the raw "
             "contract; personal data never reaches a mart",
         ),
+    ]
+
+
+def test_a_tag_given_twice_and_an_unknown_churn_risk_fail(settings):
+    change(settings, "insert into marts.user_tags values "
+                     "('c1', 'value', 'lifecycle_stage', 'new', date '2026-02-28')")
+    change(settings, "update marts.user_portrait set churn_risk = 'doomed' where customer_id = 'c2'")
+
+    result = run_mart_gate(settings, "marts-tags", AS_OF)
+
+    assert sorted((c.table, c.check) for c in result.errors) == [
+        ("user_portrait", "expect_column_values_to_be_in_set"),
+        ("user_tags", "expect_compound_columns_to_be_unique"),
     ]
 
 

@@ -150,7 +150,8 @@ def test_clean_historic_batch_passes_as_of_its_own_date_and_is_promoted(settings
     assert freshness.success and freshness.severity == "error"
     assert result.notes == [
         "no pending rows, row checks skipped: "
-        "order_items, products, events, touchpoints, marketing_spend, reviews"
+        "order_items, products, events, touchpoints, marketing_spend, reviews, consents, "
+        "social_activities, repayments"
     ]
 
 

@@ -126,6 +126,31 @@ def test_rfm_scores_and_segments_are_filled(first_run: Run, warehouse: Path) -> 
     assert portrait["lifecycle_stage"].notna().all()
 
 
+PORTRAIT_TAG_GROUPS = [
+    "basic", "consumption", "credit", "engagement", "preference", "reviews", "social", "value",
+]
+
+
+def test_every_portrait_tag_group_is_filled_and_clv_is_fitted(first_run: Run, warehouse: Path) -> None:
+    groups = serving(warehouse, "select tag_group, count(distinct customer_id) as customers "
+                                "from marts.user_tags group by 1 order by 1")
+    assert groups["tag_group"].tolist() == PORTRAIT_TAG_GROUPS
+    portrait_size = len(serving(warehouse, "select customer_id from marts.user_portrait"))
+    assert (groups["customers"] == portrait_size).all()  # each group has at least one tag per customer
+    params = serving(warehouse, "select model, parameter, value, converged from marts.clv_model_params")
+    assert sorted(zip(params["model"], params["parameter"], strict=True)) == sorted(
+        [("bg_nbd", p) for p in ("r", "alpha", "a", "b")] + [("gamma_gamma", p) for p in ("p", "q", "v")]
+    )
+    assert params["converged"].all() and (params["value"] > 0).all()
+    risk = serving(warehouse, "select count(*) as n from marts.user_portrait where churn_risk is null")
+    assert risk["n"].iloc[0] == 0
+    summary = serving(warehouse, "select dimension, sum(customers) as customers from marts.segment_summary "
+                                 "group by 1")
+    assert (summary["customers"] == portrait_size).all()
+    report = (warehouse / "reports" / "run_report.html").read_text(encoding="utf-8")
+    assert "User portrait" in report and 'alt="lifecycle funnel"' in report
+
+
 @pytest.mark.parametrize(("grain", "dimension"), [
     (expected.MONTH, "all"), (expected.WEEK, "all"),
     (expected.MONTH, "acquisition_channel"), (expected.WEEK, "first_order_coupon"),

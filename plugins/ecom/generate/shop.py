@@ -14,16 +14,20 @@ from ecom.contract import load_contract
 from ecom.generate.calendar import window_days
 from ecom.generate.catalogue import build_catalogue, catalogue_size, products_table
 from ecom.generate.clickstream import visit_day
+from ecom.generate.consents import consents_table, plan_consents
+from ecom.generate.credit import RepaymentBook, late_risk
 from ecom.generate.marketing import marketing_spend_table, touch_customers, touchpoints_table
 from ecom.generate.orders import BuyingState, order_items_table, orders_table, place_orders
 from ecom.generate.population import build_population, customer_table
 from ecom.generate.reviews import ReviewQueue, reviews_table
+from ecom.generate.social import social_table
 from ecom.generate.summary import GenerateSummary
 from ecom.generate.writer import LandingWriter, ensure_empty_landing
 
 DEFAULT_END_DATE = date(2026, 6, 30)
 # Independent random streams, so each part is reproducible on its own for a given seed and day.
 POPULATION, CATALOGUE, TOUCHES, ORDERS, ORDER_ROWS, VISITS, REVIEWS = range(7)
+CONSENTS, SOCIAL, CREDIT_RISK, CREDIT = range(7, 11)
 
 
 @dataclass
@@ -36,6 +40,7 @@ class Counters:
     session: int = 1
     event: int = 1
     review: int = 1
+    activity: int = 1
 
 
 def random_stream(seed: int, stream: int, day_index: int = 0) -> np.random.Generator:
@@ -70,6 +75,8 @@ def generate_shop(
     writer.write("products", window[-1], products_table(catalogue))
     state = BuyingState.start(customers)
     review_queue = ReviewQueue()
+    consent_changes = plan_consents(random_stream(seed, CONSENTS), population, days)
+    repayments = RepaymentBook(late_risk(random_stream(seed, CREDIT_RISK), customers))
     next_id = Counters()
     signup_bounds = np.searchsorted(population.signup_day, np.arange(days + 1))
     progress_every = max(1, days // 10)
@@ -100,8 +107,17 @@ def generate_shop(
         )
         review_queue.schedule(random_stream(seed, REVIEWS, day_index), orders, day_index)
         reviews = review_queue.release(day_index)
+        repayments.add_plans(random_stream(seed, CREDIT, day_index), orders, day_index)
 
         signups = np.arange(signup_bounds[day_index], signup_bounds[day_index + 1])
+        social = social_table(
+            random_stream(seed, SOCIAL, day_index),
+            orders,
+            signups,
+            population.signup_second[signups],
+            day,
+            next_id.activity,
+        )
         writer.write("customers", day, customer_table(population, signups, day))
         writer.write(
             "orders", day, orders_table(orders, population, day, random_stream(seed, ORDER_ROWS, day_index))
@@ -111,6 +127,9 @@ def generate_shop(
         writer.write("touchpoints", day, touchpoints_table(touches, day, next_id.touch))
         writer.write("marketing_spend", day, marketing_spend_table(touches, day, customers))
         writer.write("reviews", day, reviews_table(reviews, day, next_id.review))
+        writer.write("consents", day, consents_table(consent_changes, consent_changes.on_day(day_index), day))
+        writer.write("social_activities", day, social)
+        writer.write("repayments", day, repayments.export(day_index, window))
 
         next_id.order += orders.size
         next_id.line += orders.lines
@@ -118,6 +137,7 @@ def generate_shop(
         next_id.session += events.sessions
         next_id.event += len(events.columns["event_id"])
         next_id.review += reviews.size
+        next_id.activity += len(social["activity_id"])
         if (day_index + 1) % progress_every == 0 or day_index == days - 1:
             print(
                 f"generate: {day} ({day_index + 1}/{days} days, {100 * (day_index + 1) // days}%), "

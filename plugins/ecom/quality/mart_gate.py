@@ -47,6 +47,11 @@ MART_KEYS: dict[str, list[str]] = {
     "attribution_touchpoint": ["model", "order_id", "touchpoint_id"],
     "attribution_daily": ["activity_date", "model", "channel"],
     "conversion_paths": ["path"],
+    "user_tags": ["customer_id", "tag"],
+    "segment_summary": ["dimension", "segment"],
+    "user_portrait_history": ["as_of_date", "customer_id"],
+    "segment_transitions": ["dimension", "to_as_of_date", "from_segment", "to_segment"],
+    "clv_model_params": ["model", "parameter"],
 }
 
 

@@ -53,9 +53,9 @@ def figure_png(figure: Figure) -> str:
 
 
 def _builders() -> list[Callable[[ServingReader], Section | None]]:
-    from ecom.report_sections import attribution, cohorts
+    from ecom.report_sections import attribution, cohorts, portrait
 
-    return [cohorts.build, attribution.build]
+    return [portrait.build, cohorts.build, attribution.build]
 
 
 def build_sections(db: ServingReader) -> list[Section]:
