@@ -24,8 +24,14 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from ecom.orchestrate import run_pipeline
+    from ecom.orchestrate import replay_days, run_pipeline
 
+    if (args.from_date is None) != (args.to_date is None):
+        raise SystemExit("ecom run: --from and --to go together")
+    if args.from_date is not None:
+        if args.as_of is not None:
+            raise SystemExit("ecom run: --as-of or --from/--to, not both (each replayed day is its as-of)")
+        return replay_days(Path(args.landing), Path(args.warehouse), args.from_date, args.to_date)
     return run_pipeline(
         landing=Path(args.landing),
         warehouse=Path(args.warehouse),
@@ -60,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--warehouse", required=True, help="folder for the warehouse, serving db and reports")
     run.add_argument("--as-of", default=None, type=date.fromisoformat,
                      help="as-of date YYYY-MM-DD (default: the last order date found)")
+    run.add_argument("--from", dest="from_date", default=None, type=date.fromisoformat,
+                     help="replay days: first as-of date YYYY-MM-DD (with --to; one run per day, in order)")
+    run.add_argument("--to", dest="to_date", default=None, type=date.fromisoformat,
+                     help="replay days: last as-of date YYYY-MM-DD, inclusive")
     run.set_defaults(func=_cmd_run)
 
     docs = sub.add_parser("docs", help="regenerate the raw contract and marts pages from their YAML")

@@ -14,10 +14,10 @@ import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -49,6 +49,26 @@ def run_pipeline(landing: Path, warehouse: Path, as_of: date | None) -> int:
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "ecom.orchestrate", requested_as_of(as_of)]
     return subprocess.run(command, env=airflow_environment(settings, os.environ), check=False).returncode
+
+
+def replay_days(landing: Path, warehouse: Path, first: date, last: date,
+                run: Callable[[Path, Path, date], int] = run_pipeline) -> int:
+    """`ecom run --from --to`: one run per day, in order, each as of that day; stops at the first failure.
+
+    Every run is a normal `ecom run --as-of DAY`, so replaying a day that already ran publishes the same
+    marts again, and a replay interrupted on day D is resumed by replaying from D.
+    """
+    if last < first:
+        raise ValueError(f"--to {last} is before --from {first}")
+    day = first
+    while day <= last:
+        print(f"ecom run: replaying {day} ({(day - first).days + 1}/{(last - first).days + 1})", flush=True)
+        code = run(landing, warehouse, day)
+        if code != 0:
+            print(f"ecom run: {day} failed, later days not run (resume with --from {day})", flush=True)
+            return code
+        day += timedelta(days=1)
+    return 0
 
 
 def requested_as_of(as_of: date | None) -> str:
@@ -130,14 +150,14 @@ class _ProgressListener:
         self.out.write(f"  {task_id:<50} ")
 
     def finished(self, task_id: str, verdict: str, error: BaseException | str | None = None) -> None:
-        _release_dbt_duckdb()
+        release_dbt_duckdb()
         if verdict == "FAILED":
             self.errors[task_id] = str(error) if error else ""
         elapsed = time.monotonic() - self._started.pop(task_id, time.monotonic())
         self.out.write(f"{verdict} ({elapsed:.1f}s)\n")
 
 
-def _release_dbt_duckdb() -> None:
+def release_dbt_duckdb() -> None:
     """Close the DuckDB database dbt-duckdb keeps open in this process after a dbt task.
 
     dag.test runs every task in this one process; dbt-duckdb holds its connection at class level after

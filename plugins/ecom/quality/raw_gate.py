@@ -33,7 +33,8 @@ def run_raw_gate(settings: Settings, run_id: str, as_of: date) -> GateResult:
     validator = GateValidator(settings, RAW_GATE, run_id)
     checks: list[CheckResult] = []
     without_pending: list[str] = []
-    with duckdb.connect(str(settings.warehouse_db)) as con:
+    database = settings.warehouse_db
+    with duckdb.connect(str(database), config=settings.duckdb_config(database)) as con:
         for table in contract.tables:
             frame = pending_rows(con, table, contract.table(table).required_columns)
             if frame.empty:
