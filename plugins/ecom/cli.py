@@ -7,14 +7,20 @@ import sys
 from datetime import date
 from pathlib import Path
 
+DEFAULT_CUSTOMERS = 2000
+DEFAULT_DAYS = 365
+# ecom.generate.scale.SCALES, spelled out so `ecom --help` imports nothing heavy (a test keeps them equal).
+SCALE_NAMES = ("small", "medium", "large")
+
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from ecom.generate import generate_shop
+    from ecom.generate import generate_shop, scale_named
 
+    preset = scale_named(args.scale) if args.scale else None
     summary = generate_shop(
         out=Path(args.out),
-        customers=args.customers,
-        days=args.days,
+        customers=args.customers or (preset.customers if preset else DEFAULT_CUSTOMERS),
+        days=args.days or (preset.days if preset else DEFAULT_DAYS),
         seed=args.seed,
         fmt=args.format,
         end_date=args.end_date,
@@ -53,8 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser("generate", help="write a realistic, reproducible demo shop into a landing folder")
     gen.add_argument("--out", required=True, help="landing folder to write <table>/ partitions into")
-    gen.add_argument("--customers", type=int, default=2000)
-    gen.add_argument("--days", type=int, default=365, help="days of history, ending at --end-date")
+    gen.add_argument("--scale", choices=SCALE_NAMES, default=None,
+                     help="a named size, a year of history: small 10k, medium 200k, large 1M customers "
+                          "(--customers / --days override it)")
+    gen.add_argument("--customers", type=int, default=None, help=f"customers (default {DEFAULT_CUSTOMERS})")
+    gen.add_argument("--days", type=int, default=None,
+                     help=f"days of history, ending at --end-date (default {DEFAULT_DAYS})")
     gen.add_argument("--seed", type=int, default=42)
     gen.add_argument("--format", choices=["csv", "parquet"], default="csv")
     gen.add_argument("--end-date", type=date.fromisoformat, default=None,
