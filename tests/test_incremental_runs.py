@@ -72,8 +72,8 @@ def days(tmp_path_factory) -> dict[str, object]:
 
     new_files = land_until(shop, settings.landing_dir, LAST_DAY)
     # Interrupted: the day's files are ingested and promoted, then the run dies before dbt.
-    as_of, _ = pipeline_tasks.ingest_and_resolve_as_of(settings, "interrupted", LAST_DAY.isoformat(), LAST_DAY)
-    pipeline_tasks.raw_quality_gate(settings, "interrupted", as_of)
+    pipeline_tasks.ingest_and_resolve_as_of(settings, "interrupted", LAST_DAY.isoformat(), LAST_DAY)
+    pipeline_tasks.raw_quality_gate(settings, "interrupted", LAST_DAY)
     run_steps(settings, LAST_DAY.isoformat(), run_id="restarted")
     restarted = published_checksums(settings.serving_db)
     target = settings.warehouse_dir / "dbt" / "target"
