@@ -18,6 +18,7 @@ DEMO_CUSTOMERS ?= 2000
 DEMO_DAYS ?= 365
 DEMO_SEED ?= 42
 SCALE ?= small
+BENCH_ARGS ?=
 
 .PHONY: help setup demo test lint clean bench
 
@@ -53,7 +54,7 @@ lint: setup
 	$(BIN)/ruff check plugins dags tests benchmarks
 
 bench: setup
-	$(BIN)/python benchmarks/run.py --scale $(SCALE)
+	$(BIN)/python benchmarks/run.py --scale $(SCALE) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(DEMO_WAREHOUSE) $(DEMO_LANDING) dbt_project/target dbt_project/logs

@@ -87,6 +87,8 @@ def _targets(results: list[dict]) -> list[str]:
         return f"{_seconds(r['daily_ecom']['seconds'])} = {share:.0%} {_verdict(share <= 0.10)}"
 
     def overhead(r: dict) -> str:
+        if "full_direct" not in r:
+            return "not measured (--skip-direct-full)"
         ratio = r["full_ecom"]["seconds"] / r["full_direct"]["seconds"]
         return f"{_seconds(r['full_direct']['seconds'])} direct: {ratio:.2f}× {_verdict(ratio <= 1.3)}"
 
@@ -133,7 +135,7 @@ def _profile(results: list[dict]) -> list[str]:
     for task in STEP_TASKS:
         cells = []
         for r in results:
-            direct = r["full_direct"].get(DIRECT_STEPS.get(task, ""), None)
+            direct = r.get("full_direct", {}).get(DIRECT_STEPS.get(task, ""), None)
             cells += [f"{r['full_ecom']['tasks'].get(task, 0):.1f}",
                       "–" if direct is None else f"{direct:.1f}",
                       f"{r['daily_ecom']['tasks'].get(task, 0):.1f}"]

@@ -6,7 +6,8 @@ In BENCH_DIR/<scale> (default /tmp/ecom-bench/<scale>; generated once, reused af
   2. full run: `ecom run` on history as of D-1, on an empty warehouse (rows/s = landed rows / time);
   3. the pandas way and the floor, on the same history, timed in their own processes; pandas' marts
      are checked against the ones the full run published;
-  4. the same full run with the steps called directly (`direct_steps.py`): orchestration overhead;
+  4. the same full run with the steps called directly (`direct_steps.py`): orchestration overhead
+     (--skip-direct-full leaves it out: at large scales it doubles the benchmark's time);
   5. day D lands; the daily run `ecom run --as-of D` on the full run's warehouse (and directly on the
      direct warehouse): its share of the full run.
 Results go to benchmarks/results/<scale>.json; BENCHMARKS.md is rendered from every results file.
@@ -96,7 +97,7 @@ def machine() -> dict:
     }
 
 
-def bench(scale: str) -> dict:
+def bench(scale: str, direct_full: bool) -> dict:
     root = BENCH_DIR / scale
     landing, history = root / "landing", root / "history"
     logs = root / "logs"
@@ -128,11 +129,14 @@ def bench(scale: str) -> dict:
     result["floor"] = json_result(measure([PYTHON, str(HERE / "floor.py"), "--landing", str(history)],
                                           log=logs / "floor.log"))
 
-    print(f"[{scale}] full run, steps called directly", flush=True)
     direct = [PYTHON, str(HERE / "direct_steps.py"), "--landing", str(history),
               "--warehouse", str(root / "wh_direct")]
-    result["full_direct"] = json_result(measure([*direct, "--as-of", day_before.isoformat()],
-                                                log=logs / "full_direct.log"))
+    if direct_full:
+        print(f"[{scale}] full run, steps called directly", flush=True)
+        result["full_direct"] = json_result(measure([*direct, "--as-of", day_before.isoformat()],
+                                                    log=logs / "full_direct.log"))
+    else:  # the direct daily run needs a warehouse with the history: a copy of the full run's
+        shutil.copytree(root / "wh_ecom", root / "wh_direct", ignore=shutil.ignore_patterns("airflow"))
 
     print(f"[{scale}] day {last_day} lands: daily runs", flush=True)
     result["daily_files"] = link_days(landing, history, last_day)
@@ -150,9 +154,11 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", choices=["small", "medium", "large"], default="small")
     parser.add_argument("--render-only", action="store_true", help="only rewrite BENCHMARKS.md from results/")
+    parser.add_argument("--skip-direct-full", action="store_true",
+                        help="do not repeat the full run with the steps called directly")
     args = parser.parse_args(argv)
     if not args.render_only:
-        result = bench(args.scale)
+        result = bench(args.scale, direct_full=not args.skip_direct_full)
         RESULTS_DIR.mkdir(exist_ok=True)
         (RESULTS_DIR / f"{args.scale}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     results = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(RESULTS_DIR.glob("*.json"))]

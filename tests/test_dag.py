@@ -209,3 +209,13 @@ def test_failed_gate_fails_the_task_without_retry(dag: DAG, monkeypatch: pytest.
 
     with pytest.raises(AirflowFailException, match=r"gate failed:\norders.amount < 0 in 3 rows"):
         dag.get_task(task_id).python_callable("2024-05-31", run_id="run-1")
+
+
+def test_full_refresh_param_reaches_every_dbt_task(dag: DAG) -> None:
+    assert dag.params.get_param("full_refresh").value is False
+    for task_id in dbt_tasks(dag):
+        task = dag.get_task(task_id)
+        for value, expected in ((True, "True"), (False, "False")):
+            rendered = task.render_template(task.full_refresh, {"params": {"full_refresh": value}},
+                                            jinja_env=dag.get_template_env())
+            assert rendered == expected, task_id

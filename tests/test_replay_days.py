@@ -61,3 +61,20 @@ def test_scale_presets() -> None:
     assert {scale.days for scale in SCALES.values()} == {365}
     with pytest.raises(ValueError, match="unknown scale 'huge'"):
         scale_named("huge")
+
+
+def test_full_refresh_is_passed_to_the_dag_run(monkeypatch) -> None:
+    import subprocess
+    import sys
+
+    from ecom import orchestrate
+
+    seen: list[list[str]] = []
+
+    def fake_run(command: list[str], env: dict[str, str], check: bool) -> subprocess.CompletedProcess:
+        seen.append(command)
+        return subprocess.CompletedProcess(command, returncode=0)
+
+    monkeypatch.setattr(orchestrate.subprocess, "run", fake_run)
+    orchestrate.run_pipeline(Path("landing"), Path("wh"), date(2024, 3, 1), full_refresh=True)
+    assert seen == [[sys.executable, "-m", "ecom.orchestrate", "2024-03-01", "--full-refresh"]]

@@ -37,11 +37,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.from_date is not None:
         if args.as_of is not None:
             raise SystemExit("ecom run: --as-of or --from/--to, not both (each replayed day is its as-of)")
+        if args.full_refresh:
+            raise SystemExit("ecom run: --full-refresh runs one day; replays are incremental")
         return replay_days(Path(args.landing), Path(args.warehouse), args.from_date, args.to_date)
     return run_pipeline(
         landing=Path(args.landing),
         warehouse=Path(args.warehouse),
         as_of=args.as_of,
+        full_refresh=args.full_refresh,
     )
 
 
@@ -80,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="replay days: first as-of date YYYY-MM-DD (with --to; one run per day, in order)")
     run.add_argument("--to", dest="to_date", default=None, type=date.fromisoformat,
                      help="replay days: last as-of date YYYY-MM-DD, inclusive")
+    run.add_argument("--full-refresh", action="store_true",
+                     help="rebuild the incremental dbt models from every raw row (after a model's columns "
+                          "changed, or to re-derive rows older than the late-arrival window)")
     run.set_defaults(func=_cmd_run)
 
     docs = sub.add_parser("docs", help="regenerate the raw contract and marts pages from their YAML")

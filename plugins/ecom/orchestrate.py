@@ -41,13 +41,17 @@ class TaskOutcome:
     error: str | None = None
 
 
-def run_pipeline(landing: Path, warehouse: Path, as_of: date | None) -> int:
-    """Run the DAG once on these folders; 0 when every task succeeded (the marts were published)."""
+def run_pipeline(landing: Path, warehouse: Path, as_of: date | None, full_refresh: bool = False) -> int:
+    """Run the DAG once on these folders; 0 when every task succeeded (the marts were published).
+
+    `full_refresh` rebuilds dbt's incremental models from every raw row instead of the new ones.
+    """
     settings = dataclasses.replace(
         Settings.from_env(), landing_dir=landing.resolve(), warehouse_dir=warehouse.resolve(), as_of=as_of
     )
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "ecom.orchestrate", requested_as_of(as_of)]
+    command = [sys.executable, "-m", "ecom.orchestrate", requested_as_of(as_of),
+               *(["--full-refresh"] if full_refresh else [])]
     return subprocess.run(command, env=airflow_environment(settings, os.environ), check=False).returncode
 
 
@@ -246,7 +250,7 @@ def _load_dag() -> DAG:
     return bag.dags[DAG_ID]
 
 
-def _run_dag(settings: Settings, as_of_param: str, console: TextIO) -> int:
+def _run_dag(settings: Settings, as_of_param: str, full_refresh: bool, console: TextIO) -> int:
     from ecom.dbt_manifest import dbt_project_dir, ensure_manifest
 
     ensure_manifest(settings, dbt_project_dir())
@@ -257,7 +261,8 @@ def _run_dag(settings: Settings, as_of_param: str, console: TextIO) -> int:
         task.retries = 0
     listener = _ProgressListener(console)
     _register(listener)
-    dag_run = dag.test(logical_date=datetime.now(UTC), run_conf={"as_of": as_of_param})
+    dag_run = dag.test(logical_date=datetime.now(UTC),
+                       run_conf={"as_of": as_of_param, "full_refresh": full_refresh})
     order = {task_id: index for index, task_id in enumerate(t.task_id for t in dag.topological_sort())}
     outcomes = [
         TaskOutcome(ti.task_id, str(ti.state), listener.errors.get(ti.task_id))
@@ -275,15 +280,17 @@ def _run_dag(settings: Settings, as_of_param: str, console: TextIO) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ecom.orchestrate", description=__doc__)
     parser.add_argument("as_of", help="the DAG param as_of: YYYY-MM-DD or 'latest'")
+    parser.add_argument("--full-refresh", action="store_true", help="the DAG param full_refresh")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     started = datetime.now(UTC)
     log_path = run_log_path(settings, started)
     with _console_to(log_path) as console:
-        console.write(f"ecom run: as-of {args.as_of}, warehouse {settings.warehouse_dir}\n"
+        refresh = ", full refresh" if args.full_refresh else ""
+        console.write(f"ecom run: as-of {args.as_of}{refresh}, warehouse {settings.warehouse_dir}\n"
                       f"  logs: {log_path}\n")
         try:
-            return _run_dag(settings, args.as_of, console)
+            return _run_dag(settings, args.as_of, args.full_refresh, console)
         except Exception as error:
             traceback.print_exc()
             console.write(f"ecom run failed: {error}\n  (traceback in {log_path})\n")
