@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     marts = compute_marts(args.landing, args.as_of)
     seconds = time.perf_counter() - started
     problems = differences(marts, args.serving) if args.serving else []
-    print(json.dumps({"seconds": seconds, "rows": {m: len(f) for m, f in marts.items()},
+    print(json.dumps({"compute_seconds": seconds, "rows": {m: len(f) for m, f in marts.items()},
                       "checked": bool(args.serving), "differences": problems}))
     return 1 if problems else 0
 

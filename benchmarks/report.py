@@ -66,6 +66,8 @@ def _summary(results: list[dict]) -> list[str]:
         header,
         "|---|" + "---:|" * len(results),
         _row("when (UTC)", results, lambda r: r["started"].replace("T", " ")[:16]),
+        _row("tables left out", results, lambda r: ", ".join(r.get("excluded_tables", [])) or "none"),
+        _row("DuckDB memory_limit", results, lambda r: r.get("duckdb_memory_limit", "80% (default)")),
         _row("landed rows (all tables)", results, lambda r: f"{sum(r['landed_rows'].values()):,}"),
         _row("of which events", results, lambda r: f"{r['landed_rows'].get('events', 0):,}"),
         _row("orders", results, lambda r: f"{r['landed_rows'].get('orders', 0):,}"),
@@ -97,14 +99,15 @@ def _targets(results: list[dict]) -> list[str]:
         return f"{_seconds(direct)} direct: {r['daily_ecom']['seconds'] / direct:.2f}×"
 
     def floor(r: dict) -> str:
-        ratio = r["full_ecom"]["seconds"] / r["floor"]["seconds"]
-        return f"{_seconds(r['floor']['seconds'])}: full run {ratio:.1f}× {_verdict(ratio <= 10)}"
+        ratio = r["full_ecom"]["seconds"] / r["floor"]["compute_seconds"]
+        return f"{_seconds(r['floor']['compute_seconds'])}: full run {ratio:.1f}× {_verdict(ratio <= 10)}"
 
     def pandas(r: dict) -> str:
         p = r["pandas"]
-        speedup = p["seconds"] / r["full_ecom"]["seconds"]
+        speedup = p["compute_seconds"] / r["full_ecom"]["seconds"]
         checked = "same numbers" if p["checked"] and not p["differences"] else "DIFFERENT"
-        return (f"{_seconds(p['seconds'])}, {p['peak_mb']:,.0f} MB ({checked}): we are {speedup:.2f}× "
+        return (f"{_seconds(p['compute_seconds'])} ({_seconds(p['seconds'])} with start-up), "
+                f"{p['peak_mb']:,.0f} MB ({checked}): ours runs at {speedup:.2f}× its speed "
                 f"{_verdict(speedup >= 10)}")
 
     return [

@@ -44,11 +44,14 @@ def day_of(path: Path) -> date:
     return date.fromisoformat(path.parent.name.removeprefix("dt="))
 
 
-def link_days(landing: Path, target: Path, up_to: date) -> int:
-    """Hard-link the landed files of every day up to `up_to` into `target` (missing ones only)."""
+def link_days(landing: Path, target: Path, up_to: date, excluded: frozenset[str]) -> int:
+    """Hard-link the landed files of every day up to `up_to` into `target` (missing ones only),
+    leaving out the tables in `excluded`."""
     linked = 0
     for path in sorted(landing.rglob("dt=*/*")):
         destination = target / path.relative_to(landing)
+        if path.relative_to(landing).parts[0] in excluded:
+            continue
         if day_of(path) <= up_to and not destination.exists():
             destination.parent.mkdir(parents=True, exist_ok=True)
             os.link(path, destination)
@@ -97,12 +100,13 @@ def machine() -> dict:
     }
 
 
-def bench(scale: str, direct_full: bool) -> dict:
+def bench(scale: str, direct_full: bool, excluded: frozenset[str]) -> dict:
     root = BENCH_DIR / scale
     landing, history = root / "landing", root / "history"
     logs = root / "logs"
     result: dict = {"scale": scale, "started": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "machine": machine(), "bench_dir": str(root)}
+                    "machine": machine(), "bench_dir": str(root), "excluded_tables": sorted(excluded),
+                    "duckdb_memory_limit": os.environ.get("ECOM_DUCKDB_MEMORY_LIMIT", "") or "80% (default)"}
     if not (landing / "orders").is_dir():
         shutil.rmtree(landing, ignore_errors=True)
         command = [ECOM, "generate", "--scale", scale, "--out", str(landing)]
@@ -112,7 +116,7 @@ def bench(scale: str, direct_full: bool) -> dict:
     day_before = last_day - timedelta(days=1)
     for folder in (history, root / "wh_ecom", root / "wh_direct"):
         shutil.rmtree(folder, ignore_errors=True)
-    link_days(landing, history, day_before)
+    link_days(landing, history, day_before, excluded)
     result["days"] = {"history_to": day_before.isoformat(), "daily": last_day.isoformat()}
 
     print(f"[{scale}] full run (ecom run) as of {day_before}", flush=True)
@@ -139,7 +143,7 @@ def bench(scale: str, direct_full: bool) -> dict:
         shutil.copytree(root / "wh_ecom", root / "wh_direct", ignore=shutil.ignore_patterns("airflow"))
 
     print(f"[{scale}] day {last_day} lands: daily runs", flush=True)
-    result["daily_files"] = link_days(landing, history, last_day)
+    result["daily_files"] = link_days(landing, history, last_day, excluded)
     daily = measure([ECOM, "run", "--landing", str(history), "--warehouse", str(root / "wh_ecom"),
                      "--as-of", last_day.isoformat()], log=logs / "daily_ecom.log")
     result["daily_ecom"] = ecom_run_result(daily)
@@ -154,11 +158,15 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", choices=["small", "medium", "large"], default="small")
     parser.add_argument("--render-only", action="store_true", help="only rewrite BENCHMARKS.md from results/")
+    parser.add_argument("--exclude-tables", default="",
+                        help="comma-separated tables not to land (e.g. events: used by no mart, and the raw "
+                             "gate holds a table's pending rows in memory)")
     parser.add_argument("--skip-direct-full", action="store_true",
                         help="do not repeat the full run with the steps called directly")
     args = parser.parse_args(argv)
     if not args.render_only:
-        result = bench(args.scale, direct_full=not args.skip_direct_full)
+        excluded = frozenset(t for t in args.exclude_tables.split(",") if t)
+        result = bench(args.scale, direct_full=not args.skip_direct_full, excluded=excluded)
         RESULTS_DIR.mkdir(exist_ok=True)
         (RESULTS_DIR / f"{args.scale}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     results = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(RESULTS_DIR.glob("*.json"))]
