@@ -25,7 +25,8 @@
 
 {% macro changed_since_last_build(occurred_at_utc=none) -%}
     {#- SQL condition on a raw row: loaded after this model's watermark, or inside the late-arrival window. -#}
-    _loaded_at > (select max(_loaded_at) from {{ this }})
+    {#- coalesce: a model built while its raw table had not landed is empty, and then every row is new -#}
+    _loaded_at > (select coalesce(max(_loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
     {%- if occurred_at_utc is not none %}
     or {{ occurred_at_utc }} >= {{ dbt.dateadd(
         'day', -1 - ecom.int_var('late_arrival_days'), 'cast(' ~ ecom.as_of_date() ~ ' as timestamp)') }}
