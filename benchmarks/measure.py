@@ -16,6 +16,7 @@ class Measured:
     peak_rss_mb: float
     returncode: int
     output: str
+    load_average: float  # the machine's 5-minute load average when the command ended
 
 
 def measure(command: list[str], env: dict[str, str] | None = None, log: Path | None = None) -> Measured:
@@ -32,7 +33,7 @@ def measure(command: list[str], env: dict[str, str] | None = None, log: Path | N
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(f"$ {' '.join(command)}\n{output}", encoding="utf-8")
-    measured = Measured(command, seconds, usage.ru_maxrss / 1024, proc.returncode, output)
+    measured = Measured(command, seconds, usage.ru_maxrss / 1024, proc.returncode, output, os.getloadavg()[1])
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} exited {proc.returncode}:\n{output[-4000:]}")
     return measured

@@ -8,7 +8,8 @@ DIRECT_STEPS = {"ingest": "ingest", "raw_quality_gate": "raw_quality_gate", "dbt
                 "mart_quality_gate": "mart_quality_gate", "publish": "publish"}
 
 
-def render(results: list[dict]) -> str:
+def render(results: list[dict], analysis: str = "") -> str:
+    """The page: how it is measured, the machine, one column per scale, then `analysis` (Markdown)."""
     results = sorted(results, key=lambda r: SCALE_ORDER[r["scale"]])
     lines = [
         "# Benchmarks",
@@ -38,7 +39,7 @@ def render(results: list[dict]) -> str:
     if not results:
         return "\n".join([*lines, "No results yet: run `make bench SCALE=small`.", ""])
     lines += _machine(results[-1]["machine"]) + _summary(results) + _targets(results) + _profile(results)
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + (f"\n{analysis.strip()}\n" if analysis.strip() else "")
 
 
 def _machine(machine: dict) -> list[str]:
@@ -74,6 +75,8 @@ def _summary(results: list[dict]) -> list[str]:
         _row("landed CSV", results, lambda r: f"{r['landed_bytes'] / 2**30:.2f} GiB"),
         _row("full run `ecom run`", results, lambda r: _seconds(r["full_ecom"]["seconds"])),
         _row("peak memory", results, lambda r: f"{r['full_ecom']['peak_mb']:,.0f} MB"),
+        _row("machine load (5-min average at its end; 2 cores)", results,
+             lambda r: f"{r['full_ecom']['load_average']:.1f}" if "load_average" in r["full_ecom"] else "–"),
         _row("rows per second", results,
              lambda r: f"{sum(r['landed_rows'].values()) / r['full_ecom']['seconds']:,.0f}"),
         _row("generate (once)", results,

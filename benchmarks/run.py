@@ -34,6 +34,8 @@ BENCH_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/ecom-bench"))
 HERE = Path(__file__).resolve().parent
 RESULTS_DIR = HERE / "results"
 BENCHMARKS_MD = HERE.parent / "BENCHMARKS.md"
+# Hand-written reading of the figures, appended to the generated tables.
+ANALYSIS_MD = HERE / "analysis.md"
 PYTHON = sys.executable
 ECOM = str(Path(sys.executable).with_name("ecom"))
 TASK_LINE = re.compile(r"^\s+(\S+)\s+(?:ok|FAILED) \((\d+(?:\.\d+)?)s\)\s*$", re.MULTILINE)
@@ -76,6 +78,7 @@ def ecom_run_result(run: Measured) -> dict:
     return {
         "seconds": run.seconds,
         "peak_mb": run.peak_rss_mb,
+        "load_average": run.load_average,
         "tasks": {**tasks, "dbt": sum(dbt_tasks.values())},
         "slowest_dbt_tasks": dict(sorted(dbt_tasks.items(), key=lambda item: -item[1])[:6]),
         "airflow_db_migrate": float(migrated.group(1)) if migrated else 0.0,
@@ -84,7 +87,7 @@ def ecom_run_result(run: Measured) -> dict:
 
 def json_result(run: Measured) -> dict:
     printed = json.loads(run.output.strip().splitlines()[-1])
-    return {"seconds": run.seconds, "peak_mb": run.peak_rss_mb, **printed}
+    return {"seconds": run.seconds, "peak_mb": run.peak_rss_mb, "load_average": run.load_average, **printed}
 
 
 def machine() -> dict:
@@ -170,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         RESULTS_DIR.mkdir(exist_ok=True)
         (RESULTS_DIR / f"{args.scale}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     results = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(RESULTS_DIR.glob("*.json"))]
-    BENCHMARKS_MD.write_text(render(results), encoding="utf-8")
+    analysis = ANALYSIS_MD.read_text(encoding="utf-8") if ANALYSIS_MD.is_file() else ""
+    BENCHMARKS_MD.write_text(render(results, analysis), encoding="utf-8")
     print(f"wrote {BENCHMARKS_MD}")
     return 0
 
