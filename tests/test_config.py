@@ -43,6 +43,7 @@ def test_duckdb_memory_limit_and_spill_folder(monkeypatch, tmp_path):
     s = Settings.from_env()
     assert s.duckdb_config(s.serving_db) == {
         "memory_limit": "3GB", "temp_directory": str(tmp_path / "spill" / "serving.duckdb.tmp")}
+    assert (tmp_path / "spill").is_dir()  # DuckDB creates only the last level of its temp_directory
     for key, value in s.as_env().items():
         monkeypatch.setenv(key, value)
     assert Settings.from_env() == s

@@ -67,8 +67,11 @@ class Settings:
     def duckdb_config(self, database: Path) -> dict[str, str]:
         """`duckdb.connect(database, config=...)` for the pipeline's own connections (dbt's: profiles.yml).
 
-        Each database file spills into its own folder, as DuckDB's default `<file>.tmp` does.
+        Each database file spills into its own folder, as DuckDB's default `<file>.tmp` does. The folder
+        holding those is created here: DuckDB creates only the last level when it first spills. dbt
+        runs after ingestion, which has called this for the warehouse.
         """
+        self.duckdb_temp_directory.mkdir(parents=True, exist_ok=True)
         return {"memory_limit": self.duckdb_memory_limit,
                 "temp_directory": str(self.duckdb_temp_directory / f"{database.name}.tmp")}
 

@@ -44,8 +44,7 @@ def dbt_build(settings: Settings, as_of: date, full_refresh: bool = False) -> No
         raise DbtBuildError(f"dbt build as of {as_of} failed: {reason}")
 
 
-def run_steps(settings: Settings, as_of: str, run_id: str | None = None,
-              full_refresh: bool = False) -> dict[str, float]:
+def run_steps(settings: Settings, as_of: str, run_id: str | None = None) -> dict[str, float]:
     """Run every step once (`as_of`: YYYY-MM-DD or 'latest'); returns each step's seconds, in order.
 
     Raises the step's own error when one fails; publish then has not run, so serving is untouched.
@@ -62,7 +61,7 @@ def run_steps(settings: Settings, as_of: str, run_id: str | None = None,
     resolved, _ = timed("ingest", lambda: pipeline_tasks.ingest_and_resolve_as_of(
         settings, run_id, as_of, datetime.now(UTC).date()))
     timed("raw_quality_gate", lambda: pipeline_tasks.raw_quality_gate(settings, run_id, resolved))
-    timed("dbt_build", lambda: dbt_build(settings, resolved, full_refresh))
+    timed("dbt_build", lambda: dbt_build(settings, resolved))
     timed("mart_quality_gate", lambda: pipeline_tasks.mart_quality_gate(settings, run_id, resolved))
     timed("publish", lambda: pipeline_tasks.publish_marts(settings, run_id, resolved))
     return seconds
