@@ -17,13 +17,17 @@ DEMO_WAREHOUSE ?= warehouse
 DEMO_CUSTOMERS ?= 2000
 DEMO_DAYS ?= 365
 DEMO_SEED ?= 42
+SCALE ?= small
+BENCH_ARGS ?=
 
-.PHONY: help setup demo test lint clean browser
+.PHONY: help setup demo test lint clean browser bench
 
 help:
 	@echo "make demo   set up, generate a demo shop, run the whole DAG once, show where the marts are"
 	@echo "make test   set up and run the test suite"
 	@echo "make lint   ruff"
+	@echo "make bench  benchmarks at one scale (SCALE=small|medium|large, data under BENCH_DIR=/tmp/ecom-bench),"
+	@echo "            results in BENCHMARKS.md (slow: not part of make test)"
 
 setup: $(VENV)/.installed
 
@@ -43,7 +47,7 @@ demo: setup
 	$(BIN)/ecom run --landing $(DEMO_LANDING) --warehouse $(DEMO_WAREHOUSE)
 
 test: setup browser
-	$(BIN)/ruff check plugins dags tests
+	$(BIN)/ruff check plugins dags tests benchmarks
 	$(BIN)/pytest
 
 # Headless Chromium renders the steward report in the tests (Debian/Ubuntu package; CI runs as root).
@@ -54,7 +58,10 @@ browser:
 	  $(if $(filter 0,$(shell id -u)),,sudo )apt-get install -y -qq --no-install-recommends chromium; }
 
 lint: setup
-	$(BIN)/ruff check plugins dags tests
+	$(BIN)/ruff check plugins dags tests benchmarks
+
+bench: setup
+	$(BIN)/python benchmarks/run.py --scale $(SCALE) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(DEMO_WAREHOUSE) $(DEMO_LANDING) dbt_project/target dbt_project/logs

@@ -116,6 +116,8 @@ def _dbt_task_group() -> DbtTaskGroup:
             # a relationship test between two models runs with the later of the two.
             test_indirect_selection=TestIndirectSelection.BUILDABLE,
         ),
+        # `ecom run --full-refresh` / the DAG param: incremental models are rebuilt from every raw row.
+        operator_args={"full_refresh": "{{ params.full_refresh }}"},
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             test_behavior=TestBehavior.BUILD,
@@ -147,6 +149,11 @@ with DAG(
             type="string",
             pattern=r"^(|latest|\d{4}-\d{2}-\d{2})$",
             description="YYYY-MM-DD, 'latest' (last order date landed) or empty (the run's logical date)",
+        ),
+        "full_refresh": Param(
+            False,
+            type="boolean",
+            description="rebuild the incremental dbt models from every raw row (dbt --full-refresh)",
         ),
     },
     tags=["ecom", "dbt"],

@@ -28,3 +28,43 @@ def test_defaults_and_round_trip(monkeypatch):
     for key, value in s.as_env().items():
         monkeypatch.setenv(key, value)
     assert Settings.from_env() == s
+
+
+def test_duckdb_memory_limit_and_spill_folder(monkeypatch, tmp_path):
+    for name in ("ECOM_DUCKDB_MEMORY_LIMIT", "ECOM_DUCKDB_TEMP_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ECOM_WAREHOUSE_DIR", str(tmp_path / "wh"))
+    default = Settings.from_env()
+    assert default.duckdb_config(default.warehouse_db) == {
+        "memory_limit": "80%", "temp_directory": str(tmp_path / "wh" / "duckdb_tmp" / "warehouse.duckdb.tmp")}
+
+    monkeypatch.setenv("ECOM_DUCKDB_MEMORY_LIMIT", "3GB")
+    monkeypatch.setenv("ECOM_DUCKDB_TEMP_DIR", str(tmp_path / "spill"))
+    s = Settings.from_env()
+    assert s.duckdb_config(s.serving_db) == {
+        "memory_limit": "3GB", "temp_directory": str(tmp_path / "spill" / "serving.duckdb.tmp")}
+    assert (tmp_path / "spill").is_dir()  # DuckDB creates only the last level of its temp_directory
+    for key, value in s.as_env().items():
+        monkeypatch.setenv(key, value)
+    assert Settings.from_env() == s
+
+
+def test_dbt_profile_applies_the_same_duckdb_settings(monkeypatch, tmp_path):
+    """profiles.yml, rendered as dbt renders it, gives dbt-duckdb the settings our connections use."""
+    import os
+
+    import yaml
+    from dbt.config.renderer import ProfileRenderer
+    from dbt_common.context import set_invocation_context
+
+    from ecom.config import DBT_PROJECT_DIR
+
+    monkeypatch.setenv("ECOM_WAREHOUSE_DIR", str(tmp_path))
+    monkeypatch.setenv("ECOM_DUCKDB_MEMORY_LIMIT", "1GB")
+    monkeypatch.setenv("ECOM_DUCKDB_TEMP_DIR", str(tmp_path / "spill"))
+    set_invocation_context(os.environ)
+    profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8"))
+    rendered = ProfileRenderer({}).render_data(profile)["ecom"]["outputs"]["duckdb"]
+    s = Settings.from_env()
+    assert rendered["path"] == str(s.warehouse_db)
+    assert rendered["settings"] == s.duckdb_config(s.warehouse_db)

@@ -227,3 +227,13 @@ def test_every_task_alerts_on_failure(dag: DAG) -> None:
         callbacks = task.on_failure_callback
         callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
         assert on_task_failure in callbacks, task.task_id
+
+
+def test_full_refresh_param_reaches_every_dbt_task(dag: DAG) -> None:
+    assert dag.params.get_param("full_refresh").value is False
+    for task_id in dbt_tasks(dag):
+        task = dag.get_task(task_id)
+        for value, expected in ((True, "True"), (False, "False")):
+            rendered = task.render_template(task.full_refresh, {"params": {"full_refresh": value}},
+                                            jinja_env=dag.get_template_env())
+            assert rendered == expected, task_id

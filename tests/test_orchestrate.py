@@ -38,6 +38,8 @@ def test_airflow_environment(settings: Settings, tmp_path: Path) -> None:
         "ECOM_WAREHOUSE_DIR": str(tmp_path / "wh"),
         "ECOM_BUSINESS_TZ": "Europe/Paris",
         "ECOM_AS_OF": "2024-05-31",
+        "ECOM_DUCKDB_MEMORY_LIMIT": "80%",
+        "ECOM_DUCKDB_TEMP_DIR": "",
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),

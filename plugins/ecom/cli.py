@@ -7,18 +7,24 @@ import sys
 from datetime import date
 from pathlib import Path
 
+DEFAULT_CUSTOMERS = 2000
+DEFAULT_DAYS = 365
+# ecom.generate.scale.SCALES, spelled out so `ecom --help` imports nothing heavy (a test keeps them equal).
+SCALE_NAMES = ("small", "medium", "large")
+
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from ecom.generate import generate_shop
+    from ecom.generate import generate_shop, scale_named
 
     if args.defects and args.format != "csv":
         print("ecom generate: --defects needs --format csv (the defects are edits of CSV files)",
               file=sys.stderr)
         return 2
+    preset = scale_named(args.scale) if args.scale else None
     summary = generate_shop(
         out=Path(args.out),
-        customers=args.customers,
-        days=args.days,
+        customers=args.customers or (preset.customers if preset else DEFAULT_CUSTOMERS),
+        days=args.days or (preset.days if preset else DEFAULT_DAYS),
         seed=args.seed,
         fmt=args.format,
         end_date=args.end_date,
@@ -32,12 +38,21 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from ecom.orchestrate import run_pipeline
+    from ecom.orchestrate import replay_days, run_pipeline
 
+    if (args.from_date is None) != (args.to_date is None):
+        raise SystemExit("ecom run: --from and --to go together")
+    if args.from_date is not None:
+        if args.as_of is not None:
+            raise SystemExit("ecom run: --as-of or --from/--to, not both (each replayed day is its as-of)")
+        if args.full_refresh:
+            raise SystemExit("ecom run: --full-refresh runs one day; replays are incremental")
+        return replay_days(Path(args.landing), Path(args.warehouse), args.from_date, args.to_date)
     return run_pipeline(
         landing=Path(args.landing),
         warehouse=Path(args.warehouse),
         as_of=args.as_of,
+        full_refresh=args.full_refresh,
     )
 
 
@@ -55,8 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser("generate", help="write a realistic, reproducible demo shop into a landing folder")
     gen.add_argument("--out", required=True, help="landing folder to write <table>/ partitions into")
-    gen.add_argument("--customers", type=int, default=2000)
-    gen.add_argument("--days", type=int, default=365, help="days of history, ending at --end-date")
+    gen.add_argument("--scale", choices=SCALE_NAMES, default=None,
+                     help="a named size, a year of history: small 10k, medium 200k, large 1M customers "
+                          "(--customers / --days override it)")
+    gen.add_argument("--customers", type=int, default=None, help=f"customers (default {DEFAULT_CUSTOMERS})")
+    gen.add_argument("--days", type=int, default=None,
+                     help=f"days of history, ending at --end-date (default {DEFAULT_DAYS})")
     gen.add_argument("--seed", type=int, default=42)
     gen.add_argument("--format", choices=["csv", "parquet"], default="csv")
     gen.add_argument("--end-date", type=date.fromisoformat, default=None,
@@ -70,6 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--warehouse", required=True, help="folder for the warehouse, serving db and reports")
     run.add_argument("--as-of", default=None, type=date.fromisoformat,
                      help="as-of date YYYY-MM-DD (default: the last order date found)")
+    run.add_argument("--from", dest="from_date", default=None, type=date.fromisoformat,
+                     help="replay days: first as-of date YYYY-MM-DD (with --to; one run per day, in order)")
+    run.add_argument("--to", dest="to_date", default=None, type=date.fromisoformat,
+                     help="replay days: last as-of date YYYY-MM-DD, inclusive")
+    run.add_argument("--full-refresh", action="store_true",
+                     help="rebuild the incremental dbt models from every raw row (after a model's columns "
+                          "changed, or to re-derive rows older than the late-arrival window)")
     run.set_defaults(func=_cmd_run)
 
     docs = sub.add_parser("docs", help="regenerate the raw contract and marts pages from their YAML")

@@ -4,6 +4,8 @@ ECOM_LANDING_DIR    folder holding <table>/ subfolders of landed files   (defaul
 ECOM_WAREHOUSE_DIR  folder for the working warehouse, serving db, reports (default ./warehouse)
 ECOM_BUSINESS_TZ    IANA time zone of the business day                    (default Asia/Shanghai)
 ECOM_AS_OF          the run's as-of date, YYYY-MM-DD; empty = decided by the run
+ECOM_DUCKDB_MEMORY_LIMIT  DuckDB memory_limit of every warehouse connection, e.g. 4GB or 60% (default 80%)
+ECOM_DUCKDB_TEMP_DIR      where DuckDB spills what does not fit in memory (default <warehouse>/duckdb_tmp)
 """
 
 from __future__ import annotations
@@ -17,6 +19,12 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 DAGS_DIR = PROJECT_ROOT / "dags"
+# DuckDB's own default: a share of the machine's memory.
+DEFAULT_DUCKDB_MEMORY_LIMIT = "80%"
+
+
+def _env(name: str) -> str:
+    return os.environ.get(name, "").strip()
 
 
 @dataclass(frozen=True)
@@ -25,6 +33,8 @@ class Settings:
     warehouse_dir: Path
     business_tz: str = "Asia/Shanghai"
     as_of: date | None = None
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    duckdb_temp_dir: Path | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -34,6 +44,8 @@ class Settings:
             warehouse_dir=Path(os.environ.get("ECOM_WAREHOUSE_DIR", "warehouse")).resolve(),
             business_tz=os.environ.get("ECOM_BUSINESS_TZ", "Asia/Shanghai"),
             as_of=date.fromisoformat(as_of) if as_of else None,
+            duckdb_memory_limit=_env("ECOM_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT,
+            duckdb_temp_dir=Path(temp_dir).resolve() if (temp_dir := _env("ECOM_DUCKDB_TEMP_DIR")) else None,
         )
 
     def as_env(self) -> dict[str, str]:
@@ -43,7 +55,25 @@ class Settings:
             "ECOM_WAREHOUSE_DIR": str(self.warehouse_dir),
             "ECOM_BUSINESS_TZ": self.business_tz,
             "ECOM_AS_OF": self.as_of.isoformat() if self.as_of else "",
+            "ECOM_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
+            "ECOM_DUCKDB_TEMP_DIR": str(self.duckdb_temp_dir) if self.duckdb_temp_dir else "",
         }
+
+    @property
+    def duckdb_temp_directory(self) -> Path:
+        """Where DuckDB spills: ECOM_DUCKDB_TEMP_DIR, else a folder under the warehouse."""
+        return self.duckdb_temp_dir or self.warehouse_dir / "duckdb_tmp"
+
+    def duckdb_config(self, database: Path) -> dict[str, str]:
+        """`duckdb.connect(database, config=...)` for the pipeline's own connections (dbt's: profiles.yml).
+
+        Each database file spills into its own folder, as DuckDB's default `<file>.tmp` does. The folder
+        holding those is created here: DuckDB creates only the last level when it first spills. dbt
+        runs after ingestion, which has called this for the warehouse.
+        """
+        self.duckdb_temp_directory.mkdir(parents=True, exist_ok=True)
+        return {"memory_limit": self.duckdb_memory_limit,
+                "temp_directory": str(self.duckdb_temp_directory / f"{database.name}.tmp")}
 
     @property
     def warehouse_db(self) -> Path:

@@ -94,7 +94,7 @@ def parse_project(settings: Settings, project_dir: Path = DBT_PROJECT_DIR) -> No
         "--log-path", str(settings.dbt_log_dir),
         "--quiet",
     ]
-    with _environment(settings.as_env()):
+    with environment(settings.as_env()):
         result = dbtRunner().invoke(args)
     if not result.success:
         reason = result.exception or f"see {settings.dbt_log_dir / 'dbt.log'}"
@@ -102,7 +102,7 @@ def parse_project(settings: Settings, project_dir: Path = DBT_PROJECT_DIR) -> No
 
 
 @contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
+def environment(values: Mapping[str, str]) -> Iterator[None]:
     """Set environment variables for the duration (dbt reads env_var() from os.environ)."""
     saved = {key: os.environ.get(key) for key in values}
     os.environ.update(values)

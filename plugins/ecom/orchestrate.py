@@ -14,10 +14,10 @@ import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -41,14 +41,38 @@ class TaskOutcome:
     error: str | None = None
 
 
-def run_pipeline(landing: Path, warehouse: Path, as_of: date | None) -> int:
-    """Run the DAG once on these folders; 0 when every task succeeded (the marts were published)."""
+def run_pipeline(landing: Path, warehouse: Path, as_of: date | None, full_refresh: bool = False) -> int:
+    """Run the DAG once on these folders; 0 when every task succeeded (the marts were published).
+
+    `full_refresh` rebuilds dbt's incremental models from every raw row instead of the new ones.
+    """
     settings = dataclasses.replace(
         Settings.from_env(), landing_dir=landing.resolve(), warehouse_dir=warehouse.resolve(), as_of=as_of
     )
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "ecom.orchestrate", requested_as_of(as_of)]
+    command = [sys.executable, "-m", "ecom.orchestrate", requested_as_of(as_of),
+               *(["--full-refresh"] if full_refresh else [])]
     return subprocess.run(command, env=airflow_environment(settings, os.environ), check=False).returncode
+
+
+def replay_days(landing: Path, warehouse: Path, first: date, last: date,
+                run: Callable[[Path, Path, date], int] = run_pipeline) -> int:
+    """`ecom run --from --to`: one run per day, in order, each as of that day; stops at the first failure.
+
+    Every run is a normal `ecom run --as-of DAY`, so replaying a day that already ran publishes the same
+    marts again, and a replay interrupted on day D is resumed by replaying from D.
+    """
+    if last < first:
+        raise ValueError(f"--to {last} is before --from {first}")
+    day = first
+    while day <= last:
+        print(f"ecom run: replaying {day} ({(day - first).days + 1}/{(last - first).days + 1})", flush=True)
+        code = run(landing, warehouse, day)
+        if code != 0:
+            print(f"ecom run: {day} failed, later days not run (resume with --from {day})", flush=True)
+            return code
+        day += timedelta(days=1)
+    return 0
 
 
 def requested_as_of(as_of: date | None) -> str:
@@ -130,14 +154,14 @@ class _ProgressListener:
         self.out.write(f"  {task_id:<50} ")
 
     def finished(self, task_id: str, verdict: str, error: BaseException | str | None = None) -> None:
-        _release_dbt_duckdb()
+        release_dbt_duckdb()
         if verdict == "FAILED":
             self.errors[task_id] = str(error) if error else ""
         elapsed = time.monotonic() - self._started.pop(task_id, time.monotonic())
         self.out.write(f"{verdict} ({elapsed:.1f}s)\n")
 
 
-def _release_dbt_duckdb() -> None:
+def release_dbt_duckdb() -> None:
     """Close the DuckDB database dbt-duckdb keeps open in this process after a dbt task.
 
     dag.test runs every task in this one process; dbt-duckdb holds its connection at class level after
@@ -226,7 +250,7 @@ def _load_dag() -> DAG:
     return bag.dags[DAG_ID]
 
 
-def _run_dag(settings: Settings, as_of_param: str, console: TextIO) -> int:
+def _run_dag(settings: Settings, as_of_param: str, full_refresh: bool, console: TextIO) -> int:
     from ecom.dbt_manifest import dbt_project_dir, ensure_manifest
 
     ensure_manifest(settings, dbt_project_dir())
@@ -237,7 +261,8 @@ def _run_dag(settings: Settings, as_of_param: str, console: TextIO) -> int:
         task.retries = 0
     listener = _ProgressListener(console)
     _register(listener)
-    dag_run = dag.test(logical_date=datetime.now(UTC), run_conf={"as_of": as_of_param})
+    dag_run = dag.test(logical_date=datetime.now(UTC),
+                       run_conf={"as_of": as_of_param, "full_refresh": full_refresh})
     order = {task_id: index for index, task_id in enumerate(t.task_id for t in dag.topological_sort())}
     outcomes = [
         TaskOutcome(ti.task_id, str(ti.state), listener.errors.get(ti.task_id))
@@ -255,15 +280,17 @@ def _run_dag(settings: Settings, as_of_param: str, console: TextIO) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ecom.orchestrate", description=__doc__)
     parser.add_argument("as_of", help="the DAG param as_of: YYYY-MM-DD or 'latest'")
+    parser.add_argument("--full-refresh", action="store_true", help="the DAG param full_refresh")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     started = datetime.now(UTC)
     log_path = run_log_path(settings, started)
     with _console_to(log_path) as console:
-        console.write(f"ecom run: as-of {args.as_of}, warehouse {settings.warehouse_dir}\n"
+        refresh = ", full refresh" if args.full_refresh else ""
+        console.write(f"ecom run: as-of {args.as_of}{refresh}, warehouse {settings.warehouse_dir}\n"
                       f"  logs: {log_path}\n")
         try:
-            return _run_dag(settings, args.as_of, console)
+            return _run_dag(settings, args.as_of, args.full_refresh, console)
         except Exception as error:
             traceback.print_exc()
             console.write(f"ecom run failed: {error}\n  (traceback in {log_path})\n")

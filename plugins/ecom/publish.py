@@ -112,7 +112,7 @@ def publish(settings: Settings, run_id: str, as_of: date) -> PublishResult:
     published_at = datetime.now(UTC).replace(tzinfo=None)
     _remove_database_file(temp)
     try:
-        with duckdb.connect(str(temp)) as con:
+        with duckdb.connect(str(temp), config=settings.duckdb_config(temp)) as con:
             _attach(con, settings.warehouse_db, WAREHOUSE_ALIAS)
             columns = {mart: _columns(con, mart) for mart in _mart_relations(con, settings.warehouse_db)}
             _refuse_personal_columns(columns)

@@ -1,4 +1,10 @@
 {#- Clickstream events, one row per event_id, in business local time. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='event_id',
+    incremental_strategy=ecom.fact_incremental_strategy(),
+    on_schema_change='fail',
+) }}
 with
 
 source as (
@@ -32,6 +38,20 @@ renamed as (
 
 ),
 
+{% if is_incremental() %}
+
+changed_keys as (
+
+    {#- incremental build: the keys with a row loaded since the last build or in the late-arrival window -#}
+    select distinct event_id
+
+    from renamed
+    where {{ ecom.changed_since_last_build('occurred_at_utc') }}
+
+),
+
+{% endif %}
+
 versioned as (
 
     select
@@ -39,6 +59,9 @@ versioned as (
         {{ latest_version_rank(['event_id']) }} as version_rank
 
     from renamed
+    {% if is_incremental() %}
+    where event_id in (select event_id from changed_keys)
+    {% endif %}
 
 )
 
@@ -57,7 +80,8 @@ select
     order_id,
     dwell_seconds,
     device,
-    platform
+    platform,
+    _loaded_at
 
 from versioned
 where version_rank = 1

@@ -1,4 +1,10 @@
 {#- Order lines, one row per order_item_id. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='order_item_id',
+    incremental_strategy=ecom.fact_incremental_strategy(),
+    on_schema_change='fail',
+) }}
 with
 
 source as (
@@ -24,6 +30,20 @@ renamed as (
 
 ),
 
+{% if is_incremental() %}
+
+changed_keys as (
+
+    {#- incremental build: the keys with a row loaded since the last build or in the late-arrival window -#}
+    select distinct order_item_id
+
+    from renamed
+    where {{ ecom.changed_since_last_build() }}
+
+),
+
+{% endif %}
+
 versioned as (
 
     select
@@ -31,6 +51,9 @@ versioned as (
         {{ latest_version_rank(['order_item_id']) }} as version_rank
 
     from renamed
+    {% if is_incremental() %}
+    where order_item_id in (select order_item_id from changed_keys)
+    {% endif %}
 
 )
 
@@ -41,7 +64,8 @@ select
     quantity,
     unit_price,
     discount_amount,
-    quantity * unit_price - discount_amount as line_amount
+    quantity * unit_price - discount_amount as line_amount,
+    _loaded_at
 
 from versioned
 where version_rank = 1

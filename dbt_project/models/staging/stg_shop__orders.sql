@@ -1,4 +1,10 @@
 {#- Order headers, one row per order_id, in business local time. shipping_address stays in raw. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='order_id',
+    incremental_strategy=ecom.fact_incremental_strategy(),
+    on_schema_change='fail',
+) }}
 with
 
 source as (
@@ -28,6 +34,20 @@ renamed as (
 
 ),
 
+{% if is_incremental() %}
+
+changed_keys as (
+
+    {#- incremental build: the keys with a row loaded since the last build or in the late-arrival window -#}
+    select distinct order_id
+
+    from renamed
+    where {{ ecom.changed_since_last_build('ordered_at_utc') }}
+
+),
+
+{% endif %}
+
 versioned as (
 
     select
@@ -35,6 +55,9 @@ versioned as (
         {{ latest_version_rank(['order_id']) }} as version_rank
 
     from renamed
+    {% if is_incremental() %}
+    where order_id in (select order_id from changed_keys)
+    {% endif %}
 
 )
 
@@ -50,7 +73,8 @@ select
     payment_method,
     coupon_code,
     discount_amount,
-    platform
+    platform,
+    _loaded_at
 
 from versioned
 where version_rank = 1

@@ -1,4 +1,10 @@
 {#- Marketing touches, one row per touchpoint_id, in business local time; no touch_type means a click. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='touchpoint_id',
+    incremental_strategy=ecom.fact_incremental_strategy(),
+    on_schema_change='fail',
+) }}
 with
 
 source as (
@@ -26,6 +32,20 @@ renamed as (
 
 ),
 
+{% if is_incremental() %}
+
+changed_keys as (
+
+    {#- incremental build: the keys with a row loaded since the last build or in the late-arrival window -#}
+    select distinct touchpoint_id
+
+    from renamed
+    where {{ ecom.changed_since_last_build('occurred_at_utc') }}
+
+),
+
+{% endif %}
+
 versioned as (
 
     select
@@ -33,6 +53,9 @@ versioned as (
         {{ latest_version_rank(['touchpoint_id']) }} as version_rank
 
     from renamed
+    {% if is_incremental() %}
+    where touchpoint_id in (select touchpoint_id from changed_keys)
+    {% endif %}
 
 )
 
@@ -45,7 +68,8 @@ select
     occurred_at_utc,
     occurred_at,
     cast(occurred_at as date) as touch_date,
-    touch_type
+    touch_type,
+    _loaded_at
 
 from versioned
 where version_rank = 1

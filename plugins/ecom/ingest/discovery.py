@@ -1,8 +1,13 @@
-"""Find the landed files of every contract table and fingerprint them (size, streamed sha256)."""
+"""Find the landed files of every contract table and fingerprint them (size, streamed sha256).
+
+A file the manifest already recorded, with the same size and not modified since it was loaded, keeps
+its recorded checksum without being read again: a daily run reads the new files, not the history.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +39,15 @@ class LandedFile:
 
 
 @dataclass(frozen=True)
+class RecordedFile:
+    """What audit.load_manifest holds about the live version of a landed path."""
+
+    size_bytes: int
+    sha256: str
+    loaded_at_epoch: float  # when it was loaded, seconds since 1970 (UTC)
+
+
+@dataclass(frozen=True)
 class Discovery:
     files: list[LandedFile]
     warnings: list[str]
@@ -56,8 +70,12 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def discover_landing(landing_dir: Path, table_names: list[str]) -> Discovery:
-    """Every readable file under `<landing>/<table>/**`, sorted by path; anything else becomes a warning."""
+def discover_landing(landing_dir: Path, table_names: list[str],
+                     recorded: Mapping[str, RecordedFile] | None = None) -> Discovery:
+    """Every readable file under `<landing>/<table>/**`, sorted by path; anything else becomes a warning.
+
+    `recorded` (relative path -> manifest record) lets unchanged files skip hashing (see `fingerprint`).
+    """
     if not landing_dir.is_dir():
         raise FileNotFoundError(f"landing folder {landing_dir} does not exist (ECOM_LANDING_DIR)")
     files: list[LandedFile] = []
@@ -66,7 +84,7 @@ def discover_landing(landing_dir: Path, table_names: list[str]) -> Discovery:
         if is_hidden(Path(entry.name)):
             continue
         if entry.is_dir() and entry.name in table_names:
-            files.extend(_table_files(landing_dir, entry, warnings))
+            files.extend(_table_files(landing_dir, entry, warnings, recorded or {}))
         elif entry.is_dir():
             warnings.append(f"folder {entry.name}/ is not a raw contract table: its files were not read")
         else:
@@ -74,7 +92,17 @@ def discover_landing(landing_dir: Path, table_names: list[str]) -> Discovery:
     return Discovery(files=files, warnings=warnings)
 
 
-def _table_files(landing_dir: Path, table_dir: Path, warnings: list[str]) -> list[LandedFile]:
+def fingerprint(path: Path, size_bytes: int, recorded: RecordedFile | None) -> str:
+    """The file's sha256: the recorded one when the file has the recorded size and was last modified
+    before it was loaded (rewriting a file moves its mtime past that), else read from its bytes."""
+    if (recorded is not None and recorded.size_bytes == size_bytes
+            and path.stat().st_mtime < recorded.loaded_at_epoch):
+        return recorded.sha256
+    return sha256_of(path)
+
+
+def _table_files(landing_dir: Path, table_dir: Path, warnings: list[str],
+                 recorded: Mapping[str, RecordedFile]) -> list[LandedFile]:
     found = []
     for path in sorted(p for p in table_dir.rglob("*") if p.is_file()):
         if is_hidden(path.relative_to(table_dir)):
@@ -85,12 +113,13 @@ def _table_files(landing_dir: Path, table_dir: Path, warnings: list[str]) -> lis
             warnings.append(f"{relative_path}: unsupported file type (expected .csv, .csv.gz, .parquet, "
                             ".jsonl, .ndjson or .json): it was not read")
             continue
+        size_bytes = path.stat().st_size
         found.append(LandedFile(
             table=table_dir.name,
             path=path,
             relative_path=relative_path,
             file_format=fmt,
-            size_bytes=path.stat().st_size,
-            sha256=sha256_of(path),
+            size_bytes=size_bytes,
+            sha256=fingerprint(path, size_bytes, recorded.get(relative_path)),
         ))
     return found

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from ecom.ingest.discovery import LandedFile
+from ecom.ingest.discovery import LandedFile, RecordedFile
 from ecom.ingest.warehouse import PENDING_SCHEMA, file_loaded_at_sql, relation_name
 from ecom.sql import relation_exists
 
@@ -51,6 +51,15 @@ def live_entries(con: duckdb.DuckDBPyConnection) -> dict[str, ManifestEntry]:
         "WHERE status IN ('pending', 'accepted')"
     ).fetchall()
     return {row[2]: ManifestEntry(*row) for row in rows}
+
+
+def recorded_files(con: duckdb.DuckDBPyConnection) -> dict[str, RecordedFile]:
+    """Size, checksum and load time of the pending or accepted version of each landed path."""
+    rows = con.execute(
+        "SELECT path, size_bytes, sha256, epoch(loaded_at) FROM audit.load_manifest "
+        "WHERE status IN ('pending', 'accepted')"
+    ).fetchall()
+    return {path: RecordedFile(size, sha256, loaded_at) for path, size, sha256, loaded_at in rows}
 
 
 def withdrawn_file_ids(con: duckdb.DuckDBPyConnection) -> set[str]:

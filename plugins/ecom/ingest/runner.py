@@ -15,6 +15,7 @@ from ecom.ingest.manifest import (
     ManifestEntry,
     discard_versions,
     live_entries,
+    recorded_files,
     refuse_changed_accepted_files,
     withdraw,
     withdrawn_file_ids,
@@ -41,10 +42,12 @@ def ingest(settings: Settings, batch_id: str) -> IngestResult:
     CHUNK_BYTES of landed files), so an interrupted run never leaves half a file.
     """
     contract = load_contract()
-    discovery = discover_landing(settings.landing_dir, list(contract.tables))
-    result = IngestResult(batch_id=batch_id, warnings=list(discovery.warnings))
+    if not settings.landing_dir.is_dir():  # before the warehouse is created
+        raise FileNotFoundError(f"landing folder {settings.landing_dir} does not exist (ECOM_LANDING_DIR)")
     with warehouse_connection(settings) as con:
         ensure_audit_tables(con)
+        discovery = discover_landing(settings.landing_dir, list(contract.tables), recorded_files(con))
+        result = IngestResult(batch_id=batch_id, warnings=list(discovery.warnings))
         live = live_entries(con)
         refuse_changed_accepted_files(discovery.files, live)
         result.files_withdrawn = _withdraw_vanished(con, live, {f.relative_path for f in discovery.files})

@@ -79,7 +79,7 @@ CREATE TABLE IF NOT EXISTS {AUDIT_SCHEMA}.rejects (
 def warehouse_connection(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     """One connection to the working warehouse, its session time zone set to the business time zone."""
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(settings.warehouse_db))
+    con = duckdb.connect(str(settings.warehouse_db), config=settings.duckdb_config(settings.warehouse_db))
     try:
         try:
             con.execute(f"SET TimeZone = {literal(settings.business_tz)}")

@@ -59,7 +59,8 @@ def run_mart_gate(settings: Settings, run_id: str, as_of: date) -> GateResult:
     validator = GateValidator(settings, MART_GATE, run_id)
     checks: list[CheckResult] = []
     notes: list[str] = []
-    with duckdb.connect(str(settings.warehouse_db)) as con:
+    database = settings.warehouse_db
+    with duckdb.connect(str(database), config=settings.duckdb_config(database)) as con:
         present = {mart for mart in MART_KEYS if relation_exists(con, "marts", mart)}
         for mart, key in MART_KEYS.items():
             if mart not in present:

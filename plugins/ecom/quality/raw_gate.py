@@ -41,7 +41,8 @@ def run_raw_gate(settings: Settings, run_id: str, as_of: date) -> GateResult:
     validator = GateValidator(settings, RAW_GATE, run_id)
     checks: list[CheckResult] = []
     without_pending: list[str] = []
-    with duckdb.connect(str(settings.warehouse_db)) as con:
+    database = settings.warehouse_db
+    with duckdb.connect(str(database), config=settings.duckdb_config(database)) as con:
         quarantined = quarantine_pending_rows(con, contract, config.rules, config.event_time, as_of,
                                               settings.business_tz)
         for table in contract.tables:
