@@ -1,6 +1,8 @@
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from ecom.config import Settings
 
 
@@ -47,6 +49,21 @@ def test_duckdb_memory_limit_and_spill_folder(monkeypatch, tmp_path):
     for key, value in s.as_env().items():
         monkeypatch.setenv(key, value)
     assert Settings.from_env() == s
+
+
+def test_gate_chunk_rows_from_the_environment(monkeypatch):
+    monkeypatch.delenv("ECOM_GATE_CHUNK_ROWS", raising=False)
+    assert Settings.from_env().gate_chunk_rows == 500_000
+    monkeypatch.setenv("ECOM_GATE_CHUNK_ROWS", "200_000")
+    s = Settings.from_env()
+    assert s.gate_chunk_rows == 200_000
+    for key, value in s.as_env().items():
+        monkeypatch.setenv(key, value)
+    assert Settings.from_env() == s
+    for bad in ("0", "-5", "1e6", "many"):
+        monkeypatch.setenv("ECOM_GATE_CHUNK_ROWS", bad)
+        with pytest.raises(ValueError, match="ECOM_GATE_CHUNK_ROWS must be a positive number of rows"):
+            Settings.from_env()
 
 
 def test_dbt_profile_applies_the_same_duckdb_settings(monkeypatch, tmp_path):

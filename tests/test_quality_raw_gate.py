@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import types
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -326,3 +327,134 @@ def test_with_real_ingestion_a_failed_file_stays_pending_until_fixed(tmp_path: P
             ("o1", "9.90")
         ]
         assert con.execute("select distinct status from audit.load_manifest").fetchall() == [("accepted",)]
+
+
+FILE_A = "orders/dt=2026-01-05/a.csv"
+FILE_B = "orders/dt=2026-01-05/b.csv"
+
+
+def add_orders_over_two_files(warehouse: Warehouse) -> None:
+    """Five rows; in chunks of 2 rows (by file and line): [a:2, a:3], [a:4, b:2], [b:3]."""
+    warehouse.add_file("customers", CUSTOMERS_PATH, CUSTOMERS)
+    warehouse.add_file(
+        "orders",
+        FILE_A,
+        [
+            order("o1", "2026-01-05 01:00:00"),
+            order("o2", "2026-01-05 02:00:00", status="bogus"),
+            order("o3", "2026-01-05 03:00:00", status="bogus", customer_id=None),  # chunk 2
+        ],
+    )
+    warehouse.add_file(
+        "orders",
+        FILE_B,
+        [
+            order("o1", "2026-01-05 04:00:00", total_amount="-1"),  # key of a:2, chunk 2
+            order(None, "2026-01-05 05:00:00"),  # chunk 3
+        ],
+    )
+
+
+def test_pending_rows_are_read_in_chunks_of_at_most_the_chunk_size(settings, warehouse):
+    from ecom.quality.raw_frames import pending_row_chunks
+
+    add_orders_over_two_files(warehouse)
+    required = load_contract().table("orders").required_columns
+    with duckdb.connect(str(settings.warehouse_db)) as con:
+        chunks = [
+            list(zip(chunk["_file_path"], chunk["_line"], strict=True))
+            for chunk in pending_row_chunks(con, "orders", required, 2)
+        ]
+    assert chunks == [[(FILE_A, 2), (FILE_A, 3)], [(FILE_A, 4), (FILE_B, 2)], [(FILE_B, 3)]]
+
+
+@pytest.mark.parametrize("chunk_rows", [2, 500_000])
+def test_chunked_row_checks_give_the_verdicts_and_messages_of_one_frame(
+    settings, warehouse, promotions, chunk_rows
+):
+    add_orders_over_two_files(warehouse)
+    settings = replace(settings, gate_chunk_rows=chunk_rows)
+
+    result = run_raw_gate(settings, f"run-chunks-{chunk_rows}", date(2026, 1, 5))
+
+    assert not result.passed
+    assert promotions == []
+    failures = sorted((c.severity, c.column, c.file, c.message) for c in result.checks if not c.success)
+    assert failures == [
+        (
+            "error",
+            "customer_id",
+            FILE_A,
+            f"orders: file {FILE_A}, column customer_id: expect_column_values_to_not_be_null fails on "
+            "1 row(s): line 4 (None)",
+        ),
+        (
+            "error",
+            "order_id",
+            FILE_B,
+            f"orders: file {FILE_B}, column order_id: expect_column_values_to_not_be_null fails on "
+            "1 row(s): line 3 (None)",
+        ),
+        (
+            "error",
+            "status",
+            FILE_A,  # one result for the file, though its two bad rows are in two chunks
+            f"orders: file {FILE_A}, column status: expect_column_values_to_be_in_set(value_set=['paid', "
+            "'shipped', 'completed', 'returned', 'cancelled']) fails on 2 row(s): line 3 ('bogus'), "
+            "line 4 ('bogus')",
+        ),
+        (
+            "error",
+            "total_amount",
+            FILE_B,
+            f"orders: file {FILE_B}, column total_amount: expect_column_values_to_be_between(min_value=0.0) "
+            "fails on 1 row(s): line 2 (-1.00)",
+        ),
+        (
+            "warning",
+            "order_id",
+            FILE_A,  # the duplicate key spans files and chunks
+            f"orders: file {FILE_A}, column order_id: expect_column_values_to_be_unique fails on 1 row(s): "
+            "line 2 ('o1')",
+        ),
+        (
+            "warning",
+            "order_id",
+            FILE_B,
+            f"orders: file {FILE_B}, column order_id: expect_column_values_to_be_unique fails on 1 row(s): "
+            "line 2 ('o1')",
+        ),
+    ]
+    orders = [c for c in result.checks if c.suite == "raw.orders"]
+    # Counts are over all five rows: 2 share a key, the null key is not counted as a duplicate.
+    assert {c.observed for c in orders if c.check == "expect_column_values_to_be_unique"} == {
+        '{"element_count": 5, "unexpected_count": 2}'
+    }
+    assert next(c for c in orders if c.column == "platform").observed == (
+        '{"element_count": 5, "unexpected_count": 0}'
+    )
+    assert sum(c.success for c in orders) == 5  # 10 expectations, 5 failed (one passing result each)
+    assert len(list((settings.data_docs_dir / "validations" / "raw" / "orders").rglob("*.html"))) == 1
+
+
+def test_chunked_row_checks_equal_gx_on_the_whole_frame(settings, warehouse, promotions):
+    """The gate's raw.orders results in chunks of 2 rows equal GX's on all pending rows in one frame."""
+    from ecom.quality.outcomes import FILE_COLUMN, LINE_COLUMN, check_results
+    from ecom.quality.reads import fetch_frame
+    from ecom.quality.suites import load_suite, suite_path
+    from ecom.quality.validate import GateValidator
+
+    add_orders_over_two_files(warehouse)
+    result = run_raw_gate(replace(settings, gate_chunk_rows=2), "run-chunked", date(2026, 1, 5))
+    with duckdb.connect(str(settings.warehouse_db)) as con:
+        whole = fetch_frame(
+            con,
+            "select p.*, m.path as _file_path from raw_pending.orders p "
+            "join audit.load_manifest m on m.file_id = p._file_id order by m.path, p._line",
+        )
+    validator = GateValidator(replace(settings, warehouse_dir=settings.warehouse_dir / "gx-ref"), "raw", "r")
+    suite = load_suite(suite_path("raw", "orders"))
+    reference = check_results(validator.validate(suite, whole, [FILE_COLUMN, LINE_COLUMN]), "orders")
+
+    assert len(whole) == 5
+    assert [c for c in result.checks if c.suite == "raw.orders"] == reference

@@ -6,6 +6,7 @@ ECOM_BUSINESS_TZ    IANA time zone of the business day                    (defau
 ECOM_AS_OF          the run's as-of date, YYYY-MM-DD; empty = decided by the run
 ECOM_DUCKDB_MEMORY_LIMIT  DuckDB memory_limit of every warehouse connection, e.g. 4GB or 60% (default 80%)
 ECOM_DUCKDB_TEMP_DIR      where DuckDB spills what does not fit in memory (default <warehouse>/duckdb_tmp)
+ECOM_GATE_CHUNK_ROWS      rows the raw gate validates at a time, which bounds its memory (default 500000)
 """
 
 from __future__ import annotations
@@ -21,10 +22,21 @@ EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 DAGS_DIR = PROJECT_ROOT / "dags"
 # DuckDB's own default: a share of the machine's memory.
 DEFAULT_DUCKDB_MEMORY_LIMIT = "80%"
+# About 1.1 KB per row in pandas: some 0.5 GB per chunk of pending rows.
+DEFAULT_GATE_CHUNK_ROWS = 500_000
 
 
 def _env(name: str) -> str:
     return os.environ.get(name, "").strip()
+
+
+def _positive_int(name: str, default: int) -> int:
+    text = _env(name).replace("_", "")
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{name} must be a positive number of rows, e.g. 500000, not {_env(name)!r}")
+    return int(text)
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,7 @@ class Settings:
     as_of: date | None = None
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     duckdb_temp_dir: Path | None = None
+    gate_chunk_rows: int = DEFAULT_GATE_CHUNK_ROWS
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -46,6 +59,7 @@ class Settings:
             as_of=date.fromisoformat(as_of) if as_of else None,
             duckdb_memory_limit=_env("ECOM_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT,
             duckdb_temp_dir=Path(temp_dir).resolve() if (temp_dir := _env("ECOM_DUCKDB_TEMP_DIR")) else None,
+            gate_chunk_rows=_positive_int("ECOM_GATE_CHUNK_ROWS", DEFAULT_GATE_CHUNK_ROWS),
         )
 
     def as_env(self) -> dict[str, str]:
@@ -57,6 +71,7 @@ class Settings:
             "ECOM_AS_OF": self.as_of.isoformat() if self.as_of else "",
             "ECOM_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
             "ECOM_DUCKDB_TEMP_DIR": str(self.duckdb_temp_dir) if self.duckdb_temp_dir else "",
+            "ECOM_GATE_CHUNK_ROWS": str(self.gate_chunk_rows),
         }
 
     @property

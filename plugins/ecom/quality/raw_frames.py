@@ -6,6 +6,7 @@ columns plus `_file_id, _line, _batch_id`; audit.load_manifest has one row per l
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 import duckdb
@@ -20,31 +21,83 @@ from ecom.ingest.warehouse import (
     relation_name,
 )
 from ecom.quality.reads import count_rows, fetch_frame
-from ecom.sql import relation_exists
+from ecom.sql import identifier, relation_exists
 
 PENDING = "pending"
 
 
-def pending_rows(con: duckdb.DuckDBPyConnection, table: str, required_columns: list[str]) -> pd.DataFrame:
-    """The table's rows from pending files, with the file's path as `_file_path`; empty when none.
+def pending_row_chunks(
+    con: duckdb.DuckDBPyConnection, table: str, required_columns: list[str], chunk_rows: int
+) -> Iterator[pd.DataFrame]:
+    """The table's rows from pending files (see _pending_rows_sql), ordered by file path and line, in
+    frames of at most `chunk_rows` rows; none when there are no pending rows.
+
+    DuckDB streams the ordered rows (spilling the sort to its temp directory if need be), so only one
+    chunk is held in pandas at a time. The connection runs nothing else until the last chunk is read.
+    """
+    if not _pending_rows_exist(con, table):
+        return
+    query = f"select * from ({_pending_rows_sql(table)}) order by _file_path, _line"
+    rows = con.sql(query, params=_pending_rows_parameters(table, required_columns))
+    for batch in rows.to_arrow_reader(chunk_rows):
+        if batch.num_rows:
+            yield batch.to_pandas()
+
+
+def pending_rows_sharing_key(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    required_columns: list[str],
+    key_columns: list[str],
+    left_out: str,
+) -> pd.DataFrame:
+    """The table's pending rows (see _pending_rows_sql) whose key occurs more than once among them,
+    ordered by file path and line; rows where the SQL condition `left_out` holds do not take part."""
+    key = ", ".join(identifier(column) for column in key_columns)
+    return fetch_frame(
+        con,
+        f"""
+        select * from ({_pending_rows_sql(table)})
+        where not ({left_out})
+        qualify count(*) over (partition by {key}) > 1
+        order by _file_path, _line
+        """,
+        _pending_rows_parameters(table, required_columns),
+    )
+
+
+def count_pending_rows(
+    con: duckdb.DuckDBPyConnection, table: str, required_columns: list[str], condition: str
+) -> int:
+    """How many of the table's pending rows (see _pending_rows_sql) meet the SQL `condition`."""
+    return count_rows(
+        con,
+        f"select count(*) from ({_pending_rows_sql(table)}) where {condition}",
+        _pending_rows_parameters(table, required_columns),
+    )
+
+
+def _pending_rows_exist(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return relation_exists(con, PENDING_SCHEMA, table) and relation_exists(con, "audit", "load_manifest")
+
+
+def _pending_rows_sql(table: str) -> str:
+    """The table's rows from pending files, with the file's path as `_file_path`.
 
     Rows of a file that lacks a required column are left out: the per-file schema check reports that
     file, and row checks on a column the file never had would only repeat it as null values.
     """
-    if not (relation_exists(con, "raw_pending", table) and relation_exists(con, "audit", "load_manifest")):
-        return pd.DataFrame()
-    return fetch_frame(
-        con,
-        f"""
+    return f"""
         select p.*, m.path as _file_path
         from {relation_name(PENDING_SCHEMA, table)} as p
         join audit.load_manifest as m on m.file_id = p._file_id
-        where m.status = ? and m.table_name = ?
-          and len(list_intersect(coalesce(m.missing_columns, []), ?::varchar[])) = 0
-        order by m.path, p._line
-        """,
-        [PENDING, table, required_columns],
-    )
+        where m.status = $status and m.table_name = $table
+          and len(list_intersect(coalesce(m.missing_columns, []), $required_columns::varchar[])) = 0
+    """
+
+
+def _pending_rows_parameters(table: str, required_columns: list[str]) -> dict[str, object]:
+    return {"status": PENDING, "table": table, "required_columns": required_columns}
 
 
 def pending_file_columns(con: duckdb.DuckDBPyConnection, contract: Contract) -> pd.DataFrame:

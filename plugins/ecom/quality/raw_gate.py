@@ -1,7 +1,8 @@
 """The raw quality gate: pending rows must pass before they are promoted to raw.<table>.
 
 Checks, each through Great Expectations:
-- each table's pending rows against expectations/raw/<table>.json (failures name file and line);
+- each table's pending rows against expectations/raw/<table>.json (failures name file and line), in
+  chunks of at most settings.gate_chunk_rows rows (raw_rows.py);
 - every pending file has its table's required columns (expectations/raw_gate/file_schema.json);
 - the contract's required tables have rows, accepted or pending (raw_gate/required_tables.json);
 - orders are fresh and flowing as of the run's as-of date (raw_gate/orders_activity.json);
@@ -24,9 +25,10 @@ from ecom.contract import load_contract
 from ecom.quality.config import load_quality_config
 from ecom.quality.data_docs import build_data_docs
 from ecom.quality.history import record_gate_result
-from ecom.quality.outcomes import FILE_COLUMN, LINE_COLUMN, check_results, checks_per_row
+from ecom.quality.outcomes import check_results, checks_per_row
 from ecom.quality.quarantine import quarantine_pending_rows
-from ecom.quality.raw_frames import orders_activity, pending_file_columns, pending_rows, table_row_counts
+from ecom.quality.raw_frames import orders_activity, pending_file_columns, table_row_counts
+from ecom.quality.raw_rows import validate_pending_rows
 from ecom.quality.results import CheckResult, GateResult
 from ecom.quality.steward_checks import run_steward_checks
 from ecom.quality.suites import load_suite, suite_path
@@ -46,12 +48,15 @@ def run_raw_gate(settings: Settings, run_id: str, as_of: date) -> GateResult:
         quarantined = quarantine_pending_rows(con, contract, config.rules, config.event_time, as_of,
                                               settings.business_tz)
         for table in contract.tables:
-            frame = pending_rows(con, table, contract.table(table).required_columns)
-            if frame.empty:
+            suite = load_suite(suite_path("raw", table))
+            required_columns = contract.table(table).required_columns
+            validation = validate_pending_rows(
+                validator, con, table, required_columns, suite, settings.gate_chunk_rows
+            )
+            if validation is None:
                 without_pending.append(table)
                 continue
-            suite = load_suite(suite_path("raw", table))
-            checks += check_results(validator.validate(suite, frame, [FILE_COLUMN, LINE_COLUMN]), table)
+            checks += check_results(validation, table)
 
         file_columns = pending_file_columns(con, contract)
         if not file_columns.empty:

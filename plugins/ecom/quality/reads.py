@@ -12,7 +12,7 @@ def fetch_frame(
     return con.sql(sql, params=parameters).to_arrow_table().to_pandas()
 
 
-def count_rows(con: duckdb.DuckDBPyConnection, sql: str, parameters: list | None = None) -> int:
+def count_rows(con: duckdb.DuckDBPyConnection, sql: str, parameters: list | dict | None = None) -> int:
     """The single count a `select count(*) ...` returns."""
     [(count,)] = con.execute(sql, parameters or []).fetchall()
     return int(count)

@@ -14,11 +14,17 @@ from typing import Any
 import great_expectations as gx
 import pandas as pd
 from great_expectations.core import ExpectationSuiteValidationResult
+from great_expectations.core.batch_definition import BatchDefinition
 from great_expectations.core.expectation_suite import ExpectationSuite
 from great_expectations.core.run_identifier import RunIdentifier
+from great_expectations.core.validation_definition import DATAFRAME_REPLACEMENT_STR
 from great_expectations.data_context import FileDataContext
 from great_expectations.data_context.types.base import ProgressBarsConfig
-from great_expectations.data_context.types.resource_identifiers import ValidationResultIdentifier
+from great_expectations.data_context.types.resource_identifiers import (
+    ExpectationSuiteIdentifier,
+    ValidationResultIdentifier,
+)
+from great_expectations.validator.v1_validator import Validator
 
 from ecom.config import Settings
 
@@ -62,17 +68,17 @@ class GateValidator:
         self.context = open_context(settings)
         self._datasource = self.context.data_sources.add_or_update_pandas(f"ecom_{gate}")
         self.run_identifier = RunIdentifier(run_name=f"{run_id}.{gate}", run_time=datetime.now(UTC))
+        self._batch_definitions: dict[str, BatchDefinition] = {}
 
     def validate(
         self, suite: ExpectationSuite, frame: pd.DataFrame, index_columns: list[str]
     ) -> ExpectationSuiteValidationResult:
         """Validate `frame`; failures list offending rows (up to ROWS_LISTED_AT_MOST) by `index_columns`."""
-        batch = self._datasource.add_dataframe_asset(name=suite.name).add_batch_definition_whole_dataframe(
-            "frame"
-        )
         definition = self.context.validation_definitions.add_or_update(
             gx.ValidationDefinition(
-                name=suite.name, data=batch, suite=self.context.suites.add_or_update(suite)
+                name=suite.name,
+                data=self._batch_definition(suite.name),
+                suite=self.context.suites.add_or_update(suite),
             )
         )
         return definition.run(
@@ -80,6 +86,48 @@ class GateValidator:
             result_format=_result_format(index_columns),
             run_id=self.run_identifier,
         )
+
+    def evaluate(
+        self, suite: ExpectationSuite, frame: pd.DataFrame, index_columns: list[str]
+    ) -> ExpectationSuiteValidationResult:
+        """Validate `frame` as `validate` does, without storing the result: for a suite validated in
+        parts (e.g. some of its expectations on each chunk of rows), whose combined result `store` keeps."""
+        validator = Validator(
+            batch_definition=self._batch_definition(suite.name),
+            batch_parameters={"dataframe": frame},
+            result_format=_result_format(index_columns),
+        )
+        return validator.validate_expectation_suite(suite)
+
+    def store(
+        self, suite: ExpectationSuite, result: ExpectationSuiteValidationResult
+    ) -> ExpectationSuiteValidationResult:
+        """Keep `result` as the run's result of `suite`, where `validate` keeps its results (Data Docs
+        read them there); returns it."""
+        self.context.suites.add_or_update(suite)
+        result.meta |= {
+            "run_id": self.run_identifier,
+            "validation_time": self.run_identifier.run_time,
+            "batch_parameters": {"dataframe": DATAFRAME_REPLACEMENT_STR},
+        }
+        suite_id = ExpectationSuiteIdentifier(name=suite.name)
+        self.context.validation_results_store.store_validation_results(
+            suite_validation_result=result,
+            suite_validation_result_identifier=ValidationResultIdentifier(
+                expectation_suite_identifier=suite_id,
+                run_id=self.run_identifier,
+                batch_identifier=result.batch_id,
+            ),
+            expectation_suite_identifier=suite_id,
+        )
+        return result
+
+    def _batch_definition(self, name: str) -> BatchDefinition:
+        """The whole-dataframe batch definition of the data asset `name`, added on first use."""
+        if name not in self._batch_definitions:
+            asset = self._datasource.add_dataframe_asset(name=name)
+            self._batch_definitions[name] = asset.add_batch_definition_whole_dataframe("frame")
+        return self._batch_definitions[name]
 
     def stored_result_ids(self) -> list[ValidationResultIdentifier]:
         run_name = self.run_identifier.run_name
