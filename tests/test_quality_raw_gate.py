@@ -437,24 +437,57 @@ def test_chunked_row_checks_give_the_verdicts_and_messages_of_one_frame(
     assert len(list((settings.data_docs_dir / "validations" / "raw" / "orders").rglob("*.html"))) == 1
 
 
-def test_chunked_row_checks_equal_gx_on_the_whole_frame(settings, warehouse, promotions):
-    """The gate's raw.orders results in chunks of 2 rows equal GX's on all pending rows in one frame."""
+def add_spend_over_two_files(warehouse: Warehouse) -> None:
+    """Compound key (spend_date, channel, campaign_id), a null campaign taking part in it."""
+    warehouse.add_file("customers", CUSTOMERS_PATH, CUSTOMERS)
+    warehouse.add_file("orders", ORDERS_PATH, [order("o1", "2026-01-05 01:00:00")])
+    spend = {"spend_date": "2026-01-05", "channel": "search", "campaign_id": None, "spend": "10"}
+    warehouse.add_file(
+        "marketing_spend",
+        "marketing_spend/dt=2026-01-05/a.csv",
+        [spend, spend | {"channel": "social", "campaign_id": "k1"}, spend | {"channel": "bogus"}],
+    )
+    warehouse.add_file(
+        "marketing_spend",
+        "marketing_spend/dt=2026-01-05/b.csv",
+        [spend | {"spend": "12"}, spend | {"spend": "-3", "campaign_id": "k1"}],
+    )
+
+
+@pytest.mark.parametrize(
+    ("table", "add_rows", "rows_listed"),
+    [
+        ("orders", add_orders_over_two_files, None),
+        ("orders", add_orders_over_two_files, 1),  # listings cut short: "the first 1 of 2 ... are listed"
+        ("marketing_spend", add_spend_over_two_files, None),
+    ],
+)
+def test_chunked_row_checks_equal_gx_on_the_whole_frame(
+    settings, warehouse, promotions, monkeypatch, table, add_rows, rows_listed
+):
+    """The gate's raw.<table> results in chunks of 2 rows equal GX's on all pending rows in one frame."""
     from ecom.quality.outcomes import FILE_COLUMN, LINE_COLUMN, check_results
     from ecom.quality.reads import fetch_frame
     from ecom.quality.suites import load_suite, suite_path
     from ecom.quality.validate import GateValidator
 
-    add_orders_over_two_files(warehouse)
+    if rows_listed is not None:
+        monkeypatch.setattr("ecom.quality.validate.ROWS_LISTED_AT_MOST", rows_listed)
+        monkeypatch.setattr("ecom.quality.result_parts.ROWS_LISTED_AT_MOST", rows_listed)
+    add_rows(warehouse)
     result = run_raw_gate(replace(settings, gate_chunk_rows=2), "run-chunked", date(2026, 1, 5))
     with duckdb.connect(str(settings.warehouse_db)) as con:
         whole = fetch_frame(
             con,
-            "select p.*, m.path as _file_path from raw_pending.orders p "
+            f"select p.*, m.path as _file_path from raw_pending.{table} p "
             "join audit.load_manifest m on m.file_id = p._file_id order by m.path, p._line",
         )
     validator = GateValidator(replace(settings, warehouse_dir=settings.warehouse_dir / "gx-ref"), "raw", "r")
-    suite = load_suite(suite_path("raw", "orders"))
-    reference = check_results(validator.validate(suite, whole, [FILE_COLUMN, LINE_COLUMN]), "orders")
+    suite = load_suite(suite_path("raw", table))
+    reference = check_results(validator.validate(suite, whole, [FILE_COLUMN, LINE_COLUMN]), table)
 
     assert len(whole) == 5
-    assert [c for c in result.checks if c.suite == "raw.orders"] == reference
+    assert [c for c in result.checks if c.suite == f"raw.{table}"] == reference
+    assert sum(not c.success for c in reference) >= 3
+    if rows_listed is not None:
+        assert any("(the first 1 of 2 offending rows are listed)" in c.message for c in reference)

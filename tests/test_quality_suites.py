@@ -226,3 +226,35 @@ def test_long_failure_listings_are_capped_and_say_so(tmp_path: Path, monkeypatch
         "(the first 2 of 3 offending rows are listed)"
     )
     assert failure.observed == '{"element_count": 3, "unexpected_count": 3}'
+
+
+@pytest.mark.parametrize("table", sorted(CONTRACT.tables))
+def test_raw_suite_splits_into_row_wise_checks_and_the_primary_key(table: str):
+    """The raw gate validates row-wise expectations in chunks and the key on rows sharing it."""
+    from ecom.quality.raw_rows import key_columns, split_suite
+
+    suite = load_suite(suite_path("raw", table))
+    row_wise, key_checks = split_suite(suite)
+    assert [key_columns(check) for check in key_checks] == [list(CONTRACT.table(table).primary_key)]
+    assert len(row_wise.expectations) + 1 == len(suite.expectations)
+    assert row_wise.name == suite.name
+
+
+def test_raw_suite_with_an_expectation_over_all_rows_is_refused():
+    from great_expectations.core.expectation_suite import ExpectationSuite
+
+    from ecom.quality.raw_rows import split_suite
+
+    for expectation, refusal in (
+        (
+            {"type": "expect_column_mean_to_be_between", "kwargs": {"column": "spend", "min_value": 0}},
+            "raw suites take row-wise expectations and key uniqueness only",
+        ),
+        (
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "spend", "mostly": 0.9}},
+            "raw suites cannot use mostly",
+        ),
+    ):
+        suite = ExpectationSuite(name="raw.marketing_spend", expectations=[expectation])
+        with pytest.raises(SuiteError, match=rf"suite raw.marketing_spend, expectation #1 .*: {refusal}"):
+            split_suite(suite)
