@@ -334,7 +334,8 @@ FILE_B = "orders/dt=2026-01-05/b.csv"
 
 
 def add_orders_over_two_files(warehouse: Warehouse) -> None:
-    """Five rows; in chunks of 2 rows (by file and line): [a:2, a:3], [a:4, b:2], [b:3]."""
+    """Five rows; in chunks of 2 rows: [a:2, a:3], [a:4] (a has more than 2 rows: ranges of 2 lines),
+    [b:2, b:3] (b fits in one chunk)."""
     warehouse.add_file("customers", CUSTOMERS_PATH, CUSTOMERS)
     warehouse.add_file(
         "orders",
@@ -349,8 +350,8 @@ def add_orders_over_two_files(warehouse: Warehouse) -> None:
         "orders",
         FILE_B,
         [
-            order("o1", "2026-01-05 04:00:00", total_amount="-1"),  # key of a:2, chunk 2
-            order(None, "2026-01-05 05:00:00"),  # chunk 3
+            order("o1", "2026-01-05 04:00:00", total_amount="-1"),  # key of a:2 (chunk 1), chunk 3
+            order(None, "2026-01-05 05:00:00"),
         ],
     )
 
@@ -365,7 +366,25 @@ def test_pending_rows_are_read_in_chunks_of_at_most_the_chunk_size(settings, war
             list(zip(chunk["_file_path"], chunk["_line"], strict=True))
             for chunk in pending_row_chunks(con, "orders", required, 2)
         ]
-    assert chunks == [[(FILE_A, 2), (FILE_A, 3)], [(FILE_A, 4), (FILE_B, 2)], [(FILE_B, 3)]]
+    assert chunks == [[(FILE_A, 2), (FILE_A, 3)], [(FILE_A, 4)], [(FILE_B, 2), (FILE_B, 3)]]
+
+
+def test_chunks_pack_small_files_and_split_a_large_one_by_line_ranges():
+    from ecom.quality.raw_frames import line_ranges
+
+    # (file id, rows, first line, last line); d has 5 rows on lines 2-9 (rejected lines are gaps).
+    files = [("a", 3, 2, 4), ("b", 1, 2, 2), ("c", 1, 5, 5), ("d", 5, 2, 9), ("e", 2, 2, 3)]
+    assert list(line_ranges(files, 2)) == [
+        [("a", 2, 3)],
+        [("a", 4, 4)],
+        [("b", 2, 2), ("c", 5, 5)],
+        [("d", 2, 3)],
+        [("d", 4, 5)],
+        [("d", 6, 7)],
+        [("d", 8, 9)],
+        [("e", 2, 3)],
+    ]
+    assert list(line_ranges(files, 100)) == [[(f, first, last) for f, _, first, last in files]]
 
 
 @pytest.mark.parametrize("chunk_rows", [2, 500_000])

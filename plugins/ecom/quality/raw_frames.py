@@ -32,16 +32,56 @@ def pending_row_chunks(
     """The table's rows from pending files (see _pending_rows_sql), ordered by file path and line, in
     frames of at most `chunk_rows` rows; none when there are no pending rows.
 
-    DuckDB streams the ordered rows (spilling the sort to its temp directory if need be), so only one
-    chunk is held in pandas at a time. The connection runs nothing else until the last chunk is read.
+    Each frame is read by its own query, so neither pandas nor DuckDB (sorting) holds more than a chunk:
+    whole files are packed together in path order while they fit, a larger file is read by ranges of
+    `chunk_rows` lines (a line holds one row).
     """
     if not _pending_rows_exist(con, table):
         return
-    query = f"select * from ({_pending_rows_sql(table)}) order by _file_path, _line"
-    rows = con.sql(query, params=_pending_rows_parameters(table, required_columns))
-    for batch in rows.to_arrow_reader(chunk_rows):
-        if batch.num_rows:
-            yield batch.to_pandas()
+    parameters = _pending_rows_parameters(table, required_columns)
+    files = con.execute(
+        f"select _file_id, count(*), min(_line), max(_line) from ({_pending_rows_sql(table)}) "
+        "group by _file_path, _file_id order by _file_path, _file_id",
+        parameters,
+    ).fetchall()
+    for ranges in line_ranges(files, chunk_rows):
+        file_ids, first_lines, last_lines = (list(values) for values in zip(*ranges, strict=True))
+        frame = fetch_frame(
+            con,
+            f"""
+            with ranges as (
+                select unnest($file_ids::varchar[]) as file_id, unnest($first_lines::bigint[]) as first_line,
+                    unnest($last_lines::bigint[]) as last_line
+            )
+            select p.* from ({_pending_rows_sql(table)}) as p
+            join ranges as r on p._file_id = r.file_id and p._line between r.first_line and r.last_line
+            order by p._file_path, p._line
+            """,
+            parameters | {"file_ids": file_ids, "first_lines": first_lines, "last_lines": last_lines},
+        )
+        if not frame.empty:
+            yield frame
+
+
+def line_ranges(
+    files: list[tuple[str, int, int, int]], chunk_rows: int
+) -> Iterator[list[tuple[str, int, int]]]:
+    """Chunks of at most `chunk_rows` rows as (file id, first line, last line) ranges, in the files'
+    order, from each file's (file id, rows, first line, last line)."""
+    chunk: list[tuple[str, int, int]] = []
+    rows_in_chunk = 0
+    for file_id, rows, first_line, last_line in files:
+        if chunk and rows_in_chunk + rows > chunk_rows:
+            yield chunk
+            chunk, rows_in_chunk = [], 0
+        if rows <= chunk_rows:
+            chunk.append((file_id, first_line, last_line))
+            rows_in_chunk += rows
+            continue
+        for start in range(first_line, last_line + 1, chunk_rows):
+            yield [(file_id, start, min(start + chunk_rows - 1, last_line))]
+    if chunk:
+        yield chunk
 
 
 def pending_rows_sharing_key(
