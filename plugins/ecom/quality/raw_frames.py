@@ -91,13 +91,14 @@ def pending_rows_sharing_key(
     key_columns: list[str],
     left_out: str,
 ) -> pd.DataFrame:
-    """The table's pending rows (see _pending_rows_sql) whose key occurs more than once among them,
-    ordered by file path and line; rows where the SQL condition `left_out` holds do not take part."""
+    """The key columns, `_file_path` and `_line` of the table's pending rows (see _pending_rows_sql)
+    whose key occurs more than once among them, ordered by file path and line; rows where the SQL
+    condition `left_out` holds do not take part."""
     key = ", ".join(identifier(column) for column in key_columns)
     return fetch_frame(
         con,
         f"""
-        select * from ({_pending_rows_sql(table)})
+        select {key}, _file_path, _line from ({_pending_rows_sql(table)})
         where not ({left_out})
         qualify count(*) over (partition by {key}) > 1
         order by _file_path, _line
