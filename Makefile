@@ -48,6 +48,7 @@ demo: setup
 
 test: setup browser
 	$(BIN)/ruff check plugins dags tests benchmarks
+	$(BIN)/python -m ecom.dbt_manifest  # once, before parallel test workers read it
 	$(BIN)/pytest
 
 # Headless Chromium renders the steward report in the tests (Debian/Ubuntu package; CI runs as root).
