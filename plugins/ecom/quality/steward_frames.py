@@ -277,9 +277,9 @@ def _null_shares(con: duckdb.DuckDBPyConnection, table: str, column: str) -> tup
 def _accepted_and_pending(
     con: duckdb.DuckDBPyConnection, table: str, column: str
 ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Non-null values of accepted and of pending rows, each a random sample of at most SAMPLE_ROWS."""
     if not (relation_exists(con, RAW_SCHEMA, table) and relation_exists(con, PENDING_SCHEMA, table)):
         return None
-    """Non-null values of accepted and of pending rows, each a random sample of at most SAMPLE_ROWS."""
     value = f"p.{identifier(column)}"
     accepted = f"SELECT {value} AS value FROM {relation_name(RAW_SCHEMA, table)} p WHERE {value} IS NOT NULL"
     pending = (
