@@ -11,6 +11,7 @@ served file untouched.
 
 from __future__ import annotations
 
+import glob
 import os
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ DBT_TRANSIENT_SUFFIXES = ("__dbt_tmp", "__dbt_backup")
 COPIED_CONSTRAINTS = ("PRIMARY KEY", "UNIQUE", "CHECK")
 WAREHOUSE_ALIAS = "warehouse"
 PREVIOUS_SERVING_ALIAS = "previous_serving"
+TEMPORARY_SUFFIX = ".tmp"
 
 
 class PersonalDataError(ValueError):
@@ -108,9 +110,9 @@ def publish(settings: Settings, run_id: str, as_of: date) -> PublishResult:
     if not settings.warehouse_db.exists():
         raise FileNotFoundError(f"no warehouse to publish from: {settings.warehouse_db}")
     serving = settings.serving_db
-    temp = serving.with_name(f"{serving.name}.{run_id}.tmp")
+    temp = _temporary_path(serving, run_id)
     published_at = datetime.now(UTC).replace(tzinfo=None)
-    _remove_database_file(temp)
+    remove_leftover_temporaries(serving)
     try:
         with duckdb.connect(str(temp), config=settings.duckdb_config(temp)) as con:
             _attach(con, settings.warehouse_db, WAREHOUSE_ALIAS)
@@ -129,6 +131,28 @@ def publish(settings: Settings, run_id: str, as_of: date) -> PublishResult:
         raise
     _fsync_directory(serving.parent)
     return PublishResult(serving, run_id, as_of, published_at, row_counts, empty_notes)
+
+
+def _temporary_path(serving: Path, run_id: str) -> Path:
+    """The new serving file a publish writes before renaming it onto `serving`."""
+    return serving.with_name(f"{serving.name}.{run_id}{TEMPORARY_SUFFIX}")
+
+
+def remove_leftover_temporaries(serving: Path) -> list[Path]:
+    """Delete what publishes killed before their rename left beside `serving`; return what was deleted.
+
+    Only regular files named as `_temporary_path` names them (and their DuckDB `.wal`) go. One publish
+    runs at a time per warehouse (the `warehouse_writer` pool, the `ecom run` lock), so none is in use.
+    """
+    removed = []
+    prefix = f"{serving.name}."
+    for path in sorted(serving.parent.glob(f"{glob.escape(prefix)}*")):
+        name = path.name.removesuffix(".wal")
+        run_id = name[len(prefix):-len(TEMPORARY_SUFFIX)] if name.endswith(TEMPORARY_SUFFIX) else ""
+        if run_id and path.is_file() and not path.is_symlink():
+            path.unlink()
+            removed.append(path)
+    return removed
 
 
 def _attach(con: duckdb.DuckDBPyConnection, path: Path, alias: str) -> None:
