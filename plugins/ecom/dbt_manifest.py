@@ -9,6 +9,7 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from ecom.config import DBT_PROJECT_DIR, Settings
@@ -37,19 +38,36 @@ def manifest_path(project_dir: Path = DBT_PROJECT_DIR) -> Path:
 MARTS_SCHEMA = "marts"
 
 
-def mart_source_requirements(manifest: Path) -> dict[str, list[str]]:
-    """Relation name of every model the manifest builds in schema `marts` -> the raw tables it needs
-    (its `meta.requires_sources`); empty when there is no manifest."""
+@dataclass(frozen=True)
+class EmptyReason:
+    """A mart's `meta.empty_reason`: why it can be empty although its raw tables have landed."""
+
+    query: str  # SQL on the working warehouse: one row when the reason applies, no row otherwise
+    note: str  # the reason in words, a str.format template over that row's columns
+
+
+def _mart_meta(manifest: Path) -> dict[str, dict]:
+    """Relation name of every model the manifest builds in schema `marts` -> its meta; {} without one."""
     if not manifest.exists():
         return {}
     nodes = json.loads(manifest.read_text(encoding="utf-8")).get("nodes", {}).values()
-    requirements: dict[str, list[str]] = {}
-    for node in nodes:
-        if node.get("resource_type") != "model" or node.get("schema") != MARTS_SCHEMA:
-            continue
-        meta = (node.get("config") or {}).get("meta") or node.get("meta") or {}
-        requirements[node.get("alias") or node["name"]] = list(meta.get("requires_sources") or [])
-    return requirements
+    return {
+        node.get("alias") or node["name"]: (node.get("config") or {}).get("meta") or node.get("meta") or {}
+        for node in nodes
+        if node.get("resource_type") == "model" and node.get("schema") == MARTS_SCHEMA
+    }
+
+
+def mart_source_requirements(manifest: Path) -> dict[str, list[str]]:
+    """Relation name of every model the manifest builds in schema `marts` -> the raw tables it needs
+    (its `meta.requires_sources`); empty when there is no manifest."""
+    return {mart: list(meta.get("requires_sources") or []) for mart, meta in _mart_meta(manifest).items()}
+
+
+def mart_empty_reasons(manifest: Path) -> dict[str, EmptyReason]:
+    """The marts that declare a `meta.empty_reason` -> that reason."""
+    return {mart: EmptyReason(query=meta["empty_reason"]["query"], note=meta["empty_reason"]["note"])
+            for mart, meta in _mart_meta(manifest).items() if meta.get("empty_reason")}
 
 
 def mart_names(manifest: Path) -> list[str]:

@@ -22,7 +22,14 @@ import duckdb
 
 from ecom.config import Settings
 from ecom.contract import load_contract
-from ecom.dbt_manifest import MARTS_SCHEMA, dbt_project_dir, manifest_path, mart_source_requirements
+from ecom.dbt_manifest import (
+    MARTS_SCHEMA,
+    EmptyReason,
+    dbt_project_dir,
+    manifest_path,
+    mart_empty_reasons,
+    mart_source_requirements,
+)
 from ecom.sql import identifier, literal, relation_exists, relation_names
 
 PUBLISH_LOG = "meta.publish_log"
@@ -79,8 +86,12 @@ def check_run_id(run_id: str) -> None:
         raise ValueError(f"run id {run_id!r} cannot be used in a file name")
 
 
-def empty_mart_note(mart: str, requirements: dict[str, list[str]], landed_raw_tables: set[str]) -> str:
-    """Why a mart has no rows, in words a data steward understands."""
+def empty_mart_note(mart: str, requirements: dict[str, list[str]], landed_raw_tables: set[str],
+                    declared_reason: str | None = None) -> str:
+    """Why a mart has no rows, in words a data steward understands.
+
+    `declared_reason`: the mart's own `meta.empty_reason` note, when it applies (it needs the raw tables).
+    """
     if mart not in requirements:
         return "empty: the dbt manifest does not say which raw tables this mart needs"
     needed = requirements[mart]
@@ -89,6 +100,8 @@ def empty_mart_note(mart: str, requirements: dict[str, list[str]], landed_raw_ta
         return f"empty: needs raw table {missing[0]}, which has not landed"
     if missing:
         return f"empty: needs raw tables {', '.join(missing)}, which have not landed"
+    if declared_reason:
+        return f"empty: {declared_reason}"
     if needed:
         return f"empty: its raw tables ({', '.join(needed)}) have landed, but no rows qualify"
     return "empty: no rows qualify"
@@ -222,9 +235,29 @@ def _empty_notes(con: duckdb.DuckDBPyConnection, row_counts: dict[str, int]) -> 
     empty = [mart for mart, rows in row_counts.items() if rows == 0]
     if not empty:
         return {}
-    requirements = mart_source_requirements(manifest_path(dbt_project_dir()))
+    manifest = manifest_path(dbt_project_dir())
+    requirements = mart_source_requirements(manifest)
+    reasons = mart_empty_reasons(manifest)
     landed = set(relation_names(con, "raw", WAREHOUSE_ALIAS))
-    return {mart: empty_mart_note(mart, requirements, landed) for mart in empty}
+    return {mart: empty_mart_note(mart, requirements, landed, _declared_reason(con, reasons.get(mart)))
+            for mart in empty}
+
+
+def _declared_reason(con: duckdb.DuckDBPyConnection, reason: EmptyReason | None) -> str | None:
+    """The reason's note when its query, run on the warehouse, finds that it applies; else None."""
+    if reason is None:
+        return None
+    [(publishing,)] = con.execute("SELECT current_database()").fetchall()
+    con.execute(f"USE {WAREHOUSE_ALIAS}")
+    try:
+        cursor = con.execute(reason.query)
+        rows = cursor.fetchall()
+        names = [column[0] for column in cursor.description]
+    except duckdb.Error:
+        return None  # e.g. a relation it reads was not built: the general note stands
+    finally:
+        con.execute(f"USE {identifier(publishing)}")
+    return reason.note.format(**dict(zip(names, rows[0], strict=True))) if rows else None
 
 
 def _write_publish_log(
