@@ -11,6 +11,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from ecom.config import DBT_PROJECT_DIR, Settings
 
@@ -68,6 +71,12 @@ def mart_empty_reasons(manifest: Path) -> dict[str, EmptyReason]:
     """The marts that declare a `meta.empty_reason` -> that reason."""
     return {mart: EmptyReason(query=meta["empty_reason"]["query"], note=meta["empty_reason"]["note"])
             for mart, meta in _mart_meta(manifest).items() if meta.get("empty_reason")}
+
+
+def project_var(name: str, project_dir: Path | None = None) -> Any:
+    """The value `vars: {name: ...}` of the project's dbt_project.yml (a run's --vars may override it)."""
+    text = ((project_dir or dbt_project_dir()) / "dbt_project.yml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)["vars"][name]
 
 
 def mart_names(manifest: Path) -> list[str]:
