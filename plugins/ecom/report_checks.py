@@ -131,12 +131,12 @@ def _committed_kwargs(suite: str) -> dict[tuple[str, str | None], Mapping[str, A
     found: dict[tuple[str, str | None], list[Mapping[str, Any]]] = {}
     for expectation in json.loads(path.read_text(encoding="utf-8")).get("expectations", []):
         kwargs = expectation.get("kwargs") or {}
-        found.setdefault((expectation["type"], _checked_column(kwargs)), []).append(kwargs)
+        found.setdefault((expectation["type"], checked_column(kwargs)), []).append(kwargs)
     return {key: kwargs[0] for key, kwargs in found.items() if len(kwargs) == 1}
 
 
-def _checked_column(kwargs: Mapping[str, Any]) -> str | None:
-    """The column text audit.validation_results records (ecom.quality.outcomes.checked_column)."""
+def checked_column(kwargs: Mapping[str, Any]) -> str | None:
+    """The column(s) an expectation checks, as audit.validation_results records them ('a,b' for a pair)."""
     if "column" in kwargs:
         return kwargs["column"]
     if "column_A" in kwargs:
