@@ -89,7 +89,8 @@ class RunReport:
 
     @property
     def checks_by_table(self) -> list[Row]:
-        """Per table (or '(run)' for checks of no table): checks, passed, failed by severity."""
+        """Per table (or '(run)' for checks of no table): checks, passed, failed by severity, whether any
+        failed; tables with failures first."""
         by_table: dict[str, Row] = {}
         for result in self.gate_results:
             row = by_table.setdefault(result["table_name"] or "(run)", {
@@ -102,6 +103,8 @@ class RunReport:
                 row["errors"] += 1
             else:
                 row["warnings"] += 1
+        for row in by_table.values():
+            row["failed"] = row["errors"] + row["warnings"] > 0
         return sorted(by_table.values(), key=lambda r: (-r["errors"], -r["warnings"], r["table_name"]))
 
     @property
