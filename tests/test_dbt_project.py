@@ -21,6 +21,7 @@ from dbt.cli.main import dbtRunner
 
 from ecom.config import DBT_PROJECT_DIR
 from ecom.contract import load_contract
+from ecom.dbt_manifest import attribution_models
 from ecom.ingest.warehouse import LINEAGE_COLUMNS, ensure_layer_table
 
 AS_OF = "2024-03-31"
@@ -345,7 +346,7 @@ SPEND = {"search": 160, "social": 20, "kol_live": 10}  # on or before 2024-03-31
 
 def expected_channel_rows() -> list[tuple]:
     rows = []
-    for model in ["first_touch", "last_touch", "linear", "markov", "position_based", "shapley", "time_decay"]:
+    for model in sorted(attribution_models()):
         if model == "markov":
             credits = {channel: (4 * share, 230 * share) for channel, share in MARKOV_SHARE.items()}
         else:

@@ -9,7 +9,10 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 from ecom.config import DBT_PROJECT_DIR, Settings
 
@@ -37,24 +40,49 @@ def manifest_path(project_dir: Path = DBT_PROJECT_DIR) -> Path:
 MARTS_SCHEMA = "marts"
 
 
-def mart_source_requirements(manifest: Path) -> dict[str, list[str]]:
-    """Relation name of every model the manifest builds in schema `marts` -> the raw tables it needs
-    (its `meta.requires_sources`); empty when there is no manifest."""
+@dataclass(frozen=True)
+class MartContract:
+    """What the manifest says a mart is: its contract's columns and the raw tables it needs."""
+
+    columns: dict[str, str]  # column name -> declared data type, in contract order
+    requires_sources: list[str]  # meta.requires_sources
+
+
+def mart_contracts(manifest: Path) -> dict[str, MartContract]:
+    """Relation name of every model the manifest builds in schema `marts` -> its contract; empty when
+    there is no manifest."""
     if not manifest.exists():
         return {}
     nodes = json.loads(manifest.read_text(encoding="utf-8")).get("nodes", {}).values()
-    requirements: dict[str, list[str]] = {}
+    contracts: dict[str, MartContract] = {}
     for node in nodes:
         if node.get("resource_type") != "model" or node.get("schema") != MARTS_SCHEMA:
             continue
         meta = (node.get("config") or {}).get("meta") or node.get("meta") or {}
-        requirements[node.get("alias") or node["name"]] = list(meta.get("requires_sources") or [])
-    return requirements
+        contracts[node.get("alias") or node["name"]] = MartContract(
+            columns={name: column.get("data_type") or "" for name, column in node.get("columns", {}).items()},
+            requires_sources=list(meta.get("requires_sources") or []),
+        )
+    return contracts
+
+
+def mart_source_requirements(manifest: Path) -> dict[str, list[str]]:
+    """Relation name of every model the manifest builds in schema `marts` -> the raw tables it needs
+    (its `meta.requires_sources`); empty when there is no manifest."""
+    return {mart: contract.requires_sources for mart, contract in mart_contracts(manifest).items()}
 
 
 def mart_names(manifest: Path) -> list[str]:
     """Names of the models the manifest builds in schema `marts`, sorted."""
-    return sorted(mart_source_requirements(manifest))
+    return sorted(mart_contracts(manifest))
+
+
+def attribution_models(project_dir: Path | None = None) -> list[str]:
+    """The attribution models the marts compute, in their order: var `attribution_models` of the dbt
+    project's dbt_project.yml (default: the project the pipeline runs), the one list of them."""
+    project_file = (project_dir or dbt_project_dir()) / "dbt_project.yml"
+    variables = yaml.safe_load(project_file.read_text(encoding="utf-8")).get("vars") or {}
+    return [str(model) for model in variables["attribution_models"]]
 
 
 def project_source_files(project_dir: Path) -> Iterator[Path]:
