@@ -20,8 +20,8 @@ from pathlib import Path
 import duckdb
 
 from ecom.config import Settings
-from ecom.contract import load_contract
 from ecom.dbt_manifest import MARTS_SCHEMA, dbt_project_dir, manifest_path, mart_source_requirements
+from ecom.personal_columns import personal_columns
 from ecom.sql import identifier, literal, relation_exists, relation_names
 
 PUBLISH_LOG = "meta.publish_log"
@@ -115,7 +115,7 @@ def publish(settings: Settings, run_id: str, as_of: date) -> PublishResult:
         with duckdb.connect(str(temp), config=settings.duckdb_config(temp)) as con:
             _attach(con, settings.warehouse_db, WAREHOUSE_ALIAS)
             columns = {mart: _columns(con, mart) for mart in _mart_relations(con, settings.warehouse_db)}
-            _refuse_personal_columns(columns)
+            _refuse_personal_columns(con)
             con.execute(f"CREATE SCHEMA {MARTS_SCHEMA}")
             row_counts = {mart: _copy_mart(con, mart, mart_columns) for mart, mart_columns in columns.items()}
             empty_notes = _empty_notes(con, row_counts)
@@ -154,20 +154,12 @@ def _columns(con: duckdb.DuckDBPyConnection, mart: str) -> list[tuple[str, str, 
     ).fetchall()
 
 
-def _refuse_personal_columns(columns: dict[str, list[tuple[str, str, bool]]]) -> None:
-    personal = {
-        column.lower(): f"{table.name}.{column}"
-        for table in load_contract().tables.values()
-        for column in table.personal_columns
-    }
-    offences = [
-        f"marts.{mart}.{name} (personal column {personal[name.lower()]} of the raw contract)"
-        for mart, mart_columns in columns.items()
-        for name, _, _ in mart_columns
-        if name.lower() in personal
-    ]
+def _refuse_personal_columns(con: duckdb.DuckDBPyConnection) -> None:
+    offences = personal_columns(con, MARTS_SCHEMA, WAREHOUSE_ALIAS)
     if offences:
-        raise PersonalDataError("refusing to publish personal data: " + "; ".join(offences))
+        raise PersonalDataError(
+            "refusing to publish personal data: " + "; ".join(o.describe(MARTS_SCHEMA) for o in offences)
+        )
 
 
 def _copy_mart(con: duckdb.DuckDBPyConnection, mart: str, columns: list[tuple[str, str, bool]]) -> int:
