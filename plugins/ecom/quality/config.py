@@ -20,7 +20,7 @@ QUALITY_CONFIG_FILE = EXPECTATIONS_DIR / "quality.yml"
 CONFIG_ENV = "ECOM_QUALITY_CONFIG"
 SEVERITIES = (ERROR, WARNING)
 SECTIONS = ("quarantine_rules", "quarantine_share", "files", "event_time", "volume", "freshness", "null_rate",
-            "distribution")
+            "distribution", "mart_drift")
 
 
 class QualityConfigError(ValueError):
@@ -53,6 +53,7 @@ class QualityConfig:
     freshness_max_days: dict[str, int]
     null_rate: dict[str, Any]
     distribution: dict[str, Any]
+    mart_drift: dict[str, Any]
 
     def max_share(self, table: str) -> float:
         return self.max_quarantine_share_by_table.get(table, self.max_quarantine_share)
@@ -102,6 +103,9 @@ def load_quality_config(path: Path | None = None) -> QualityConfig:
         null_rate=entry.section("null_rate").checked("severity", "max_increase", "min_rows", "columns"),
         distribution=entry.section("distribution").checked(
             "severity", "max_ks", "max_tvd", "min_rows", "numeric", "categorical"
+        ),
+        mart_drift=entry.section("mart_drift").checked(
+            "severity", "min_ratio", "max_ratio", "min_baseline_rows"
         ),
     )
 
