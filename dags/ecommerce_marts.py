@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import yaml
-from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param, chain, task
+from airflow.sdk import DAG, Asset, Context, CronDataIntervalTimetable, Param, chain, task
 from airflow.sdk.exceptions import AirflowFailException
 from airflow.sdk.types import DagRunProtocol
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
@@ -47,6 +48,13 @@ def _no_retry_on_permanent_failure() -> Iterator[None]:
         yield
     except pipeline_tasks.NoRetryError as error:
         raise AirflowFailException(str(error)) from error
+
+
+def _record_dbt_results(project_dir: str, context: Context) -> None:
+    """cosmos callback after each dbt task, passed or failed: its tests into audit.validation_results."""
+    as_of = date.fromisoformat(context["ti"].xcom_pull(task_ids="ingest"))
+    target = Path(project_dir) / "target"
+    pipeline_tasks.record_dbt_results(Settings.from_env(), context["run_id"], as_of, target)
 
 
 @task(task_id="ingest")
@@ -117,7 +125,8 @@ def _dbt_task_group() -> DbtTaskGroup:
             test_indirect_selection=TestIndirectSelection.BUILDABLE,
         ),
         # `ecom run --full-refresh` / the DAG param: incremental models are rebuilt from every raw row.
-        operator_args={"full_refresh": "{{ params.full_refresh }}"},
+        # The callback records each task's test results (run_results.json of its temporary target).
+        operator_args={"full_refresh": "{{ params.full_refresh }}", "callback": _record_dbt_results},
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             test_behavior=TestBehavior.BUILD,

@@ -237,3 +237,22 @@ def test_full_refresh_param_reaches_every_dbt_task(dag: DAG) -> None:
             rendered = task.render_template(task.full_refresh, {"params": {"full_refresh": value}},
                                             jinja_env=dag.get_template_env())
             assert rendered == expected, task_id
+
+
+def test_every_dbt_task_records_its_test_results_under_the_run(dag: DAG, monkeypatch: pytest.MonkeyPatch,
+                                                               tmp_path: Path) -> None:
+    calls = []
+
+    def record(settings: Settings, run_id: str, as_of: date, target: Path) -> int:
+        calls.append((run_id, as_of, target))
+        return 0
+
+    monkeypatch.setattr(pipeline_tasks, "record_dbt_results", record)
+    callbacks = {dag.get_task(task_id).callback for task_id in dbt_tasks(dag)}
+    [callback] = callbacks
+    ti = SimpleNamespace(xcom_pull=lambda task_ids: {"ingest": "2024-05-31"}[task_ids])
+
+    # cosmos calls it after the dbt command, with the task's temporary project copy
+    callback(str(tmp_path), context={"run_id": "manual__1", "ti": ti})
+
+    assert calls == [("manual__1", date(2024, 5, 31), tmp_path / "target")]

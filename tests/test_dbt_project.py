@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -17,12 +18,14 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
-from dbt.cli.main import dbtRunner
+from dbt.cli.main import dbtRunner, dbtRunnerResult
 
-from ecom.config import DBT_PROJECT_DIR
+from ecom.config import DBT_PROJECT_DIR, Settings
 from ecom.contract import load_contract
 from ecom.dbt_manifest import attribution_models
 from ecom.ingest.warehouse import LINEAGE_COLUMNS, ensure_layer_table
+from ecom.orchestrate import release_dbt_duckdb
+from ecom.quality.dbt_results import record_dbt_target
 
 AS_OF = "2024-03-31"
 MODEL_SCHEMAS = ("staging", "intermediate", "marts")
@@ -119,13 +122,13 @@ def build_warehouse(warehouse_dir: Path, tables: dict[str, list[list[dict]]]) ->
                                 loaded_at=datetime(2024, 4, 1, 0, 0, number))
 
 
-def dbt_build(warehouse_dir: Path) -> None:
+def dbt_invoke(warehouse_dir: Path, *command: str) -> dbtRunnerResult:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ECOM_WAREHOUSE_DIR", str(warehouse_dir))
         patch.setenv("ECOM_BUSINESS_TZ", "Asia/Shanghai")
         patch.delenv("ECOM_AS_OF", raising=False)
         result = dbtRunner().invoke([
-            "build",
+            *command,
             "--project-dir", str(DBT_PROJECT_DIR),
             "--profiles-dir", str(DBT_PROJECT_DIR),
             "--target-path", str(warehouse_dir / "dbt" / "target"),
@@ -133,6 +136,11 @@ def dbt_build(warehouse_dir: Path) -> None:
             "--vars", f"{{as_of_date: '{AS_OF}'}}",
             "--quiet",
         ])
+    return result
+
+
+def dbt_build(warehouse_dir: Path) -> None:
+    result = dbt_invoke(warehouse_dir, "build")
     failures = [f"{r.node.unique_id}: {r.status} {r.message}" for r in (result.result or [])
                 if str(r.status) in {"error", "fail"}]
     assert result.success, f"dbt build failed: {result.exception or failures}"
@@ -517,3 +525,98 @@ def test_every_model_column_is_documented(full_warehouse: Path) -> None:
         if node["schema"] == "marts":
             assert node["config"]["contract"]["enforced"], node["unique_id"]
             assert node["config"]["meta"]["requires_sources"], node["unique_id"]
+
+
+# ---- dbt's test results in audit.validation_results, beside the gates' (ecom.quality.dbt_results) ----
+
+RECORDED = """
+    select table_name, expectation, column_name, severity, success, message from audit.validation_results
+    where run_id = ? and gate = 'dbt' order by all"""
+
+
+def recorded(warehouse_dir: Path, run_id: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse_dir / "warehouse.duckdb")) as con:
+        return con.execute(RECORDED, [run_id]).fetchall()
+
+
+def record(warehouse_dir: Path, run_id: str) -> int:
+    release_dbt_duckdb()
+    settings = Settings(landing_dir=warehouse_dir, warehouse_dir=warehouse_dir)
+    return record_dbt_target(settings, run_id, date.fromisoformat(AS_OF), warehouse_dir / "dbt" / "target")
+
+
+def test_every_test_of_a_build_is_recorded_once_with_its_model_and_severity(full_warehouse: Path) -> None:
+    run_results = json.loads((full_warehouse / "dbt" / "target" / "run_results.json").read_text())
+    tests = [r for r in run_results["results"] if r["unique_id"].split(".")[0] in {"test", "unit_test"}]
+    assert len(tests) > 250 and {r["status"] for r in tests} == {"pass"}
+
+    assert record(full_warehouse, "build-1") == len(tests)
+    assert record(full_warehouse, "build-1") == len(tests)  # a retried task replaces its results
+
+    rows = recorded(full_warehouse, "build-1")
+    assert len(rows) == len(tests) and all(success for *_, success, _ in rows)
+    assert ("user_portrait", "unique", "customer_id", "error", True, "dbt test unique holds") in rows
+    assert ("user_portrait", "relationships", "customer_id", "warning", True,
+            "dbt test relationships(to=\"ref('stg_shop__customers')\", field='customer_id') holds") in rows
+    assert ("cohort_retention", "accepted_range", "retention_rate", "error", True,
+            "dbt test accepted_range(min_value=1, max_value=1) where period_index = 0 holds") in rows
+    assert ("growth_accounting", "assert_growth_accounting_balances", None, "error", True,
+            "dbt test assert_growth_accounting_balances holds") in rows
+    unit_tests = [row for row in rows if row[1] == "unit_test"]
+    assert len(unit_tests) == sum(r["unique_id"].startswith("unit_test.") for r in tests)
+    assert ("int_orders", "unit_test", None, "error", True,
+            "dbt test int_orders_keeps_non_cancelled_orders_up_to_the_as_of_date holds") in unit_tests
+
+
+# Each breaks one rule of a mart that dbt tests (they were GX suites of the mart gate before).
+BREAKS = """
+    update marts.cohort_retention set retention_rate = 0.9, revenue_retention_rate = 0.9
+    where cohort_grain = 'month' and cohort_dimension = 'all' and cohort_start = date '2024-03-01'
+      and period_index = 0;
+    update marts.growth_accounting set retained_customers = 3 where activity_month = date '2024-02-01';
+    update marts.user_portrait set r_score = 6, recency_days = 90 where customer_id = 'c1';
+    update marts.user_portrait set churn_risk = 'doomed' where customer_id = 'c2';
+    insert into marts.user_tags select * from marts.user_tags where customer_id = 'c3' and tag = 'spend_band';
+    update marts.attribution_touchpoint set model = 'bogus' where order_id = 'o6' and model = 'linear';
+"""
+BROKEN_MARTS = ["cohort_retention", "growth_accounting", "user_portrait", "user_tags",
+                "attribution_touchpoint"]
+
+
+@pytest.fixture(scope="module")
+def broken_warehouse(full_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bool]:
+    """A copy of the full warehouse with BREAKS applied, after `dbt test` of the broken marts (and
+    whether that succeeded)."""
+    release_dbt_duckdb()
+    warehouse_dir = tmp_path_factory.mktemp("broken")
+    shutil.copy(full_warehouse / "warehouse.duckdb", warehouse_dir / "warehouse.duckdb")
+    query(warehouse_dir, BREAKS)
+    result = dbt_invoke(warehouse_dir, "test", "--select", " ".join(BROKEN_MARTS))
+    return warehouse_dir, result.success
+
+
+def test_a_broken_mart_fails_its_dbt_tests_and_the_steward_sees_which(broken_warehouse) -> None:
+    warehouse_dir, succeeded = broken_warehouse
+    assert not succeeded
+
+    record(warehouse_dir, "broken")
+
+    failed = [row for row in recorded(warehouse_dir, "broken") if not row[4]]
+    assert [(table, check, column, severity) for table, check, column, severity, *_ in failed] == [
+        ("attribution_touchpoint", "accepted_values", "model", "error"),
+        ("cohort_retention", "accepted_range", "retention_rate", "error"),
+        ("cohort_retention", "accepted_range", "revenue_retention_rate", "warning"),
+        ("growth_accounting", "assert_growth_accounting_balances", None, "error"),
+        ("growth_accounting", "not_below_column", "previous_active_customers", "error"),
+        ("user_portrait", "accepted_range", "r_score", "error"),
+        ("user_portrait", "accepted_values", "churn_risk", "error"),
+        ("user_portrait", "not_below_column", "tenure_days", "error"),
+        ("user_tags", "unique_combination_of_columns", None, "error"),
+    ]
+    messages = [message for *_, message in failed]
+    assert messages[0] == ("attribution_touchpoint, column model: dbt test "
+                           "accepted_values(values=\"var('attribution_models')\") fails on 1 row(s)")
+    assert messages[2] == ("cohort_retention, column revenue_retention_rate: dbt test accepted_range("
+                           "min_value=1, max_value=1) where period_index = 0 fails on 1 row(s)")
+    assert messages[4] == ("growth_accounting, column previous_active_customers: dbt test "
+                           "not_below_column(other_column='retained_customers') fails on 1 row(s)")

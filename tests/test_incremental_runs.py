@@ -91,7 +91,7 @@ def days(tmp_path_factory) -> dict[str, object]:
     run_steps(settings, LAST_DAY.isoformat(), run_id="same_day_again")
     again = published_checksums(settings.serving_db)
 
-    dbt_build(settings, LAST_DAY, full_refresh=True)
+    dbt_build(settings, LAST_DAY, "full_refresh", full_refresh=True)
     pipeline_tasks.publish_marts(settings, "full_refresh", LAST_DAY)
     return {
         "new_files": new_files,

@@ -78,6 +78,17 @@ def raw_quality_gate(settings: Settings, run_id: str, as_of: date) -> str:
     return _passed_or_raise("raw quality gate", run_raw_gate(settings, run_id, as_of))
 
 
+def record_dbt_results(settings: Settings, run_id: str, as_of: date, target_dir: Path) -> int:
+    """Record the test results of the dbt invocation that wrote `target_dir` (gate `dbt` of
+    audit.validation_results); returns how many."""
+    from ecom.orchestrate import release_dbt_duckdb
+    from ecom.quality.dbt_results import record_dbt_target
+
+    # dbt-duckdb may still hold the warehouse open in this process, with its own configuration.
+    release_dbt_duckdb()
+    return record_dbt_target(settings, run_id, as_of, target_dir)
+
+
 def mart_quality_gate(settings: Settings, run_id: str, as_of: date) -> str:
     """Validate the marts dbt just built. Raises when the gate fails."""
     from ecom.quality.mart_gate import run_mart_gate
