@@ -302,3 +302,33 @@ def test_steward_report_renders_offline_in_chromium_with_its_history(
     for run in ("run-old", "run-ok", "run-bad"):
         assert run in rendered.text
     assert rendered.screenshot.stat().st_size > 10_000
+
+
+def test_dbt_tests_are_listed_beside_the_gates_and_counted_in_the_history(published: Settings) -> None:
+    with duckdb.connect(str(published.warehouse_db)) as con:
+        con.execute("""
+            INSERT INTO audit.validation_results VALUES
+              ('run-bad', 'dbt', 'test.ecom.not_below_column_growth_accounting.1', 'growth_accounting', NULL,
+               'not_below_column', 'active_customers', 'error', false, '{"status": "fail", "failures": 2}',
+               'growth_accounting, column active_customers: dbt test not_below_column fails on 2 row(s)',
+               DATE '2024-04-01', TIMESTAMP '2024-04-02 00:08:00'),
+              ('run-bad', 'dbt', 'unit_test.ecom.int_orders.keeps_paid', 'int_orders', NULL, 'unit_test',
+               NULL, 'error', true, '{"status": "pass", "failures": 0}', 'dbt test keeps_paid holds',
+               DATE '2024-04-01', TIMESTAMP '2024-04-02 00:08:00')""")
+
+    html = build_report(published, "run-bad").read_text(encoding="utf-8")
+
+    rows = table_rows(html)
+    text = text_of(html)
+    assert "the dbt tests failed: 1 error-severity check(s) did not pass" in text
+    assert "the raw quality gate failed: 1 error-severity check(s) did not pass" in text
+    assert [r[:5] for r in rows if r and r[0] in {"raw", "dbt"} and len(r) == 6] == [
+        ["dbt", "2", "1", "1", "0"], ["raw", "2", "1", "1", "0"]
+    ]
+    failed = [r for r in rows if len(r) == 9 and r[0] == "FAILED"]
+    assert [(r[1], r[3], r[5], r[6]) for r in failed][:2] == [
+        ("dbt", "growth_accounting", "active_customers", "not_below_column"),
+        ("raw", "orders", "total_amount", "expect_column_values_to_be_between"),
+    ]
+    [history] = [r for r in rows if len(r) == 10 and r[0] == "run-bad"]
+    assert history[2:5] == ["4", "2", "0"]  # checks, failed errors, warnings: the raw gate's and dbt's

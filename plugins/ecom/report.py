@@ -23,6 +23,7 @@ import jinja2
 from ecom.config import Settings
 from ecom.contract import load_contract
 from ecom.publish import PUBLISH_LOG, check_run_id
+from ecom.quality.dbt_results import DBT_GATE
 from ecom.report_sections import SERVING, Chart, Row, Section, build_sections
 from ecom.report_trends import collect_history, trend_charts
 from ecom.sql import literal, relation_exists
@@ -144,7 +145,8 @@ class RunReport:
         failed_gates = sorted({r["gate"] for r in self.gate_errors})
         for gate in failed_gates:
             count = sum(1 for r in self.gate_errors if r["gate"] == gate)
-            reasons.append(f"the {gate} quality gate failed: {count} error-severity check(s) did not pass")
+            what = "the dbt tests" if gate == DBT_GATE else f"the {gate} quality gate"
+            reasons.append(f"{what} failed: {count} error-severity check(s) did not pass")
         if self.unbalanced_files:
             reasons.append(
                 f"{len(self.unbalanced_files)} file(s) break rows read = rows loaded + rows rejected"
