@@ -1,8 +1,9 @@
 """Type the text of a group of files into the contract's storage types, in one SQL statement.
 
 Each contract column becomes its typed value; every value that cannot be typed, every empty value
-of a required column the file has, and every value outside the contract's allowed values or range
-(`allowed_values`, `min`, `max`) becomes one entry of the row's `_problems` list
+of a required column the file has, every value outside the contract's allowed values or range
+(`allowed_values`, `min`, `max`), and every value of a `quarantine` vocabulary that the vocabulary
+seed does not map (ecom.vocabulary) becomes one entry of the row's `_problems` list
 (column_name, raw_value, reason). A row with no problems is loaded, any other row is rejected.
 Requires the session time zone to be the business time zone (naive timestamps are local time).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from ecom.contract import Column, Table
 from ecom.sql import identifier, literal
+from ecom.vocabulary import ShopVocabulary, load_vocabulary
 
 TYPED_TABLE = "ingest_typed"
 PROBLEM_TYPE = "STRUCT(column_name VARCHAR, raw_value VARCHAR, reason VARCHAR)"
@@ -54,7 +56,15 @@ def typed_rows_sql(table: Table, columns_present: list[str], source: str) -> str
         f"{_typed(c) if c in present else f'NULL::{c.storage_type}'} AS {identifier(c.name)}"
         for c in table.columns
     )
-    problems = [sql for sql in (_problem_sql(c) for c in present) if sql]
+    vocabulary = load_vocabulary()
+    problems = [sql for sql in (_problem_sql(table, c, vocabulary) for c in present) if sql]
+    # a file without a column that a quarantine vocabulary interprets: its rows hold the empty value
+    problems += [
+        _vocabulary_problem(table, c, vocabulary, "NULL::VARCHAR")
+        for c in table.columns
+        if c not in present and c.vocabulary and c.vocabulary.quarantines_unmapped
+        and not vocabulary.maps(c.vocabulary.name, "")
+    ]
     problem_list = f"list_filter([{', '.join(problems)}], lambda p: p IS NOT NULL)" if problems else "[]"
     return (
         f"SELECT _file_index, _line, {output}, CAST({problem_list} AS {PROBLEM_TYPE}[]) AS _problems "
@@ -74,12 +84,11 @@ def _typed(column: Column) -> str:
     return identifier(column.name + "__typed")
 
 
-def _problem_sql(column: Column) -> str | None:
+def _problem_sql(table: Table, column: Column, vocabulary: ShopVocabulary) -> str | None:
     """A CASE giving the column's problem struct for a row (NULL if none); None when it can have none."""
 
     def problem(reason_sql: str) -> str:
-        name = literal(column.name)
-        return f"{{'column_name': {name}, 'raw_value': {_raw(column)}, 'reason': {reason_sql}}}"
+        return _problem_struct(column, _raw(column), reason_sql)
 
     text, typed = _text(column), _typed(column)
     branches = []
@@ -93,6 +102,10 @@ def _problem_sql(column: Column) -> str | None:
         reason = (f"chr(39) || {typed} || chr(39) || "
                   f"{literal(' is not an allowed value (' + ', '.join(column.allowed_values) + ')')}")
         branches.append(f"WHEN {typed} NOT IN ({allowed}) THEN {problem(reason)}")
+    if column.vocabulary is not None and column.vocabulary.quarantines_unmapped:
+        unmapped = vocabulary.unmapped_sql(column.vocabulary.name, text)
+        unmapped_problem = _vocabulary_problem(table, column, vocabulary, _raw(column))
+        branches.append(f"WHEN {unmapped} THEN {unmapped_problem}")
     if column.min is not None:
         reason = f"{typed}::VARCHAR || {literal(f' is below the minimum {column.min:g}')}"
         branches.append(f"WHEN {typed} < {column.min} THEN {problem(reason)}")
@@ -100,3 +113,17 @@ def _problem_sql(column: Column) -> str | None:
         reason = f"{typed}::VARCHAR || {literal(f' is above the maximum {column.max:g}')}"
         branches.append(f"WHEN {typed} > {column.max} THEN {problem(reason)}")
     return f"CASE {' '.join(branches)} END" if branches else None
+
+
+def _problem_struct(column: Column, raw_value_sql: str, reason_sql: str) -> str:
+    return f"{{'column_name': {literal(column.name)}, 'raw_value': {raw_value_sql}, 'reason': {reason_sql}}}"
+
+
+def _vocabulary_problem(table: Table, column: Column, vocabulary: ShopVocabulary, raw_value_sql: str) -> str:
+    """The problem of a value that a `quarantine` vocabulary's seed rows do not map. The reason names
+    the seed, not the value (audit.rejects.raw_value holds that)."""
+    declared = column.vocabulary
+    groups = ", ".join(declared.groups or ()) if declared else ""
+    reason = (f"{table.name}.{column.name} value not mapped in {vocabulary.seed_name} "
+              f"(vocabulary {declared.name if declared else ''}): map it there to one of {groups}")
+    return _problem_struct(column, raw_value_sql, literal(reason))
