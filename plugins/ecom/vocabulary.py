@@ -19,11 +19,12 @@ from pathlib import Path
 
 import duckdb
 
-from ecom.config import DBT_PROJECT_DIR, PROJECT_ROOT
+from ecom.config import PROJECT_ROOT
 from ecom.contract import Contract, load_contract
+from ecom.dbt_manifest import dbt_project_dir
 from ecom.sql import identifier, literal, relation_names
 
-SEED_FILE = DBT_PROJECT_DIR / "seeds" / "shop_vocabulary.csv"
+SEED_NAME = "shop_vocabulary"
 SEED_COLUMNS = ["vocabulary", "raw_value", "canonical_value"]
 
 
@@ -65,9 +66,14 @@ def value_key(value: str) -> str:
     return value.strip().lower()
 
 
+def seed_file() -> Path:
+    """The vocabulary seed of the dbt project the pipeline runs (ECOM_DBT_PROJECT_DIR or dbt_project/)."""
+    return dbt_project_dir() / "seeds" / f"{SEED_NAME}.csv"
+
+
 def load_vocabulary(path: Path | None = None) -> ShopVocabulary:
-    """The seed at `path` (default SEED_FILE), checked against the contract's vocabularies."""
-    path = path or SEED_FILE
+    """The seed at `path` (default: seed_file()), checked against the contract's vocabularies."""
+    path = path or seed_file()
     if not path.is_file():
         raise VocabularySeedError(f"the vocabulary seed {_display(path)} does not exist")
     stat = path.stat()

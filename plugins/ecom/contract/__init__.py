@@ -117,7 +117,18 @@ def _parse_vocabulary(name: str, spec: dict) -> Vocabulary:
                       groups=tuple(str(g) for g in groups) if groups else None)
 
 
+_COLUMN_KEYS = {
+    "name", "type", "nullable", "description", "personal", "allowed_values", "vocabulary", "min", "max",
+}
+
+
 def _parse_column(spec: dict, vocabularies: dict[str, Vocabulary]) -> Column:
+    # an unquoted comma in a flow mapping's description silently makes a key of the rest
+    unknown = sorted(set(spec) - _COLUMN_KEYS)
+    if unknown:
+        raise ValueError(
+            f"column {spec['name']!r}: unknown keys {unknown} (quote a description holding a comma)"
+        )
     if spec["type"] not in STORAGE_TYPES:
         raise ValueError(f"column {spec['name']!r}: unknown type {spec['type']!r}")
     allowed = spec.get("allowed_values")

@@ -56,15 +56,12 @@ def typed_rows_sql(table: Table, columns_present: list[str], source: str) -> str
         f"{_typed(c) if c in present else f'NULL::{c.storage_type}'} AS {identifier(c.name)}"
         for c in table.columns
     )
-    vocabulary = load_vocabulary()
-    problems = [sql for sql in (_problem_sql(table, c, vocabulary) for c in present) if sql]
-    # a file without a column that a quarantine vocabulary interprets: its rows hold the empty value
-    problems += [
-        _vocabulary_problem(table, c, vocabulary, "NULL::VARCHAR")
-        for c in table.columns
-        if c not in present and c.vocabulary and c.vocabulary.quarantines_unmapped
-        and not vocabulary.maps(c.vocabulary.name, "")
-    ]
+    problems = [sql for sql in (_problem_sql(c) for c in present) if sql]
+    interpreted = [c for c in table.columns if c.vocabulary and c.vocabulary.quarantines_unmapped]
+    if interpreted:
+        vocabulary = load_vocabulary()
+        problems += [sql for sql in (_unmapped_problem_sql(table, c, c in present, vocabulary)
+                                     for c in interpreted) if sql]
     problem_list = f"list_filter([{', '.join(problems)}], lambda p: p IS NOT NULL)" if problems else "[]"
     return (
         f"SELECT _file_index, _line, {output}, CAST({problem_list} AS {PROBLEM_TYPE}[]) AS _problems "
@@ -84,7 +81,7 @@ def _typed(column: Column) -> str:
     return identifier(column.name + "__typed")
 
 
-def _problem_sql(table: Table, column: Column, vocabulary: ShopVocabulary) -> str | None:
+def _problem_sql(column: Column) -> str | None:
     """A CASE giving the column's problem struct for a row (NULL if none); None when it can have none."""
 
     def problem(reason_sql: str) -> str:
@@ -102,10 +99,6 @@ def _problem_sql(table: Table, column: Column, vocabulary: ShopVocabulary) -> st
         reason = (f"chr(39) || {typed} || chr(39) || "
                   f"{literal(' is not an allowed value (' + ', '.join(column.allowed_values) + ')')}")
         branches.append(f"WHEN {typed} NOT IN ({allowed}) THEN {problem(reason)}")
-    if column.vocabulary is not None and column.vocabulary.quarantines_unmapped:
-        unmapped = vocabulary.unmapped_sql(column.vocabulary.name, text)
-        unmapped_problem = _vocabulary_problem(table, column, vocabulary, _raw(column))
-        branches.append(f"WHEN {unmapped} THEN {unmapped_problem}")
     if column.min is not None:
         reason = f"{typed}::VARCHAR || {literal(f' is below the minimum {column.min:g}')}"
         branches.append(f"WHEN {typed} < {column.min} THEN {problem(reason)}")
@@ -115,15 +108,26 @@ def _problem_sql(table: Table, column: Column, vocabulary: ShopVocabulary) -> st
     return f"CASE {' '.join(branches)} END" if branches else None
 
 
+def _unmapped_problem_sql(
+    table: Table, column: Column, present: bool, vocabulary: ShopVocabulary
+) -> str | None:
+    """The problem of a value of a `quarantine` vocabulary column that the seed does not map; None when
+    there can be none. A file without the column holds its empty value. The reason names the seed, not
+    the value (audit.rejects.raw_value holds that)."""
+    declared = column.vocabulary
+    if declared is None or (not column.nullable and not present):
+        return None  # a file lacking a required column fails the raw gate's schema check
+    groups = ", ".join(declared.groups or ())
+    reason = literal(f"{table.name}.{column.name} value not mapped in {vocabulary.seed_name} "
+                     f"(vocabulary {declared.name}): map it there to one of {groups}")
+    if not present:
+        empty_mapped = vocabulary.maps(declared.name, "")
+        return None if empty_mapped else _problem_struct(column, "NULL::VARCHAR", reason)
+    unmapped = vocabulary.unmapped_sql(declared.name, _text(column))
+    if not column.nullable:  # an empty value is already the required-value problem
+        unmapped = f"{_text(column)} IS NOT NULL AND {unmapped}"
+    return f"CASE WHEN {unmapped} THEN {_problem_struct(column, _raw(column), reason)} END"
+
+
 def _problem_struct(column: Column, raw_value_sql: str, reason_sql: str) -> str:
     return f"{{'column_name': {literal(column.name)}, 'raw_value': {raw_value_sql}, 'reason': {reason_sql}}}"
-
-
-def _vocabulary_problem(table: Table, column: Column, vocabulary: ShopVocabulary, raw_value_sql: str) -> str:
-    """The problem of a value that a `quarantine` vocabulary's seed rows do not map. The reason names
-    the seed, not the value (audit.rejects.raw_value holds that)."""
-    declared = column.vocabulary
-    groups = ", ".join(declared.groups or ()) if declared else ""
-    reason = (f"{table.name}.{column.name} value not mapped in {vocabulary.seed_name} "
-              f"(vocabulary {declared.name if declared else ''}): map it there to one of {groups}")
-    return _problem_struct(column, raw_value_sql, literal(reason))
