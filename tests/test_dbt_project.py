@@ -516,3 +516,29 @@ def test_every_model_column_is_documented(full_warehouse: Path) -> None:
         if node["schema"] == "marts":
             assert node["config"]["contract"]["enforced"], node["unique_id"]
             assert node["config"]["meta"]["requires_sources"], node["unique_id"]
+
+
+def test_every_vocabulary_column_is_mapped_and_tested_in_staging(full_warehouse: Path) -> None:
+    """The raw contract declares the vocabulary columns; staging maps each through its vocabulary
+    and tests it (an error for vocabularies whose unmapped values the model cannot interpret)."""
+    manifest = json.loads((full_warehouse / "dbt" / "target" / "manifest.json").read_text())
+    nodes = manifest["nodes"].values()
+    models = {node["name"]: node for node in nodes if node["resource_type"] == "model"}
+    tested = {
+        (node["attached_node"].split(".")[-1], node["column_name"]):
+            (node["test_metadata"]["kwargs"]["vocabulary"], node["config"]["severity"].lower())
+        for node in nodes
+        if node.get("test_metadata", {}).get("name") == "vocabulary_mapped"
+    }
+    declared = {}
+    for table in load_contract().tables.values():
+        for column in table.columns:
+            if column.vocabulary is None:
+                continue
+            model = f"stg_shop__{table.name}"
+            severity = "error" if column.vocabulary.quarantines_unmapped else "warn"
+            declared[(model, column.name)] = (column.vocabulary.name, severity)
+            mapping = f"vocabulary_value('{column.vocabulary.name}', 'source.{column.name}')"
+            assert mapping in models[model]["raw_code"], (model, column.name)
+    assert len(declared) == 16
+    assert tested == declared
