@@ -225,3 +225,35 @@ def test_a_seed_the_model_cannot_use_is_refused_naming_its_line(
     seed.write_text(demo + row + "\n", encoding="utf-8")
     with pytest.raises(VocabularySeedError, match=message):
         load_vocabulary(seed)
+
+
+def test_an_empty_status_is_quarantined_when_the_seed_does_not_map_it(tmp_path: Path) -> None:
+    """Without the demo's row `order_status,,completed`, an empty status (or a file without the
+    column) is as uninterpretable as an unknown one."""
+    project = tmp_path / "project"
+    (project / "seeds").mkdir(parents=True)
+    demo = (DBT_PROJECT_DIR / "seeds" / "shop_vocabulary.csv").read_text(encoding="utf-8")
+    assert "order_status,,completed\n" in demo
+    (project / "seeds" / "shop_vocabulary.csv").write_text(demo.replace("order_status,,completed\n", ""),
+                                                           encoding="utf-8")
+    settings = Settings(landing_dir=tmp_path / "landing", warehouse_dir=tmp_path / "warehouse")
+    (settings.landing_dir / "orders").mkdir(parents=True)
+    header = "order_id,customer_id,ordered_at,total_amount"
+    (settings.landing_dir / "orders" / "a.csv").write_text(
+        f"{header},status\no1,c1,2024-03-10 10:00:00,1.00,Paid\no2,c1,2024-03-10 10:00:00,1.00,  \n",
+        encoding="utf-8",
+    )
+    (settings.landing_dir / "orders" / "b.csv").write_text(f"{header}\no3,c1,2024-03-10 10:00:00,1.00\n",
+                                                           encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(PROJECT_DIR_ENV, str(project))
+        result = ingest(settings, "b1")
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (3, 1, 2)
+    reason = (f"orders.status value not mapped in {project / 'seeds' / 'shop_vocabulary.csv'} (vocabulary "
+              "order_status): map it there to one of paid, shipped, completed, returned, cancelled")
+    rejects = query(settings, "select path, line, column_name, raw_value, reason from audit.rejects "
+                              "order by 1")
+    assert rejects == [
+        ("orders/a.csv", 3, "status", "  ", reason),
+        ("orders/b.csv", 2, "status", None, reason),
+    ]
