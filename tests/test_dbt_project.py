@@ -514,7 +514,7 @@ def test_personal_columns_stop_at_raw(full_warehouse: Path) -> None:
 def test_every_model_column_is_documented(full_warehouse: Path) -> None:
     manifest = json.loads((full_warehouse / "dbt" / "target" / "manifest.json").read_text())
     models = [node for node in manifest["nodes"].values() if node["resource_type"] in {"model", "seed"}]
-    assert len(models) == 38
+    assert len(models) == 40
     for node in models:
         built = query(full_warehouse, f"""
             select column_name from information_schema.columns
@@ -620,3 +620,28 @@ def test_a_broken_mart_fails_its_dbt_tests_and_the_steward_sees_which(broken_war
                            "min_value=1, max_value=1) where period_index = 0 fails on 1 row(s)")
     assert messages[4] == ("growth_accounting, column previous_active_customers: dbt test "
                            "not_below_column(other_column='retained_customers') fails on 1 row(s)")
+
+def test_every_vocabulary_column_is_mapped_and_tested_in_staging(full_warehouse: Path) -> None:
+    """The raw contract declares the vocabulary columns; staging maps each through its vocabulary
+    and tests it (an error for vocabularies whose unmapped values the model cannot interpret)."""
+    manifest = json.loads((full_warehouse / "dbt" / "target" / "manifest.json").read_text())
+    nodes = manifest["nodes"].values()
+    models = {node["name"]: node for node in nodes if node["resource_type"] == "model"}
+    tested = {
+        (node["attached_node"].split(".")[-1], node["column_name"]):
+            (node["test_metadata"]["kwargs"]["vocabulary"], node["config"]["severity"].lower())
+        for node in nodes
+        if node.get("test_metadata", {}).get("name") == "vocabulary_mapped"
+    }
+    declared = {}
+    for table in load_contract().tables.values():
+        for column in table.columns:
+            if column.vocabulary is None:
+                continue
+            model = f"stg_shop__{table.name}"
+            severity = "error" if column.vocabulary.quarantines_unmapped else "warn"
+            declared[(model, column.name)] = (column.vocabulary.name, severity)
+            mapping = f"vocabulary_value('{column.vocabulary.name}', 'source.{column.name}')"
+            assert mapping in models[model]["raw_code"], (model, column.name)
+    assert len(declared) == 16
+    assert tested == declared

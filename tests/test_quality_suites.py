@@ -171,7 +171,7 @@ def test_raw_suites_evaluate_cleanly_and_conditional_rules_apply(tmp_path: Path)
 def test_long_failure_listings_are_capped_and_say_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr("ecom.quality.validate.ROWS_LISTED_AT_MOST", 2)
     frame = pd.concat(
-        [pending_frame("orders", order_id=f"o{line}", status="lost", _line=line) for line in (2, 3, 4)],
+        [pending_frame("orders", order_id=f"o{line}", total_amount=-1, _line=line) for line in (2, 3, 4)],
         ignore_index=True,
     )
     validator = GateValidator(Settings(landing_dir=tmp_path, warehouse_dir=tmp_path), "raw", "cap-check")
@@ -183,7 +183,7 @@ def test_long_failure_listings_are_capped_and_say_so(tmp_path: Path, monkeypatch
 
     [failure] = [c for c in checks if not c.success]
     assert failure.message.endswith(
-        "fails on at least 2 row(s): line 2 ('lost'), line 3 ('lost') "
+        "fails on at least 2 row(s): line 2 (-1), line 3 (-1) "
         "(the first 2 of 3 offending rows are listed)"
     )
     assert failure.observed == '{"element_count": 3, "unexpected_count": 3}'

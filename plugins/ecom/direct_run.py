@@ -13,8 +13,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 from ecom import pipeline_tasks
-from ecom.config import DBT_PROJECT_DIR, Settings
-from ecom.dbt_manifest import environment
+from ecom.config import Settings
+from ecom.dbt_manifest import dbt_project_dir, environment
 from ecom.orchestrate import release_dbt_duckdb
 from ecom.quality.dbt_results import RUN_RESULTS, record_dbt_target
 
@@ -28,13 +28,14 @@ def dbt_build(settings: Settings, as_of: date, run_id: str, full_refresh: bool =
     raises DbtBuildError when it does not succeed."""
     from dbt.cli.main import dbtRunner
 
+    project_dir = dbt_project_dir()  # the DAG's too: ECOM_DBT_PROJECT_DIR or dbt_project/
     target = settings.warehouse_dir / "dbt" / "target"
     # An invocation that fails before running anything writes none: never record an earlier build's.
     (target / RUN_RESULTS).unlink(missing_ok=True)
     args = [
         "build",
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--project-dir", str(project_dir),
+        "--profiles-dir", str(project_dir),
         "--target-path", str(target),
         "--log-path", str(settings.dbt_log_dir),
         "--vars", f"{{as_of_date: '{as_of.isoformat()}'}}",

@@ -1,4 +1,5 @@
-"""The raw data contract (raw_tables.yml): tables, columns, types and which columns are personal."""
+"""The raw data contract (raw_tables.yml): tables, columns, types, which columns are personal and which
+are the shop's own vocabulary."""
 
 from __future__ import annotations
 
@@ -20,6 +21,23 @@ STORAGE_TYPES: dict[str, str] = {
     "integer": "BIGINT",
     "boolean": "BOOLEAN",
 }
+# What becomes of a value a vocabulary's seed rows do not map (raw_tables.yml, `vocabularies`).
+KEEP, QUARANTINE = "keep", "quarantine"
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Categorical values the shop names itself; dbt_project/seeds/shop_vocabulary.csv maps them to
+    canonical groups (ecom.vocabulary)."""
+
+    name: str
+    unmapped: str  # KEEP or QUARANTINE
+    description: str
+    groups: tuple[str, ...] | None = None  # QUARANTINE: the canonical groups the model interprets
+
+    @property
+    def quarantines_unmapped(self) -> bool:
+        return self.unmapped == QUARANTINE
 
 
 @dataclass(frozen=True)
@@ -30,6 +48,7 @@ class Column:
     description: str
     personal: bool = False
     allowed_values: tuple[str, ...] | None = None
+    vocabulary: Vocabulary | None = None
     min: float | None = None
     max: float | None = None
 
@@ -59,6 +78,10 @@ class Table:
     def personal_columns(self) -> list[str]:
         return [c.name for c in self.columns if c.personal]
 
+    @property
+    def vocabulary_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.vocabulary]
+
     def column(self, name: str) -> Column:
         for c in self.columns:
             if c.name == name:
@@ -69,6 +92,7 @@ class Table:
 @dataclass(frozen=True)
 class Contract:
     tables: dict[str, Table]
+    vocabularies: dict[str, Vocabulary]
 
     def table(self, name: str) -> Table:
         try:
@@ -81,10 +105,37 @@ class Contract:
         return [t.name for t in self.tables.values() if t.required]
 
 
-def _parse_column(spec: dict) -> Column:
+def _parse_vocabulary(name: str, spec: dict) -> Vocabulary:
+    if spec["unmapped"] not in (KEEP, QUARANTINE):
+        raise ValueError(
+            f"vocabulary {name!r}: unmapped must be {KEEP} or {QUARANTINE}, not {spec['unmapped']!r}"
+        )
+    groups = spec.get("groups")
+    if (spec["unmapped"] == QUARANTINE) != bool(groups):
+        raise ValueError(f"vocabulary {name!r}: groups are listed exactly when unmapped is {QUARANTINE}")
+    return Vocabulary(name=name, unmapped=spec["unmapped"], description=spec["description"],
+                      groups=tuple(str(g) for g in groups) if groups else None)
+
+
+_COLUMN_KEYS = {
+    "name", "type", "nullable", "description", "personal", "allowed_values", "vocabulary", "min", "max",
+}
+
+
+def _parse_column(spec: dict, vocabularies: dict[str, Vocabulary]) -> Column:
+    # an unquoted comma in a flow mapping's description silently makes a key of the rest
+    unknown = sorted(set(spec) - _COLUMN_KEYS)
+    if unknown:
+        raise ValueError(
+            f"column {spec['name']!r}: unknown keys {unknown} (quote a description holding a comma)"
+        )
     if spec["type"] not in STORAGE_TYPES:
         raise ValueError(f"column {spec['name']!r}: unknown type {spec['type']!r}")
     allowed = spec.get("allowed_values")
+    vocabulary = spec.get("vocabulary")
+    if vocabulary is not None and (vocabulary not in vocabularies or spec["type"] != "text"):
+        raise ValueError(f"column {spec['name']!r}: vocabulary {vocabulary!r} is not a declared "
+                         f"vocabulary of a text column ({', '.join(vocabularies)})")
     return Column(
         name=spec["name"],
         type=spec["type"],
@@ -92,12 +143,16 @@ def _parse_column(spec: dict) -> Column:
         description=spec["description"],
         personal=bool(spec.get("personal", False)),
         allowed_values=tuple(str(v) for v in allowed) if allowed else None,
+        vocabulary=vocabularies[vocabulary] if vocabulary else None,
         min=spec.get("min"),
         max=spec.get("max"),
     )
 
 
 def parse_contract(document: dict) -> Contract:
+    vocabularies = {
+        name: _parse_vocabulary(name, spec) for name, spec in (document.get("vocabularies") or {}).items()
+    }
     tables = {}
     for name, spec in document["tables"].items():
         tables[name] = Table(
@@ -105,9 +160,9 @@ def parse_contract(document: dict) -> Contract:
             required=bool(spec["required"]),
             description=spec["description"],
             primary_key=tuple(spec["primary_key"]),
-            columns=tuple(_parse_column(c) for c in spec["columns"]),
+            columns=tuple(_parse_column(c, vocabularies) for c in spec["columns"]),
         )
-    return Contract(tables=tables)
+    return Contract(tables=tables, vocabularies=vocabularies)
 
 
 @cache

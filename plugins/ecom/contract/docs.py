@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecom.contract import STORAGE_TYPES, Column, Contract, load_contract
+from ecom.contract import KEEP, QUARANTINE, STORAGE_TYPES, Column, Contract, load_contract
 
 _INTRO = """\
 # Raw data contract
@@ -27,13 +27,18 @@ ignored. Header names are matched case-insensitively; extra columns are recorded
   value is local time of the business time zone (`ECOM_BUSINESS_TZ`, default `Asia/Shanghai`).
   A *day* is a calendar date in the business time zone. Naive values are converted when they are
   ingested: changing `ECOM_BUSINESS_TZ` later does not re-read files already loaded.
-- **Rejects**: a row with a value that cannot be typed, an empty value in a non-nullable column, or
-  a value outside the column's allowed values or range, goes to `audit.rejects` (file, line, column,
-  value, reason); the rest of the file loads. The raw gate quarantines more rows the same way
+- **Rejects**: a row with a value that cannot be typed, an empty value in a non-nullable column, a
+  value outside the column's allowed values or range, or a value of a *quarantine* vocabulary that
+  the vocabulary seed does not map, goes to `audit.rejects` (file, line, column, value, reason); the
+  rest of the file loads. The raw gate quarantines more rows the same way
   ([data quality](data_quality.md)).
   For every file, rows read = rows loaded + rows rejected.
 - **Missing columns**: a file that lacks a non-nullable column fails the raw quality gate, and
   the message names the file and the column. Nothing is published until it is fixed.
+- **Vocabulary**: categorical values the shop names itself (channels, statuses, types...) are
+  mapped to the groups the marts use by `dbt_project/seeds/shop_vocabulary.csv`, which the shop
+  edits ([vocabulary](vocabulary.md)). The vocabularies and what becomes of a value the seed does
+  not map are listed below.
 - **Personal data** (columns marked *personal*) is accepted on input, stays in the raw layer of the
   working warehouse and is never copied into any mart.
 - **Required tables**: `{required}`. The others are optional: a landing folder holding only the
@@ -68,6 +73,8 @@ def _types_table() -> str:
 
 def _rule(column: Column) -> str:
     rules = []
+    if column.vocabulary:
+        rules.append(f"vocabulary `{column.vocabulary.name}`")
     if column.allowed_values:
         rules.append("one of " + ", ".join(f"`{v}`" for v in column.allowed_values))
     if column.min is not None:
@@ -77,10 +84,26 @@ def _rule(column: Column) -> str:
     return "; ".join(rules)
 
 
+_UNMAPPED = {KEEP: "kept under its own name, counted in a warning", QUARANTINE: "quarantined"}
+
+
+def _vocabularies_table(contract: Contract) -> str:
+    rows = ["\n## Vocabularies\n",
+            "| vocabulary | unmapped value | groups the model interprets | columns | meaning |",
+            "|---|---|---|---|---|"]
+    for vocabulary in contract.vocabularies.values():
+        columns = ", ".join(f"`{t.name}.{c.name}`" for t in contract.tables.values()
+                            for c in t.columns if c.vocabulary == vocabulary)
+        groups = ", ".join(f"`{g}`" for g in vocabulary.groups or ()) or "the seed's"
+        rows.append(f"| `{vocabulary.name}` | {_UNMAPPED[vocabulary.unmapped]} | {groups} | {columns} | "
+                    f"{vocabulary.description} |")
+    return "\n".join(rows) + "\n"
+
+
 def render_contract_markdown(contract: Contract | None = None) -> str:
     contract = contract or load_contract()
     required = "`, `".join(contract.required_tables)
-    lines = [_INTRO.replace("{required}", required) + _types_table()]
+    lines = [_INTRO.replace("{required}", required) + _types_table() + _vocabularies_table(contract)]
     for table in contract.tables.values():
         kind = "required" if table.required else "optional"
         lines.append(f"\n## `{table.name}` ({kind})\n")

@@ -1,8 +1,9 @@
 """Type the text of a group of files into the contract's storage types, in one SQL statement.
 
 Each contract column becomes its typed value; every value that cannot be typed, every empty value
-of a required column the file has, and every value outside the contract's allowed values or range
-(`allowed_values`, `min`, `max`) becomes one entry of the row's `_problems` list
+of a required column the file has, every value outside the contract's allowed values or range
+(`allowed_values`, `min`, `max`), and every value of a `quarantine` vocabulary that the vocabulary
+seed does not map (ecom.vocabulary) becomes one entry of the row's `_problems` list
 (column_name, raw_value, reason). A row with no problems is loaded, any other row is rejected.
 Requires the session time zone to be the business time zone (naive timestamps are local time).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from ecom.contract import Column, Table
 from ecom.sql import identifier, literal
+from ecom.vocabulary import ShopVocabulary, load_vocabulary
 
 TYPED_TABLE = "ingest_typed"
 PROBLEM_TYPE = "STRUCT(column_name VARCHAR, raw_value VARCHAR, reason VARCHAR)"
@@ -55,6 +57,11 @@ def typed_rows_sql(table: Table, columns_present: list[str], source: str) -> str
         for c in table.columns
     )
     problems = [sql for sql in (_problem_sql(c) for c in present) if sql]
+    interpreted = [c for c in table.columns if c.vocabulary and c.vocabulary.quarantines_unmapped]
+    if interpreted:
+        vocabulary = load_vocabulary()
+        problems += [sql for sql in (_unmapped_problem_sql(table, c, c in present, vocabulary)
+                                     for c in interpreted) if sql]
     problem_list = f"list_filter([{', '.join(problems)}], lambda p: p IS NOT NULL)" if problems else "[]"
     return (
         f"SELECT _file_index, _line, {output}, CAST({problem_list} AS {PROBLEM_TYPE}[]) AS _problems "
@@ -78,8 +85,7 @@ def _problem_sql(column: Column) -> str | None:
     """A CASE giving the column's problem struct for a row (NULL if none); None when it can have none."""
 
     def problem(reason_sql: str) -> str:
-        name = literal(column.name)
-        return f"{{'column_name': {name}, 'raw_value': {_raw(column)}, 'reason': {reason_sql}}}"
+        return _problem_struct(column, _raw(column), reason_sql)
 
     text, typed = _text(column), _typed(column)
     branches = []
@@ -100,3 +106,28 @@ def _problem_sql(column: Column) -> str | None:
         reason = f"{typed}::VARCHAR || {literal(f' is above the maximum {column.max:g}')}"
         branches.append(f"WHEN {typed} > {column.max} THEN {problem(reason)}")
     return f"CASE {' '.join(branches)} END" if branches else None
+
+
+def _unmapped_problem_sql(
+    table: Table, column: Column, present: bool, vocabulary: ShopVocabulary
+) -> str | None:
+    """The problem of a value of a `quarantine` vocabulary column that the seed does not map; None when
+    there can be none. A file without the column holds its empty value. The reason names the seed, not
+    the value (audit.rejects.raw_value holds that)."""
+    declared = column.vocabulary
+    if declared is None or (not column.nullable and not present):
+        return None  # a file lacking a required column fails the raw gate's schema check
+    groups = ", ".join(declared.groups or ())
+    reason = literal(f"{table.name}.{column.name} value not mapped in {vocabulary.seed_name} "
+                     f"(vocabulary {declared.name}): map it there to one of {groups}")
+    if not present:
+        empty_mapped = vocabulary.maps(declared.name, "")
+        return None if empty_mapped else _problem_struct(column, "NULL::VARCHAR", reason)
+    unmapped = vocabulary.unmapped_sql(declared.name, _text(column))
+    if not column.nullable:  # an empty value is already the required-value problem
+        unmapped = f"{_text(column)} IS NOT NULL AND {unmapped}"
+    return f"CASE WHEN {unmapped} THEN {_problem_struct(column, _raw(column), reason)} END"
+
+
+def _problem_struct(column: Column, raw_value_sql: str, reason_sql: str) -> str:
+    return f"{{'column_name': {literal(column.name)}, 'raw_value': {raw_value_sql}, 'reason': {reason_sql}}}"
