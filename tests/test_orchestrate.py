@@ -61,20 +61,22 @@ def test_run_pipeline_runs_the_dag_in_a_child_with_the_run_environment(
 ) -> None:
     seen = {}
 
-    def fake_run(command: list[str], env: dict[str, str], check: bool) -> subprocess.CompletedProcess:
-        seen.update(command=command, env=env)
+    def fake_run(command: list[str], env: dict[str, str], check: bool,
+                 pass_fds: tuple[int, ...]) -> subprocess.CompletedProcess:
+        seen.update(command=command, env=env, pass_fds=pass_fds)
         return subprocess.CompletedProcess(command, returncode=3)
 
     monkeypatch.setattr(orchestrate.subprocess, "run", fake_run)
-    monkeypatch.chdir(tmp_path)
+    settings = Settings(landing_dir=tmp_path / "landing", warehouse_dir=tmp_path / "wh")
 
-    code = orchestrate.run_pipeline(Path("landing"), Path("wh"), None)
+    code = orchestrate.run_pipeline(settings, lock_fd=7)
 
     assert code == 3
     assert seen["command"] == [sys.executable, "-m", "ecom.orchestrate", "latest"]
     assert seen["env"]["ECOM_LANDING_DIR"] == str(tmp_path / "landing")
     assert seen["env"]["ECOM_AS_OF"] == ""
     assert seen["env"]["AIRFLOW_HOME"] == str(tmp_path / "wh" / "airflow")
+    assert seen["pass_fds"] == (7,)  # the warehouse lock lives on in the child
     assert (tmp_path / "wh" / "airflow").is_dir()
 
 

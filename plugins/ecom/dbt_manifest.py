@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -51,25 +52,56 @@ class MartContract:
 def mart_contracts(manifest: Path) -> dict[str, MartContract]:
     """Relation name of every model the manifest builds in schema `marts` -> its contract; empty when
     there is no manifest."""
+    return {
+        mart: MartContract(
+            columns={name: column.get("data_type") or "" for name, column in node.get("columns", {}).items()},
+            requires_sources=list(_meta(node).get("requires_sources") or []),
+        )
+        for mart, node in _mart_nodes(manifest).items()
+    }
+
+
+@dataclass(frozen=True)
+class EmptyReason:
+    """A mart's `meta.empty_reason`: why it can be empty although its raw tables have landed."""
+
+    query: str  # SQL on the working warehouse: one row when the reason applies, no row otherwise
+    note: str  # the reason in words, a str.format template over that row's columns
+
+
+def _mart_nodes(manifest: Path) -> dict[str, dict]:
+    """Relation name of every model the manifest builds in schema `marts` -> its node; {} without one."""
     if not manifest.exists():
         return {}
     nodes = json.loads(manifest.read_text(encoding="utf-8")).get("nodes", {}).values()
-    contracts: dict[str, MartContract] = {}
-    for node in nodes:
-        if node.get("resource_type") != "model" or node.get("schema") != MARTS_SCHEMA:
-            continue
-        meta = (node.get("config") or {}).get("meta") or node.get("meta") or {}
-        contracts[node.get("alias") or node["name"]] = MartContract(
-            columns={name: column.get("data_type") or "" for name, column in node.get("columns", {}).items()},
-            requires_sources=list(meta.get("requires_sources") or []),
-        )
-    return contracts
+    return {
+        node.get("alias") or node["name"]: node
+        for node in nodes
+        if node.get("resource_type") == "model" and node.get("schema") == MARTS_SCHEMA
+    }
+
+
+def _meta(node: dict) -> dict:
+    return (node.get("config") or {}).get("meta") or node.get("meta") or {}
 
 
 def mart_source_requirements(manifest: Path) -> dict[str, list[str]]:
     """Relation name of every model the manifest builds in schema `marts` -> the raw tables it needs
     (its `meta.requires_sources`); empty when there is no manifest."""
     return {mart: contract.requires_sources for mart, contract in mart_contracts(manifest).items()}
+
+
+def mart_empty_reasons(manifest: Path) -> dict[str, EmptyReason]:
+    """The marts that declare a `meta.empty_reason` -> that reason."""
+    reasons = {mart: _meta(node).get("empty_reason") for mart, node in _mart_nodes(manifest).items()}
+    return {mart: EmptyReason(query=reason["query"], note=reason["note"])
+            for mart, reason in reasons.items() if reason}
+
+
+def project_var(name: str, project_dir: Path | None = None) -> Any:
+    """The value `vars: {name: ...}` of the project's dbt_project.yml (a run's --vars may override it)."""
+    text = ((project_dir or dbt_project_dir()) / "dbt_project.yml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)["vars"][name]
 
 
 def mart_names(manifest: Path) -> list[str]:
@@ -80,9 +112,7 @@ def mart_names(manifest: Path) -> list[str]:
 def attribution_models(project_dir: Path | None = None) -> list[str]:
     """The attribution models the marts compute, in their order: var `attribution_models` of the dbt
     project's dbt_project.yml (default: the project the pipeline runs), the one list of them."""
-    project_file = (project_dir or dbt_project_dir()) / "dbt_project.yml"
-    variables = yaml.safe_load(project_file.read_text(encoding="utf-8")).get("vars") or {}
-    return [str(model) for model in variables["attribution_models"]]
+    return [str(model) for model in project_var("attribution_models", project_dir)]
 
 
 def project_source_files(project_dir: Path) -> Iterator[Path]:

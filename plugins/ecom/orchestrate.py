@@ -8,7 +8,6 @@ process keeps Airflow, dbt and Great Expectations output in a log file and print
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import subprocess
 import sys
@@ -41,33 +40,31 @@ class TaskOutcome:
     error: str | None = None
 
 
-def run_pipeline(landing: Path, warehouse: Path, as_of: date | None, full_refresh: bool = False) -> int:
-    """Run the DAG once on these folders; 0 when every task succeeded (the marts were published).
+def run_pipeline(settings: Settings, full_refresh: bool = False, lock_fd: int | None = None) -> int:
+    """Run the DAG once on these settings' folders, as of `settings.as_of` (None: the last order date);
+    0 when every task succeeded (the marts were published).
 
     `full_refresh` rebuilds dbt's incremental models from every raw row instead of the new ones.
+    `lock_fd`, the warehouse lock (ecom.warehouse_lock), is inherited by the child, so the warehouse stays
+    locked while either process lives.
     """
-    settings = dataclasses.replace(
-        Settings.from_env(), landing_dir=landing.resolve(), warehouse_dir=warehouse.resolve(), as_of=as_of
-    )
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "ecom.orchestrate", requested_as_of(as_of),
+    command = [sys.executable, "-m", "ecom.orchestrate", requested_as_of(settings.as_of),
                *(["--full-refresh"] if full_refresh else [])]
-    return subprocess.run(command, env=airflow_environment(settings, os.environ), check=False).returncode
+    return subprocess.run(command, env=airflow_environment(settings, os.environ), check=False,
+                          pass_fds=() if lock_fd is None else (lock_fd,)).returncode
 
 
-def replay_days(landing: Path, warehouse: Path, first: date, last: date,
-                run: Callable[[Path, Path, date], int] = run_pipeline) -> int:
-    """`ecom run --from --to`: one run per day, in order, each as of that day; stops at the first failure.
+def replay_days(first: date, last: date, run: Callable[[date], int]) -> int:
+    """`ecom run --from --to`: `run(day)` for each day, in order; stops at the first failure.
 
     Every run is a normal `ecom run --as-of DAY`, so replaying a day that already ran publishes the same
     marts again, and a replay interrupted on day D is resumed by replaying from D.
     """
-    if last < first:
-        raise ValueError(f"--to {last} is before --from {first}")
     day = first
     while day <= last:
         print(f"ecom run: replaying {day} ({(day - first).days + 1}/{(last - first).days + 1})", flush=True)
-        code = run(landing, warehouse, day)
+        code = run(day)
         if code != 0:
             print(f"ecom run: {day} failed, later days not run (resume with --from {day})", flush=True)
             return code
@@ -134,8 +131,9 @@ def _group_dbt_tasks(task_ids: list[str]) -> list[str]:
     return ([f"dbt ({len(dbt_tasks)} model tasks)"] if dbt_tasks else []) + others
 
 
-def run_log_path(settings: Settings, started: datetime) -> Path:
-    return settings.airflow_home / "logs" / "ecom_run" / f"{started:%Y%m%dT%H%M%S}.log"
+def run_log_path(settings: Settings, started: datetime, pid: int) -> Path:
+    """The run's log file: its start to the microsecond and its process id, so no two runs share one."""
+    return settings.airflow_home / "logs" / "ecom_run" / f"{started:%Y%m%dT%H%M%S%f}_{pid}.log"
 
 
 # ---- below: the `python -m ecom.orchestrate` process, with the environment from airflow_environment ----
@@ -284,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     started = datetime.now(UTC)
-    log_path = run_log_path(settings, started)
+    log_path = run_log_path(settings, started, os.getpid())
     with _console_to(log_path) as console:
         refresh = ", full refresh" if args.full_refresh else ""
         console.write(f"ecom run: as-of {args.as_of}{refresh}, warehouse {settings.warehouse_dir}\n"

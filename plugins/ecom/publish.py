@@ -11,6 +11,7 @@ served file untouched.
 
 from __future__ import annotations
 
+import glob
 import os
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -20,7 +21,14 @@ from pathlib import Path
 import duckdb
 
 from ecom.config import Settings
-from ecom.dbt_manifest import MARTS_SCHEMA, dbt_project_dir, manifest_path, mart_source_requirements
+from ecom.dbt_manifest import (
+    MARTS_SCHEMA,
+    EmptyReason,
+    dbt_project_dir,
+    manifest_path,
+    mart_empty_reasons,
+    mart_source_requirements,
+)
 from ecom.personal_columns import personal_columns
 from ecom.sql import identifier, literal, relation_exists, relation_names
 
@@ -41,6 +49,7 @@ DBT_TRANSIENT_SUFFIXES = ("__dbt_tmp", "__dbt_backup")
 COPIED_CONSTRAINTS = ("PRIMARY KEY", "UNIQUE", "CHECK")
 WAREHOUSE_ALIAS = "warehouse"
 PREVIOUS_SERVING_ALIAS = "previous_serving"
+TEMPORARY_SUFFIX = ".tmp"
 
 
 class PersonalDataError(ValueError):
@@ -77,8 +86,12 @@ def check_run_id(run_id: str) -> None:
         raise ValueError(f"run id {run_id!r} cannot be used in a file name")
 
 
-def empty_mart_note(mart: str, requirements: dict[str, list[str]], landed_raw_tables: set[str]) -> str:
-    """Why a mart has no rows, in words a data steward understands."""
+def empty_mart_note(mart: str, requirements: dict[str, list[str]], landed_raw_tables: set[str],
+                    declared_reason: str | None = None) -> str:
+    """Why a mart has no rows, in words a data steward understands.
+
+    `declared_reason`: the mart's own `meta.empty_reason` note, when it applies (it needs the raw tables).
+    """
     if mart not in requirements:
         return "empty: the dbt manifest does not say which raw tables this mart needs"
     needed = requirements[mart]
@@ -87,6 +100,8 @@ def empty_mart_note(mart: str, requirements: dict[str, list[str]], landed_raw_ta
         return f"empty: needs raw table {missing[0]}, which has not landed"
     if missing:
         return f"empty: needs raw tables {', '.join(missing)}, which have not landed"
+    if declared_reason:
+        return f"empty: {declared_reason}"
     if needed:
         return f"empty: its raw tables ({', '.join(needed)}) have landed, but no rows qualify"
     return "empty: no rows qualify"
@@ -108,9 +123,9 @@ def publish(settings: Settings, run_id: str, as_of: date) -> PublishResult:
     if not settings.warehouse_db.exists():
         raise FileNotFoundError(f"no warehouse to publish from: {settings.warehouse_db}")
     serving = settings.serving_db
-    temp = serving.with_name(f"{serving.name}.{run_id}.tmp")
+    temp = _temporary_path(serving, run_id)
     published_at = datetime.now(UTC).replace(tzinfo=None)
-    _remove_database_file(temp)
+    remove_leftover_temporaries(serving)
     try:
         with duckdb.connect(str(temp), config=settings.duckdb_config(temp)) as con:
             _attach(con, settings.warehouse_db, WAREHOUSE_ALIAS)
@@ -129,6 +144,28 @@ def publish(settings: Settings, run_id: str, as_of: date) -> PublishResult:
         raise
     _fsync_directory(serving.parent)
     return PublishResult(serving, run_id, as_of, published_at, row_counts, empty_notes)
+
+
+def _temporary_path(serving: Path, run_id: str) -> Path:
+    """The new serving file a publish writes before renaming it onto `serving`."""
+    return serving.with_name(f"{serving.name}.{run_id}{TEMPORARY_SUFFIX}")
+
+
+def remove_leftover_temporaries(serving: Path) -> list[Path]:
+    """Delete what publishes killed before their rename left beside `serving`; return what was deleted.
+
+    Only regular files named as `_temporary_path` names them (and their DuckDB `.wal`) go. One publish
+    runs at a time per warehouse (the `warehouse_writer` pool, the `ecom run` lock), so none is in use.
+    """
+    removed = []
+    prefix = f"{serving.name}."
+    for path in sorted(serving.parent.glob(f"{glob.escape(prefix)}*")):
+        name = path.name.removesuffix(".wal")
+        run_id = name[len(prefix):-len(TEMPORARY_SUFFIX)] if name.endswith(TEMPORARY_SUFFIX) else ""
+        if run_id and path.is_file() and not path.is_symlink():
+            path.unlink()
+            removed.append(path)
+    return removed
 
 
 def _attach(con: duckdb.DuckDBPyConnection, path: Path, alias: str) -> None:
@@ -190,9 +227,29 @@ def _empty_notes(con: duckdb.DuckDBPyConnection, row_counts: dict[str, int]) -> 
     empty = [mart for mart, rows in row_counts.items() if rows == 0]
     if not empty:
         return {}
-    requirements = mart_source_requirements(manifest_path(dbt_project_dir()))
+    manifest = manifest_path(dbt_project_dir())
+    requirements = mart_source_requirements(manifest)
+    reasons = mart_empty_reasons(manifest)
     landed = set(relation_names(con, "raw", WAREHOUSE_ALIAS))
-    return {mart: empty_mart_note(mart, requirements, landed) for mart in empty}
+    return {mart: empty_mart_note(mart, requirements, landed, _declared_reason(con, reasons.get(mart)))
+            for mart in empty}
+
+
+def _declared_reason(con: duckdb.DuckDBPyConnection, reason: EmptyReason | None) -> str | None:
+    """The reason's note when its query, run on the warehouse, finds that it applies; else None."""
+    if reason is None:
+        return None
+    [(publishing,)] = con.execute("SELECT current_database()").fetchall()
+    con.execute(f"USE {WAREHOUSE_ALIAS}")
+    try:
+        cursor = con.execute(reason.query)
+        rows = cursor.fetchall()
+        names = [column[0] for column in cursor.description]
+    except duckdb.Error:
+        return None  # e.g. a relation it reads was not built: the general note stands
+    finally:
+        con.execute(f"USE {identifier(publishing)}")
+    return reason.note.format(**dict(zip(names, rows[0], strict=True))) if rows else None
 
 
 def _write_publish_log(

@@ -24,6 +24,7 @@ from ecom.config import Settings
 from ecom.contract import load_contract
 from ecom.publish import PUBLISH_LOG, check_run_id
 from ecom.quality.dbt_results import DBT_GATE
+from ecom.report_checks import CheckGroup, check_label, group_failures
 from ecom.report_sections import SERVING, Chart, Row, Section, build_sections
 from ecom.report_trends import collect_history, trend_charts
 from ecom.sql import literal, relation_exists
@@ -36,7 +37,6 @@ MASKED = "•••• (masked: personal data)"
 SEVERITY_ORDER = {"error": 0, "warning": 1}
 WAREHOUSE = "warehouse"
 ROW_COUNTS = ("rows_read", "rows_loaded", "rows_rejected")
-
 
 
 @dataclass
@@ -90,7 +90,8 @@ class RunReport:
 
     @property
     def checks_by_table(self) -> list[Row]:
-        """Per table (or '(run)' for checks of no table): checks, passed, failed by severity."""
+        """Per table (or '(run)' for checks of no table): checks, passed, failed by severity, whether any
+        failed; tables with failures first."""
         by_table: dict[str, Row] = {}
         for result in self.gate_results:
             row = by_table.setdefault(result["table_name"] or "(run)", {
@@ -103,6 +104,8 @@ class RunReport:
                 row["errors"] += 1
             else:
                 row["warnings"] += 1
+        for row in by_table.values():
+            row["failed"] = row["errors"] + row["warnings"] > 0
         return sorted(by_table.values(), key=lambda r: (-r["errors"], -r["warnings"], r["table_name"]))
 
     @property
@@ -125,6 +128,11 @@ class RunReport:
     @property
     def failed_checks(self) -> list[Row]:
         return [r for r in self.gate_results if not r["success"]]
+
+    @property
+    def failed_check_groups(self) -> list[CheckGroup]:
+        """The failed checks, one row per gate, table, check and severity (errors first)."""
+        return group_failures(self.gate_results)
 
     @property
     def files_needing_attention(self) -> list[Row]:
@@ -225,7 +233,7 @@ class _Databases:
             self.report.notes.append(note)
         return found
 
-    def rows(self, sql: str, params: list[Any] | None = None) -> list[Row]:
+    def rows(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> list[Row]:
         cursor = self.con.execute(sql, params or [])
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
@@ -340,6 +348,8 @@ def _collect_gates(db: _Databases, report: RunReport) -> None:
             r["expectation"] or "",
         )
     )
+    for result in results:
+        result["label"] = check_label(result["suite"], result["expectation"], result["column_name"])
     report.gate_results = results
     report.as_of = max((r["as_of"] for r in results if r["as_of"] is not None), default=report.as_of)
 

@@ -248,7 +248,7 @@ def released(
     for path in sorted(p for p in landing.rglob("*.csv") if "_defects" not in p.parts):
         fixed = correct / path.relative_to(landing)
         if not fixed.exists():
-            path.unlink()  # an added file (empty, header only): withdrawn
+            path.unlink()  # an added file (empty, header only, the GBK re-send): withdrawn
         elif not filecmp.cmp(path, fixed, shallow=False):
             shutil.copyfile(fixed, path)  # a pending file replaced in place
     return correct, ecom_run(landing, warehouse)
@@ -262,7 +262,7 @@ def test_relanding_the_corrected_files_releases_every_row_and_publishes(released
         records = sum(data_records(p) for p in table_folder.rglob("*.csv"))
         assert query(warehouse, f"select count(*) from raw.{table_folder.name}") == [(records,)], table_folder
     statuses = dict(query(warehouse, "select status, count(*) from audit.load_manifest group by all"))
-    assert statuses["withdrawn"] == 2  # the empty and the header-only file
+    assert statuses["withdrawn"] == 3  # the empty, the header-only and the GBK re-sent file
     assert query(warehouse, "select count(*) from audit.load_manifest where status = 'pending'") == [(0,)]
 
 
