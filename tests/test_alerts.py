@@ -109,3 +109,44 @@ def test_the_callback_posts_only_when_configured(tmp_path: Path, webhook, monkey
     on_task_failure(context(RuntimeError("second")))
     [body] = received
     assert "second" in body["text"] and str(tmp_path / "warehouse") in body["report"]
+
+
+@pytest.fixture
+def failing_webhook() -> Iterator[str]:
+    """A local webhook that answers every POST with HTTP 500; its URL carries a token, as real ones do."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(500)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/services/T0/B0/tok3n-XYZ?key=k3y"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_webhook_that_fails_is_logged_without_its_token(settings: Settings, failing_webhook: str,
+                                                          caplog) -> None:
+    alert = failure_alert(context(RuntimeError("boom")), settings)
+    with caplog.at_level(logging.WARNING, logger="ecom.alerts"):
+        assert send_alert(alert, failing_webhook) is False
+
+    port = failing_webhook.split("127.0.0.1:")[1].split("/")[0]
+    assert f"alert webhook http://127.0.0.1:{port}/•••• could not be reached: HTTP Error 500" in caplog.text
+    for secret in ("tok3n-XYZ", "k3y", "services"):
+        assert secret not in caplog.text
+
+
+def test_secrets_and_personal_values_in_the_error_stay_out_of_the_alert(settings: Settings) -> None:
+    error = RuntimeError("POST https://hooks.example.com/services/T0/B0/tok3n failed for customer "
+                         "13977770003 (li.lei@example.com)")
+    alert = failure_alert(context(error), settings)
+
+    assert alert.error == "POST https://hooks.example.com/•••• failed for customer •••• (••••)"
