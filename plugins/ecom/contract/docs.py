@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecom.contract import STORAGE_TYPES, Column, Contract, load_contract
+from ecom.contract import STORAGE_TYPES, Column, Contract, bound_text, load_contract
 
 _INTRO = """\
 # Raw data contract
@@ -71,9 +71,9 @@ def _rule(column: Column) -> str:
     if column.allowed_values:
         rules.append("one of " + ", ".join(f"`{v}`" for v in column.allowed_values))
     if column.min is not None:
-        rules.append(f"≥ {column.min:g}")
+        rules.append(f"≥ {bound_text(column.min)}")
     if column.max is not None:
-        rules.append(f"≤ {column.max:g}")
+        rules.append(f"≤ {bound_text(column.max)}")
     return "; ".join(rules)
 
 
