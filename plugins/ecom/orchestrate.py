@@ -127,6 +127,14 @@ def published_summary(settings: Settings, run_id: str, report: Path) -> str:
     return "\n".join(lines)
 
 
+def ingest_warnings_summary(settings: Settings, run_id: str) -> str:
+    """The ingest warnings of the run (files and folders of the landing that were not read), one a line."""
+    from ecom.ingest import batch_warnings
+
+    warnings = batch_warnings(settings, run_id)
+    return "".join(f"warning: {warning}\n" for warning in warnings)
+
+
 def _group_dbt_tasks(task_ids: list[str]) -> list[str]:
     """Task ids with the dbt group's many per-model tasks folded into one entry."""
     dbt_tasks = [t for t in task_ids if t.startswith("dbt.")]
@@ -270,6 +278,7 @@ def _run_dag(settings: Settings, as_of_param: str, full_refresh: bool, console: 
     ]
     code = run_exit_code(outcomes)
     report = settings.latest_report
+    console.write(ingest_warnings_summary(settings, dag_run.run_id))
     if code == 0:
         console.write(published_summary(settings, dag_run.run_id, report) + "\n")
     else:
