@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -84,6 +84,7 @@ class Table:
 @dataclass(frozen=True)
 class Contract:
     tables: dict[str, Table]
+    type_defaults: dict[str, dict[str, Any]] = field(default_factory=dict)  # type -> min/max/excess_decimals
 
     def table(self, name: str) -> Table:
         try:
@@ -163,7 +164,7 @@ def parse_contract(document: dict) -> Contract:
             primary_key=tuple(spec["primary_key"]),
             columns=tuple(_parse_column(c, type_defaults) for c in spec["columns"]),
         )
-    return Contract(tables=tables)
+    return Contract(tables=tables, type_defaults=type_defaults)
 
 
 @cache
