@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from types import SimpleNamespace
@@ -30,15 +31,14 @@ def context(exception: BaseException) -> dict:
     return {"ti": ti, "run_id": "manual__r1", "exception": exception}
 
 
-@pytest.fixture
-def webhook() -> Iterator[tuple[str, list[dict]]]:
-    """A local HTTP server recording the JSON bodies POSTed to it."""
-    received: list[dict] = []
+@contextmanager
+def serving(status: int, received: list[dict]) -> Iterator[int]:
+    """A local HTTP server answering every POST with `status` and recording its JSON body; yields its port."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
+            self.send_response(status)
             self.end_headers()
 
         def log_message(self, *args: object) -> None:
@@ -47,9 +47,19 @@ def webhook() -> Iterator[tuple[str, list[dict]]]:
     server = HTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/hook", received
-    server.shutdown()
-    server.server_close()
+    try:
+        yield server.server_port
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, list[dict]]]:
+    """A local webhook recording the JSON bodies POSTed to it."""
+    received: list[dict] = []
+    with serving(200, received) as port:
+        yield f"http://127.0.0.1:{port}/hook", received
 
 
 def test_the_summary_says_what_failed_and_where_to_look(settings: Settings) -> None:
@@ -114,22 +124,8 @@ def test_the_callback_posts_only_when_configured(tmp_path: Path, webhook, monkey
 @pytest.fixture
 def failing_webhook() -> Iterator[str]:
     """A local webhook that answers every POST with HTTP 500; its URL carries a token, as real ones do."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers["Content-Length"]))
-            self.send_response(500)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/services/T0/B0/tok3n-XYZ?key=k3y"
-    server.shutdown()
-    server.server_close()
+    with serving(500, []) as port:
+        yield f"http://127.0.0.1:{port}/services/T0/B0/tok3n-XYZ?key=k3y"
 
 
 def test_a_webhook_that_fails_is_logged_without_its_token(settings: Settings, failing_webhook: str,

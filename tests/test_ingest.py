@@ -24,22 +24,7 @@ from ecom.ingest import (
 from ecom.ingest.casting import typed_value_sql
 from ecom.ingest.discovery import discover_landing
 from ecom.ingest.readers import read_landed_files, reading_groups
-
-ORDERS_HEADER = "order_id,customer_id,ordered_at,total_amount"
-
-
-def land(settings: Settings, relative: str, content: str | bytes) -> Path:
-    path = settings.landing_dir / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, str):
-        content = content.encode("utf-8")
-    path.write_bytes(content)
-    return path
-
-
-def query(settings: Settings, sql: str) -> list[tuple]:
-    with duckdb.connect(str(settings.warehouse_db)) as con:
-        return con.execute(sql).fetchall()
+from landing_files import ORDERS_HEADER, land, query
 
 
 def file_id(settings: Settings, relative: str) -> str:

@@ -33,20 +33,7 @@ from ecom.ingest.readers import MisreadFileError, read_landed_files
 from ecom.orchestrate import ingest_warnings_summary
 from ecom.redaction import MASKED
 from ecom.report import build_report
-
-ORDERS = "order_id,customer_id,ordered_at,total_amount"
-
-
-def land(settings: Settings, relative: str, content: str | bytes) -> Path:
-    path = settings.landing_dir / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content.encode() if isinstance(content, str) else content)
-    return path
-
-
-def query(settings: Settings, sql: str) -> list[tuple]:
-    with duckdb.connect(str(settings.warehouse_db), read_only=True) as con:
-        return con.execute(sql).fetchall()
+from landing_files import ORDERS_HEADER, land, query
 
 
 def manifest(settings: Settings) -> list[tuple]:
@@ -61,7 +48,7 @@ def rejects(settings: Settings) -> list[tuple]:
 
 def order_lines(count: int, broken_line: int | None = None, broken: str = "") -> str:
     """A CSV of `count` orders (lines 2..count+1), the one on `broken_line` replaced by `broken`."""
-    lines = [ORDERS]
+    lines = [ORDERS_HEADER]
     for number in range(1, count + 1):
         lines.append(broken if number + 1 == broken_line else f"{number:03d},c{number},2026-01-05,{number}")
     return "\n".join(lines) + "\n"
@@ -90,7 +77,7 @@ def test_an_unterminated_quote_mid_file_quarantines_every_line_it_swallows(setti
 def test_a_quote_closed_lines_later_makes_one_record_whose_id_holding_a_line_break_is_rejected(
         settings: Settings) -> None:
     # '"c2' opens a quoted field that a stray quote on line 5 closes: one valid CSV record of lines 3-5
-    land(settings, "orders/a.csv", f'{ORDERS}\n001,c1,2026-01-05,1\n002,"c2,2026-01-05,2\n'
+    land(settings, "orders/a.csv", f'{ORDERS_HEADER}\n001,c1,2026-01-05,1\n002,"c2,2026-01-05,2\n'
                                    f'003,c3,2026-01-05,3\n004,c4",2026-01-05,4\n005,c5,2026-01-05,5\n')
 
     ingest(settings, "b1")
@@ -113,7 +100,7 @@ def test_a_file_whose_lines_the_reader_cannot_account_for_is_refused(settings: S
 def test_a_file_whose_records_a_second_reading_does_not_find_is_refused(
         settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     # a record DuckDB's scan returns that Python's csv module does not: which lines it holds is unknown
-    land(settings, "orders/a.csv", f'{ORDERS}\n001,"c\n1",2026-01-05,1\n002,c2,2026-01-05,2\n')
+    land(settings, "orders/a.csv", f'{ORDERS_HEADER}\n001,"c\n1",2026-01-05,1\n002,c2,2026-01-05,2\n')
     [file] = discover_landing(settings.landing_dir, ["orders"]).files
     monkeypatch.setattr(readers, "_record_spans", lambda file, delimiter: [(2, 3, 2)])
 
@@ -142,7 +129,7 @@ def test_glob_characters_in_names_are_read_as_names(settings: Settings) -> None:
     names = ["orders[1].csv", "orders1.csv", "all*.csv", "allx.csv", "q?.csv", "qa.csv", "dt=[x]/o.csv",
              "dt=x/o.csv", "back\\slash.csv", "br{a,b}.csv", "~tilde.csv"]
     for number, name in enumerate(names, start=1):
-        land(settings, f"orders/{name}", f"{ORDERS}\n{number:03d},c{number},2026-01-05,{number}\n")
+        land(settings, f"orders/{name}", f"{ORDERS_HEADER}\n{number:03d},c{number},2026-01-05,{number}\n")
 
     result = ingest(settings, "b1")
 
@@ -156,7 +143,7 @@ def test_glob_characters_in_names_are_read_as_names(settings: Settings) -> None:
 def test_a_file_with_another_delimiter_is_read_with_the_delimiter_its_header_uses(
         settings: Settings, delimiter: str) -> None:
     rows = [f"{n:03d};c{n};2026-01-05 10:00:00;{n}.50" for n in range(1, 7)] + ["007;c7;2026-01-05;7,50"]
-    text = "\n".join([ORDERS.replace(",", ";"), *rows]) + "\n"
+    text = "\n".join([ORDERS_HEADER.replace(",", ";"), *rows]) + "\n"
     land(settings, "orders/eu.csv", text.replace(";", delimiter))
 
     ingest(settings, "b1")
@@ -175,7 +162,7 @@ def test_a_file_with_another_delimiter_is_read_with_the_delimiter_its_header_use
 def outside(tmp_path: Path) -> Path:
     folder = tmp_path / "elsewhere"
     folder.mkdir()
-    (folder / "secret.csv").write_text(f"{ORDERS}\n999,secret-customer,2026-01-05,1\n")
+    (folder / "secret.csv").write_text(f"{ORDERS_HEADER}\n999,secret-customer,2026-01-05,1\n")
     return folder
 
 
@@ -240,7 +227,7 @@ def test_what_was_not_read_is_kept_with_the_batch_and_shown_on_the_console(setti
 def test_values_outside_the_contract_range_are_quarantined_naming_file_line_and_column(
         settings: Settings) -> None:
     land(settings, "orders/o.csv",
-         f"{ORDERS}\n"
+         f"{ORDERS_HEADER}\n"
          "001,c1,2026-01-05 10:00:00,9999999999999999.99\n"  # fits DECIMAL(18,2); sums of it do not
          "002,c2,1900-01-01 00:00:00,1\n"  # would get the pre-1901 local mean time offset
          "003,c3,0001-01-01 00:00:00,1\n"  # would be stored as a date BC
@@ -259,7 +246,8 @@ def test_values_outside_the_contract_range_are_quarantined_naming_file_line_and_
 
 
 def test_one_far_future_order_does_not_become_the_latest_order_day(settings: Settings) -> None:
-    land(settings, "orders/o.csv", f"{ORDERS}\n001,c1,2026-01-04 10:00:00,1\n002,c2,2099-12-31 10:00:00,1\n")
+    land(settings, "orders/o.csv",
+         f"{ORDERS_HEADER}\n001,c1,2026-01-04 10:00:00,1\n002,c2,2099-12-31 10:00:00,1\n")
     ingest(settings, "b1")
     promote_pending(settings)
 
@@ -268,7 +256,7 @@ def test_one_far_future_order_does_not_become_the_latest_order_day(settings: Set
 
 
 def test_more_decimals_than_the_storage_keeps_are_quarantined(settings: Settings) -> None:
-    land(settings, "orders/o.csv", f"{ORDERS}\n001,c1,2026-01-05,10.005\n002,c2,2026-01-05,10.500\n"
+    land(settings, "orders/o.csv", f"{ORDERS_HEADER}\n001,c1,2026-01-05,10.005\n002,c2,2026-01-05,10.500\n"
                                    "003,c3,2026-01-05,.5\n")
 
     ingest(settings, "b1")
