@@ -89,6 +89,20 @@ def test_a_quote_closed_lines_later_makes_one_record_whose_id_holding_a_line_bre
     assert manifest(settings) == [("orders/a.csv", 3, 2, 1)]
 
 
+@pytest.mark.parametrize("before", ["\n\n", " \n\t\n"])
+def test_blank_lines_before_the_header_are_skipped_and_counted(settings: Settings, before: str) -> None:
+    land(settings, "orders/plain.csv", before + order_lines(2))
+    land(settings, "orders/quoted.csv", before + f'{ORDERS_HEADER}\n001,c1,2026-01-05,"1\n"\n002,x\n')
+
+    ingest(settings, "b1")
+
+    assert manifest(settings) == [("orders/plain.csv", 2, 2, 0), ("orders/quoted.csv", 2, 1, 1)]
+    assert query(settings, "SELECT path, line FROM audit.rejects") == [("orders/quoted.csv", 6)]
+    assert query(settings, "SELECT m.path, p._line FROM raw_pending.orders p JOIN audit.load_manifest m "
+                           "ON m.file_id = p._file_id ORDER BY 1, 2") == [
+        ("orders/plain.csv", 4), ("orders/plain.csv", 5), ("orders/quoted.csv", 4)]
+
+
 def test_a_file_whose_lines_the_reader_cannot_account_for_is_refused(settings: Settings) -> None:
     land(settings, "orders/a.csv", order_lines(3))
     [file] = discover_landing(settings.landing_dir, ["orders"]).files
@@ -102,7 +116,7 @@ def test_a_file_whose_records_a_second_reading_does_not_find_is_refused(
     # a record DuckDB's scan returns that Python's csv module does not: which lines it holds is unknown
     land(settings, "orders/a.csv", f'{ORDERS_HEADER}\n001,"c\n1",2026-01-05,1\n002,c2,2026-01-05,2\n')
     [file] = discover_landing(settings.landing_dir, ["orders"]).files
-    monkeypatch.setattr(readers, "_record_spans", lambda file, delimiter: [(2, 3, 2)])
+    monkeypatch.setattr(readers, "_record_spans", lambda file, layout: [(2, 3, 2)])
 
     with duckdb.connect() as con, pytest.raises(MisreadFileError, match="returned 2 records where its "
                                                                         "lines start 1"):

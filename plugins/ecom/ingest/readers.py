@@ -72,6 +72,7 @@ class MisreadFileError(Exception):
 class CsvLayout:
     delimiter: str
     header: list[str]
+    blank_lines: int = 0  # blank lines before the header, skipped
 
 
 @dataclass(frozen=True)
@@ -82,40 +83,42 @@ class GroupRead:
 
 def csv_layout(file: LandedFile) -> CsvLayout | None:
     """The file's delimiter and header: of CSV_DELIMITERS, the one splitting the first record into the
-    most fields (the earliest on a tie). None when the file has no header (empty or blank)."""
+    most fields (the earliest on a tie), and the blank lines before it. None when the file has no
+    header (empty or blank)."""
     opener = gzip.open if is_gzip(file.path) else open
-    sample = ""
+    sample, blank_lines = "", 0
     with opener(file.path, "rb") as raw:
         try:  # up to the end of the first record: a non-blank line, its quotes paired
             for line in io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline=""):
+                if not sample and not line.strip():
+                    blank_lines += 1
+                    continue
                 sample += line
-                if (sample.strip() and sample.count('"') % 2 == 0) or len(sample) >= _HEADER_SAMPLE_CHARS:
+                if sample.count('"') % 2 == 0 or len(sample) >= _HEADER_SAMPLE_CHARS:
                     break
         except (EOFError, OSError):  # a .gz cut short or not gzip at all: reading the file will say so
             pass
-    layout = None
-    for delimiter in CSV_DELIMITERS:
-        records = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
-        header = next((record for record in records if record), None)
-        if header is None:
-            return None
-        if layout is None or len(header) > len(layout.header):
-            layout = CsvLayout(delimiter, header)
-    return layout
+    if not sample:
+        return None
+    layouts = [CsvLayout(d, next(csv.reader(io.StringIO(sample, newline=""), delimiter=d)), blank_lines)
+               for d in CSV_DELIMITERS]
+    return max(layouts, key=lambda layout: len(layout.header))  # the first of the widest
 
 
 def reading_groups(files: list[LandedFile]) -> list[list[LandedFile]]:
     """Split `files` (order kept within a group) into groups read in one scan each.
 
-    CSV files with the same delimiter, normalised header and compression form one group; an empty or
-    blank CSV file, a Parquet file and a JSON-lines file are each a group of their own.
+    CSV files with the same layout (delimiter, normalised header, blank lines before it) and
+    compression form one group; an empty or blank CSV file, a Parquet file and a JSON-lines file are
+    each a group of their own.
     """
     groups: dict[tuple[object, ...], list[LandedFile]] = {}
     for position, file in enumerate(files):
         layout = csv_layout(file) if file.file_format == "csv" and file.size_bytes else None
         key: tuple[object, ...] = ("alone", position)
         if layout is not None:
-            key = ("csv", is_gzip(file.path), layout.delimiter, *normalise_header(layout.header))
+            key = ("csv", is_gzip(file.path), layout.delimiter, layout.blank_lines,
+                   *normalise_header(layout.header))
         groups.setdefault(key, []).append(file)
     return list(groups.values())
 
@@ -233,12 +236,12 @@ def _read_csv(con: duckdb.DuckDBPyConnection, files: list[LandedFile], paths: li
         f"FROM (SELECT file_index::BIGINT AS _file_index, row_number() OVER () AS _position, * "
         f"FROM read_csv({_path_list(paths)}, "
         f"columns = {columns_struct}, header = true, auto_detect = false, "
-        f"delim = chr({ord(layout.delimiter)}), "
+        f"delim = chr({ord(layout.delimiter)}), skip = {layout.blank_lines}, "
         f"quote = '\"', escape = '\"', hive_partitioning = false, store_rejects = true, "
         f"rejects_table = '{_CSV_ERRORS}', rejects_scan = '{_CSV_SCANS}'))"
     )
     _read_physical_lines(con, paths)
-    misread = _reconcile(con, files, layout.delimiter)
+    misread = _reconcile(con, files, layout)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {BROKEN_TABLE} AS {_broken_records_sql(names, positional)}")
     renamed = ", ".join(f"r.{p} AS {identifier(n)}" for p, n in zip(positional, names, strict=True))
     _create_source(
@@ -254,7 +257,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, files: list[LandedFile], paths: li
     return GroupRead(columns=names, misread=misread)
 
 
-def _reconcile(con: duckdb.DuckDBPyConnection, files: list[LandedFile], delimiter: str) -> list[int]:
+def _reconcile(con: duckdb.DuckDBPyConnection, files: list[LandedFile], layout: CsvLayout) -> list[int]:
     """Find each record's lines (`ingest_csv_record_starts`) and check them against the scan.
 
     Returns the files of a multi-file scan to read again alone: not plain one-line records, or not
@@ -262,7 +265,7 @@ def _reconcile(con: duckdb.DuckDBPyConnection, files: list[LandedFile], delimite
     """
     facts = {index: (lines, plain) for index, lines, plain in con.execute(
         f"SELECT file_index, count(*), bool_and(text IS NULL OR regexp_full_match(text, "
-        f"{literal(_plain_line_pattern(delimiter))})) FROM {_CSV_LINES} GROUP BY ALL"
+        f"{literal(_plain_line_pattern(layout.delimiter))})) FROM {_CSV_LINES} GROUP BY ALL"
     ).fetchall()}
     alone = len(files) == 1
     misread = []
@@ -278,12 +281,12 @@ def _reconcile(con: duckdb.DuckDBPyConnection, files: list[LandedFile], delimite
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_CSV_RECORD_STARTS} "
                 "(file_index BIGINT, line BIGINT, last_line BIGINT, reported_line BIGINT)")
     if alone and not facts.get(0, (0, True))[1]:
-        spans = _record_spans(files[0], delimiter)
+        spans = _record_spans(files[0], layout)
         columns = [[span[part] for span in spans] for part in range(3)]
         con.execute(f"INSERT INTO {_CSV_RECORD_STARTS} SELECT 0, unnest(?::BIGINT[]), unnest(?::BIGINT[]), "
                     "unnest(?::BIGINT[])", columns)
     else:
-        con.execute(f"INSERT INTO {_CSV_RECORD_STARTS} {_plain_record_starts_sql()}")
+        con.execute(f"INSERT INTO {_CSV_RECORD_STARTS} {_plain_record_starts_sql(layout.blank_lines)}")
     for index, problem in _records_disagree(con):
         if index in misread:
             continue
@@ -300,15 +303,12 @@ def _plain_line_pattern(delimiter: str) -> str:
     return f"{field}({d}{field})*"
 
 
-def _plain_record_starts_sql() -> str:
+def _plain_record_starts_sql(blank_lines: int) -> str:
     """Record lines of plain files: every non-blank line after the header is one record."""
-    return (
-        f"SELECT file_index, n, n, n FROM {_CSV_LINES} WHERE text IS NOT NULL "
-        "QUALIFY row_number() OVER (PARTITION BY file_index ORDER BY n) > 1"
-    )
+    return f"SELECT file_index, n, n, n FROM {_CSV_LINES} WHERE text IS NOT NULL AND n > {blank_lines + 1}"
 
 
-def _record_spans(file: LandedFile, delimiter: str) -> list[tuple[int, int, int]]:
+def _record_spans(file: LandedFile, layout: CsvLayout) -> list[tuple[int, int, int]]:
     """(first line, last line, reported line) of each data record of a CSV file, by Python's csv module.
 
     `reported line` numbers records as DuckDB's rejects do: the header, each record (however many lines
@@ -319,14 +319,13 @@ def _record_spans(file: LandedFile, delimiter: str) -> list[tuple[int, int, int]
     limit = csv.field_size_limit(sys.maxsize)  # a quote that never closes makes one field of the rest
     try:
         with opener(file.path, "rb") as raw:
-            reader = csv.reader(io.TextIOWrapper(raw, encoding="latin-1", newline=""), delimiter=delimiter,
-                                strict=False)
-            spans, last_line, header_seen = [], 0, False
-            for reported, record in enumerate(reader, start=1):
+            reader = csv.reader(io.TextIOWrapper(raw, encoding="latin-1", newline=""),
+                                delimiter=layout.delimiter, strict=False)
+            spans, last_line = [], 0
+            for reported, record in enumerate(reader, start=1):  # the blank lines, the header, the rest
                 first, last_line = last_line + 1, reader.line_num
-                if record and header_seen:
+                if record and reported > layout.blank_lines + 1:
                     spans.append((first, last_line, reported))
-                header_seen = header_seen or bool(record)
     finally:
         csv.field_size_limit(limit)
     return spans
@@ -344,7 +343,6 @@ def _records_disagree(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str]]:
         f"    WHERE s.file_index = e.file_id AND s.reported_line = e.line) GROUP BY ALL) "
         f"SELECT file_index, 'the CSV reader returned ' || coalesce(sum(s.records), 0) "
         f"  || ' records where its lines start ' || coalesce(any_value(t.records), 0) "
-        f"  || ' (check its quotes)' "
         f"FROM scanned s FULL JOIN started t USING (file_index) GROUP BY ALL "
         f"HAVING coalesce(sum(s.records), 0) <> coalesce(any_value(t.records), 0) "
         f"UNION ALL SELECT file_index, 'a rejected record (line ' || line || ' as the reader counts) "
