@@ -159,3 +159,17 @@ def test_publish_and_report(monkeypatch: pytest.MonkeyPatch, settings: Settings)
     assert pipeline_tasks.publish_marts(settings, "run-7", date(2024, 5, 31)) == "published 3 marts"
     assert pipeline_tasks.write_report(settings, "run-7") == report
     assert calls == [("publish", "run-7", date(2024, 5, 31)), ("report", "run-7")]
+
+
+@pytest.mark.parametrize(("task", "module", "function", "gate_name"), GATES)
+def test_a_gate_description_quoting_a_personal_value_is_masked(
+        monkeypatch: pytest.MonkeyPatch, settings: Settings, task, module: str, function: str,
+        gate_name: str) -> None:
+    description = "customers: file c.csv, column city: fails on 1 row(s): line 2 ('13977770003')"
+    install_module(monkeypatch, module, **{function: lambda *_: FakeResult(description, passed=False)})
+
+    with pytest.raises(QualityGateFailedError) as failure:
+        task(settings, "run-7", date(2024, 5, 31))
+
+    assert str(failure.value) == (f"{gate_name} failed:\n"
+                                  "customers: file c.csv, column city: fails on 1 row(s): line 2 ('••••')")

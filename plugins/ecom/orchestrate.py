@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from ecom.config import DAGS_DIR, Settings
 from ecom.pipeline_tasks import DAG_ID, LATEST, WAREHOUSE_POOL
+from ecom.redaction import safe_text
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG
@@ -108,7 +109,8 @@ def failure_summary(outcomes: Iterable[TaskOutcome], report: Path) -> str:
     for outcome in outcomes:
         if outcome.state == "failed":
             lines.append(f"task {outcome.task_id} failed:")
-            lines.extend(f"    {line}" for line in (outcome.error or "no error message").splitlines())
+            message = safe_text(outcome.error) if outcome.error else "no error message"
+            lines.extend(f"    {line}" for line in message.splitlines())
     not_run = [o.task_id for o in outcomes if o.state not in (SUCCESS, "failed")]
     if not_run:
         lines.append(f"not run (upstream failed): {', '.join(_group_dbt_tasks(not_run))}")

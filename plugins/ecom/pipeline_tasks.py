@@ -106,7 +106,10 @@ def write_report(settings: Settings, run_id: str) -> Path:
 
 
 def _passed_or_raise(gate_name: str, result: GateOutcome) -> str:
-    description = result.describe()
+    """The gate's description (a failed check quotes the values it found, personal ones masked)."""
+    from ecom.redaction import safe_text
+
+    description = safe_text(result.describe())
     if not result.passed:
         raise QualityGateFailedError(f"{gate_name} failed:\n{description}")
     return description
