@@ -268,31 +268,26 @@ def _reconcile(con: duckdb.DuckDBPyConnection, files: list[LandedFile], layout: 
         f"{literal(_plain_line_pattern(layout.delimiter))})) FROM {_CSV_LINES} GROUP BY ALL"
     ).fetchall()}
     alone = len(files) == 1
-    misread = []
+    misread = set()
     for index, file in enumerate(files):
         lines, plain = facts.get(index, (0, True))
         problem = _lines_differ(file, lines)
-        if problem is None and not plain and not alone:
-            misread.append(index)  # its records span lines or hold stray quotes: read it alone
-        elif problem is not None:
-            if alone:
-                raise MisreadFileError(problem)
-            misread.append(index)
+        if alone and problem:
+            raise MisreadFileError(problem)
+        if not alone and (problem or not plain):  # not plain: its records span lines or hold stray quotes
+            misread.add(index)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_CSV_RECORD_STARTS} "
                 "(file_index BIGINT, line BIGINT, last_line BIGINT, reported_line BIGINT)")
     if alone and not facts.get(0, (0, True))[1]:
         spans = _record_spans(files[0], layout)
-        columns = [[span[part] for span in spans] for part in range(3)]
         con.execute(f"INSERT INTO {_CSV_RECORD_STARTS} SELECT 0, unnest(?::BIGINT[]), unnest(?::BIGINT[]), "
-                    "unnest(?::BIGINT[])", columns)
+                    "unnest(?::BIGINT[])", [[span[part] for span in spans] for part in range(3)])
     else:
         con.execute(f"INSERT INTO {_CSV_RECORD_STARTS} {_plain_record_starts_sql(layout.blank_lines)}")
     for index, problem in _records_disagree(con):
-        if index in misread:
-            continue
         if alone:
             raise MisreadFileError(problem)
-        misread.append(index)
+        misread.add(index)
     return sorted(misread)
 
 
