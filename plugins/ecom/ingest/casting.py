@@ -60,9 +60,9 @@ def typed_value_sql(column: Column, text: str) -> str:
     raise ValueError(f"column {column.name!r}: no typing rule for type {column.type!r}")
 
 
-def typed_rows_sql(table: Table, columns_present: list[str], source: str) -> str:
+def typed_rows_sql(table: Table, columns_present: list[str], source: str, nested: bool) -> str:
     """SELECT `_file_index`, `_line`, every contract column typed (NULL when the file lacks it),
-    `_problems` and `_rounded`."""
+    `_problems` and `_rounded`. `nested`: whether the source's `_nested` lists may hold names."""
     present = [c for c in table.columns if c.name in columns_present]
     as_text = "".join(
         f", {identifier(c.name)} AS {_raw(c)}, "
@@ -74,14 +74,15 @@ def typed_rows_sql(table: Table, columns_present: list[str], source: str) -> str
         f"{_typed(c) if c in present else f'NULL::{c.storage_type}'} AS {identifier(c.name)}"
         for c in table.columns
     )
-    problems = [_problem_sql(c) for c in present]
+    problems = [sql for sql in (_problem_sql(c, nested) for c in present) if sql]
     problem_list = f"list_filter([{', '.join(problems)}], lambda p: p IS NOT NULL)" if problems else "[]"
     rounded = [f"({_has_excess_decimals(c)} AND {_typed(c)} IS NOT NULL)::INTEGER"
                for c in present if c.type == "decimal" and c.excess_decimals == "round"]
     return (
         f"SELECT _file_index, _line, {output}, CAST({problem_list} AS {PROBLEM_TYPE}[]) AS _problems, "
         f"coalesce({' + '.join(rounded) or '0'}, 0)::INTEGER AS _rounded "
-        f"FROM (SELECT *{typed} FROM (SELECT _file_index, _line, {NESTED_COLUMN}{as_text} FROM {source}))"
+        f"FROM (SELECT *{typed} FROM (SELECT _file_index, _line{f', {NESTED_COLUMN}' if nested else ''}"
+        f"{as_text} FROM {source}))"
     )
 
 
@@ -109,15 +110,18 @@ def bound_sql(column: Column, bound: Bound) -> str:
     return str(bound)
 
 
-def _problem_sql(column: Column) -> str:
-    """A CASE giving the column's problem struct for a row (NULL if none)."""
+def _problem_sql(column: Column, nested: bool) -> str | None:
+    """A CASE giving the column's problem struct for a row (NULL if none); None when it can have none."""
 
     def problem(reason: str) -> str:
         return (f"{{'column_name': {literal(column.name)}, 'raw_value': {_raw(column)}, "
                 f"'reason': {literal(reason)}}}")
 
     text, typed = _text(column), _typed(column)
-    branches = [f"WHEN list_contains({NESTED_COLUMN}, {literal(column.name)}) THEN {problem(NESTED_REASON)}"]
+    branches = []
+    if nested:
+        branches.append(f"WHEN list_contains({NESTED_COLUMN}, {literal(column.name)}) "
+                        f"THEN {problem(NESTED_REASON)}")
     if column.type != "text":
         branches.append(f"WHEN {text} IS NOT NULL AND {typed} IS NULL "
                         f"THEN {problem(_INVALID_REASONS[column.type])}")
@@ -136,4 +140,4 @@ def _problem_sql(column: Column) -> str:
     if column.max is not None:
         reason = f"is above the maximum {bound_text(column.max)}"
         branches.append(f"WHEN {typed} > {bound_sql(column, column.max)} THEN {problem(reason)}")
-    return f"CASE {' '.join(branches)} END"
+    return f"CASE {' '.join(branches)} END" if branches else None

@@ -125,7 +125,9 @@ class _LineCounter:
     def add(self, chunk: bytes) -> None:
         if not chunk:
             return
-        self.breaks += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
+        self.breaks += chunk.count(b"\n")
+        if carriage_returns := chunk.count(b"\r"):  # most files have none: two passes over the chunk
+            self.breaks += carriage_returns - chunk.count(b"\r\n")
         if self._last == b"\r" and chunk.startswith(b"\n"):  # a \r\n split between two chunks
             self.breaks -= 1
         self._last = chunk[-1:]

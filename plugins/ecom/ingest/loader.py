@@ -150,14 +150,14 @@ def _stage_group(con: duckdb.DuckDBPyConnection, table: Table, group: list[Lande
         read = GroupRead(columns=[], misread=list(range(len(group))))
     kept = [index for index in range(len(group)) if index not in read.misread]
     if kept:
-        _append_staged_rows(con, table, read.columns, {i: position[group[i].file_id] for i in kept})
+        _append_staged_rows(con, table, read, {i: position[group[i].file_id] for i in kept})
     columns = {group[index].file_id: read.columns for index in kept}
     for index in read.misread:
         columns.update(_stage_group(con, table, [group[index]], position))
     return columns
 
 
-def _append_staged_rows(con: duckdb.DuckDBPyConnection, table: Table, columns_present: list[str],
+def _append_staged_rows(con: duckdb.DuckDBPyConnection, table: Table, read: GroupRead,
                         table_index: dict[int, int]) -> None:
     """Type the just-read rows of the group's files in `table_index` and append them to the staging
     tables, renumbered from their position in the group to their position among the table's files."""
@@ -166,7 +166,7 @@ def _append_staged_rows(con: duckdb.DuckDBPyConnection, table: Table, columns_pr
     renumbered = f"([{', '.join(positions)}]::BIGINT[])"
     source = f"(SELECT * FROM {SOURCE_TABLE} WHERE _file_index IN ({kept}))"
     con.execute(f"INSERT INTO {TYPED_TABLE} SELECT * REPLACE ({renumbered}[_file_index + 1] AS _file_index) "
-                f"FROM ({typed_rows_sql(table, columns_present, source)})")
+                f"FROM ({typed_rows_sql(table, read.columns, source, nested=read.nested)})")
     con.execute(f"INSERT INTO {STAGED_BROKEN_TABLE} SELECT {renumbered}[file_index + 1], line, column_name, "
                 f"raw_value, reason FROM {BROKEN_TABLE} WHERE file_index IN ({kept})")
 

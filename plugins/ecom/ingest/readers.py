@@ -79,6 +79,7 @@ class CsvLayout:
 class GroupRead:
     columns: list[str]  # the group's (normalised) columns
     misread: list[int]  # positions of files the group's scan may have misread: read each of them alone
+    nested: bool = False  # whether a value may be nested (`_nested` may be non-empty): not in a CSV file
 
 
 def csv_layout(file: LandedFile) -> CsvLayout | None:
@@ -136,7 +137,7 @@ def read_landed_files(con: duckdb.DuckDBPyConnection, files: list[LandedFile]) -
             "jsonl": _read_json_lines,
         }
         [file], [path] = files, paths
-        return GroupRead(columns=readers[file.file_format](con, file, path), misread=[])
+        return GroupRead(columns=readers[file.file_format](con, file, path), misread=[], nested=True)
 
 
 def normalise_header(names: list[str]) -> list[str]:
