@@ -275,3 +275,11 @@ def test_dbt_project_dir_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     assert dbt_manifest.dbt_project_dir() == DBT_PROJECT_DIR
     monkeypatch.setenv(dbt_manifest.PROJECT_DIR_ENV, str(tmp_path))
     assert dbt_manifest.dbt_project_dir() == tmp_path
+
+
+def test_failure_summary_masks_personal_values_and_secrets_in_an_error(tmp_path: Path) -> None:
+    outcomes = [TaskOutcome("ingest", "failed", "landing file orders/a.csv cannot be read: Original Line: "
+                                                "o1,13977770003,https://user:pw@example.com/x")]
+
+    assert orchestrate.failure_summary(outcomes, tmp_path / "missing.html").splitlines()[1] == (
+        "    landing file orders/a.csv cannot be read: Original Line: o1,••••,https://example.com/••••")

@@ -56,7 +56,9 @@ class Warehouse:
                 )
             present = [c for c in contract_table.column_names if c not in missing]
             con.execute(
-                "insert into audit.load_manifest values "
+                "insert into audit.load_manifest (file_id, table_name, path, size_bytes, sha256, "
+                "file_format, columns_present, missing_columns, extra_columns, rows_read, rows_loaded, "
+                "rows_rejected, batch_id, status, loaded_at, accepted_at) values "
                 "(?, ?, ?, 100, 'sha', 'csv', ?, ?, [], ?, ?, 0, 'b1', ?, "
                 "timestamp '2026-01-06 00:00', null)",
                 [file_id, table, path, present, list(missing), len(rows), len(rows), status],
@@ -418,15 +420,16 @@ def test_chunked_row_checks_give_the_verdicts_and_messages_of_one_frame(
             "error",
             "total_amount",
             FILE_A,  # one result for the file, though its two bad rows are in two chunks
-            f"orders: file {FILE_A}, column total_amount: expect_column_values_to_be_between(min_value=0.0) "
+            f"orders: file {FILE_A}, column total_amount: expect_column_values_to_be_between(min_value=0.0, "
+            "max_value=100000000.0) "
             "fails on 2 row(s): line 3 (-5.00), line 4 (-5.00)",
         ),
         (
             "error",
             "total_amount",
             FILE_B,
-            f"orders: file {FILE_B}, column total_amount: expect_column_values_to_be_between(min_value=0.0) "
-            "fails on 1 row(s): line 2 (-1.00)",
+            f"orders: file {FILE_B}, column total_amount: expect_column_values_to_be_between(min_value=0.0, "
+            "max_value=100000000.0) fails on 1 row(s): line 2 (-1.00)",
         ),
         (
             "warning",

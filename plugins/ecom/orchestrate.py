@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from ecom.config import DAGS_DIR, Settings
 from ecom.pipeline_tasks import DAG_ID, LATEST, WAREHOUSE_POOL
+from ecom.redaction import safe_text
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG
@@ -105,7 +106,8 @@ def failure_summary(outcomes: Iterable[TaskOutcome], report: Path) -> str:
     for outcome in outcomes:
         if outcome.state == "failed":
             lines.append(f"task {outcome.task_id} failed:")
-            lines.extend(f"    {line}" for line in (outcome.error or "no error message").splitlines())
+            message = safe_text(outcome.error) if outcome.error else "no error message"
+            lines.extend(f"    {line}" for line in message.splitlines())
     not_run = [o.task_id for o in outcomes if o.state not in (SUCCESS, "failed")]
     if not_run:
         lines.append(f"not run (upstream failed): {', '.join(_group_dbt_tasks(not_run))}")
@@ -122,6 +124,14 @@ def published_summary(settings: Settings, run_id: str, report: Path) -> str:
         lines.append(f"  marts.{mart:<30} {rows:>9} rows" + (f"  ({note})" if note else ""))
     lines.append(f"report: {report}")
     return "\n".join(lines)
+
+
+def ingest_warnings_summary(settings: Settings, run_id: str) -> str:
+    """The ingest warnings of the run (files and folders of the landing that were not read), one a line."""
+    from ecom.ingest import batch_warnings
+
+    warnings = batch_warnings(settings, run_id)
+    return "".join(f"warning: {warning}\n" for warning in warnings)
 
 
 def _group_dbt_tasks(task_ids: list[str]) -> list[str]:
@@ -268,6 +278,7 @@ def _run_dag(settings: Settings, as_of_param: str, full_refresh: bool, console: 
     ]
     code = run_exit_code(outcomes)
     report = settings.latest_report
+    console.write(ingest_warnings_summary(settings, dag_run.run_id))
     if code == 0:
         console.write(published_summary(settings, dag_run.run_id, report) + "\n")
     else:

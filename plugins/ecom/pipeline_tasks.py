@@ -61,11 +61,17 @@ def ingest_and_resolve_as_of(settings: Settings, batch_id: str, requested_as_of:
 
     Returns the as-of date and the ingest summary.
     """
-    from ecom.ingest import ChangedFileError, ingest, latest_order_date
+    from ecom.ingest import (
+        ChangedFileError,
+        OutsideLandingError,
+        UnreadableFileError,
+        ingest,
+        latest_order_date,
+    )
 
     try:
         result = ingest(settings, batch_id)
-    except ChangedFileError as error:
+    except (ChangedFileError, OutsideLandingError, UnreadableFileError) as error:  # until the landing changes
         raise NoRetryError(str(error)) from error
     as_of = resolve_as_of(requested_as_of, logical_date, lambda: latest_order_date(settings))
     return as_of, result.describe()
@@ -111,7 +117,10 @@ def write_report(settings: Settings, run_id: str) -> Path:
 
 
 def _passed_or_raise(gate_name: str, result: GateOutcome) -> str:
-    description = result.describe()
+    """The gate's description (a failed check quotes the values it found, personal ones masked)."""
+    from ecom.redaction import safe_text
+
+    description = safe_text(result.describe())
     if not result.passed:
         raise QualityGateFailedError(f"{gate_name} failed:\n{description}")
     return description
