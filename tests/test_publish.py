@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+import client_envs
 from ecom import publish as publish_module
 from ecom.config import Settings
 from ecom.dbt_manifest import manifest_path, mart_source_requirements
@@ -151,6 +152,30 @@ def test_publish_copies_rows_types_and_constraints(settings: Settings) -> None:
     assert published_at == result.published_at
     assert "customer_portrait: 3 rows" in result.describe()
     assert "channel_attribution: 0 rows (empty: needs raw table touchpoints" in result.describe()
+
+
+READ_EVERY_MART = """
+import duckdb, json, sys
+with duckdb.connect(sys.argv[1], read_only=True) as con:
+    tables = con.execute("SELECT table_schema, table_name FROM information_schema.tables ORDER BY ALL")
+    rows = {f"{s}.{t}": con.execute(f'SELECT * FROM "{s}"."{t}" ORDER BY ALL').fetchall()
+            for s, t in tables.fetchall()}
+print(json.dumps({"version": duckdb.__version__, "rows": rows}, default=str))
+"""
+
+
+def test_the_oldest_duckdb_client_reads_every_published_table(settings: Settings) -> None:
+    publish(settings, "run-1", AS_OF)
+
+    read = client_envs.run("duckdb_oldest", READ_EVERY_MART, str(settings.serving_db))
+
+    assert read["version"] == client_envs.pins("duckdb_oldest")["duckdb"] < "2"
+    with duckdb.connect(str(settings.serving_db), read_only=True) as con:
+        tables = con.execute("SELECT table_schema, table_name FROM information_schema.tables ORDER BY ALL")
+        ours = {f"{s}.{t}": con.execute(f'SELECT * FROM "{s}"."{t}" ORDER BY ALL').fetchall()
+                for s, t in tables.fetchall()}
+    assert json.loads(json.dumps(ours, default=str)) == read["rows"]
+    assert len(read["rows"]["marts.customer_portrait"]) == 3
 
 
 def test_empty_mart_note_says_landed_when_raw_tables_are_there(settings: Settings) -> None:

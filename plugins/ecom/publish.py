@@ -3,7 +3,9 @@
 Every relation of schema `marts` in the working warehouse is copied into a brand-new DuckDB file
 next to `serving.duckdb` (same column types, NOT NULL, primary key, unique and check constraints),
 together with `meta.publish_log` (this run's rows plus the history carried over from the previous
-serving db). The new file is checkpointed, closed and fsynced, then renamed onto `serving.duckdb`
+serving db). The file is written in storage version `SERVING_STORAGE_VERSION`, which DuckDB 1.1.0
+and every later client read (DuckDB 2.0's default storage shuts out all 1.x clients, and most BI
+drivers bundle 1.x). The new file is checkpointed, closed and fsynced, then renamed onto `serving.duckdb`
 with `os.replace`, atomic on POSIX: a reader that opened the old file keeps reading the old one, a
 reader opening the path afterwards gets the new one, and a failure before the rename leaves the
 served file untouched.
@@ -40,6 +42,10 @@ DBT_TRANSIENT_SUFFIXES = ("__dbt_tmp", "__dbt_backup")
 # Table constraints copied as they are; NOT NULL travels with the column definitions.
 COPIED_CONSTRAINTS = ("PRIMARY KEY", "UNIQUE", "CHECK")
 WAREHOUSE_ALIAS = "warehouse"
+SERVING_ALIAS = "serving"
+# The oldest storage version DuckDB 2.0 writes that 1.x clients read: 1.1.0 and later open it
+# (measured with 1.0.0 ... 1.5.6, docs/bi.md); 1.0.0 cannot, whatever the version written.
+SERVING_STORAGE_VERSION = "v1.1.0"
 PREVIOUS_SERVING_ALIAS = "previous_serving"
 
 
@@ -112,7 +118,12 @@ def publish(settings: Settings, run_id: str, as_of: date) -> PublishResult:
     published_at = datetime.now(UTC).replace(tzinfo=None)
     _remove_database_file(temp)
     try:
-        with duckdb.connect(str(temp), config=settings.duckdb_config(temp)) as con:
+        with duckdb.connect(config=settings.duckdb_config(temp)) as con:
+            con.execute(
+                f"ATTACH {literal(str(temp))} AS {SERVING_ALIAS} "
+                f"(STORAGE_VERSION {literal(SERVING_STORAGE_VERSION)})"
+            )
+            con.execute(f"USE {SERVING_ALIAS}")
             _attach(con, settings.warehouse_db, WAREHOUSE_ALIAS)
             columns = {mart: _columns(con, mart) for mart in _mart_relations(con, settings.warehouse_db)}
             _refuse_personal_columns(columns)
@@ -121,7 +132,9 @@ def publish(settings: Settings, run_id: str, as_of: date) -> PublishResult:
             empty_notes = _empty_notes(con, row_counts)
             _write_publish_log(con, serving, run_id, as_of, published_at, row_counts, empty_notes)
             con.execute(f"DETACH {WAREHOUSE_ALIAS}")
-            con.execute("CHECKPOINT")
+            con.execute(f"CHECKPOINT {SERVING_ALIAS}")
+            con.execute("USE memory")
+            con.execute(f"DETACH {SERVING_ALIAS}")
         _fsync_file(temp)
         os.replace(temp, serving)
     except BaseException:
