@@ -26,6 +26,28 @@ from ecom.publish import (
 
 AS_OF = date(2024, 3, 31)
 TOUCHPOINTS_MISSING = "empty: needs raw table touchpoints, which has not landed"
+DESCRIPTIONS = {
+    "customer_portrait": ("One row per\n  customer.\n", {
+        "customer_id": "The customer.", "order_count": "Orders by A.", "revenue": "What they spent,\n in CNY.\n",
+        "first_order_date": "Day of the first order.", "channels": "Channels that touched them.",
+    }),
+    "cohort_retention": ("Cohorts by month.", {
+        "cohort_start": "First day of the cohort's month.", "period_index": "Months since cohort_start.",
+        "customers": "Active customers.", "retention_rate": "customers / cohort size.",
+    }),
+    "channel_attribution": ("Credit per channel.", {
+        "channel": "The channel.", "model": "Attribution model.", "conversions": "Credited conversions.",
+        "revenue": "Credited revenue.",
+    }),
+}
+
+
+def documented(name: str) -> dict:
+    description, columns = DESCRIPTIONS[name]
+    return {"description": description,
+            "columns": {column: {"name": column, "description": text} for column, text in columns.items()}}
+
+
 MANIFEST = {
     "nodes": {
         "model.ecom.customer_portrait": {
@@ -33,18 +55,21 @@ MANIFEST = {
             "name": "customer_portrait",
             "schema": "marts",
             "config": {"meta": {"requires_sources": ["customers", "orders"]}},
+            **documented("customer_portrait"),
         },
         "model.ecom.cohort_retention": {
             "resource_type": "model",
             "name": "cohort_retention",
             "schema": "marts",
             "config": {"meta": {"requires_sources": ["customers", "orders"]}},
+            **documented("cohort_retention"),
         },
         "model.ecom.channel_attribution": {
             "resource_type": "model",
             "name": "channel_attribution",
             "schema": "marts",
             "config": {"meta": {"requires_sources": ["orders", "touchpoints"]}},
+            **documented("channel_attribution"),
         },
         "model.ecom.stg_shop__orders": {
             "resource_type": "model",
@@ -176,6 +201,33 @@ def test_the_oldest_duckdb_client_reads_every_published_table(settings: Settings
                 for s, t in tables.fetchall()}
     assert json.loads(json.dumps(ours, default=str)) == read["rows"]
     assert len(read["rows"]["marts.customer_portrait"]) == 3
+
+
+def test_every_table_and_column_carries_its_dbt_description(settings: Settings) -> None:
+    publish(settings, "run-1", AS_OF)
+
+    with duckdb.connect(str(settings.serving_db), read_only=True) as con:
+        tables = dict(con.execute(
+            "SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = 'marts'").fetchall())
+        columns = con.execute(
+            "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE schema_name = 'marts'"
+        ).fetchall()
+        log = con.execute(
+            "SELECT column_name, comment FROM duckdb_columns() WHERE schema_name = 'meta'").fetchall()
+        (log_description,) = con.execute(
+            "SELECT comment FROM duckdb_tables() WHERE schema_name = 'meta'").fetchall()
+    assert tables == {"channel_attribution": "Credit per channel.", "cohort_retention": "Cohorts by month.",
+                      "customer_portrait": "One row per customer."}
+    assert len(columns) == 13
+    for table, column, comment in columns:
+        assert comment == " ".join(DESCRIPTIONS[table][1][column].split()), (table, column)
+    assert dict(columns_of("customer_portrait", columns))["revenue"] == "What they spent, in CNY."
+    assert [name for name, _ in log] == ["run_id", "as_of", "published_at", "mart", "row_count", "note"]
+    assert all(comment for _, comment in log) and log_description[0].startswith("One row per mart")
+
+
+def columns_of(table: str, columns: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    return [(column, comment) for name, column, comment in columns if name == table]
 
 
 def test_empty_mart_note_says_landed_when_raw_tables_are_there(settings: Settings) -> None:

@@ -9,6 +9,7 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from ecom.config import DBT_PROJECT_DIR, Settings
@@ -37,19 +38,50 @@ def manifest_path(project_dir: Path = DBT_PROJECT_DIR) -> Path:
 MARTS_SCHEMA = "marts"
 
 
+def _mart_nodes(manifest: Path) -> Iterator[tuple[str, dict]]:
+    """(relation name, manifest node) of every model the manifest builds in schema `marts`; none when
+    there is no manifest."""
+    if not manifest.exists():
+        return
+    for node in json.loads(manifest.read_text(encoding="utf-8")).get("nodes", {}).values():
+        if node.get("resource_type") == "model" and node.get("schema") == MARTS_SCHEMA:
+            yield node.get("alias") or node["name"], node
+
+
 def mart_source_requirements(manifest: Path) -> dict[str, list[str]]:
     """Relation name of every model the manifest builds in schema `marts` -> the raw tables it needs
     (its `meta.requires_sources`); empty when there is no manifest."""
-    if not manifest.exists():
-        return {}
-    nodes = json.loads(manifest.read_text(encoding="utf-8")).get("nodes", {}).values()
     requirements: dict[str, list[str]] = {}
-    for node in nodes:
-        if node.get("resource_type") != "model" or node.get("schema") != MARTS_SCHEMA:
-            continue
+    for name, node in _mart_nodes(manifest):
         meta = (node.get("config") or {}).get("meta") or node.get("meta") or {}
-        requirements[node.get("alias") or node["name"]] = list(meta.get("requires_sources") or [])
+        requirements[name] = list(meta.get("requires_sources") or [])
     return requirements
+
+
+@dataclass(frozen=True)
+class MartDescription:
+    """A mart's dbt description and its columns' (name -> description), whitespace collapsed; a
+    column without one is absent."""
+
+    description: str
+    columns: dict[str, str]
+
+
+def mart_descriptions(manifest: Path) -> dict[str, MartDescription]:
+    """Relation name of every mart the manifest builds -> its dbt descriptions (what BI shows)."""
+    descriptions = {}
+    for name, node in _mart_nodes(manifest):
+        columns = (node.get("columns") or {}).items()
+        texts = {column: one_line(doc.get("description") or "") for column, doc in columns}
+        descriptions[name] = MartDescription(
+            one_line(node.get("description") or ""), {column: text for column, text in texts.items() if text}
+        )
+    return descriptions
+
+
+def one_line(text: str) -> str:
+    """A description as one line: YAML folded blocks end in a newline and may wrap."""
+    return " ".join(str(text).split())
 
 
 def mart_names(manifest: Path) -> list[str]:

@@ -23,20 +23,34 @@ import duckdb
 
 from ecom.config import Settings
 from ecom.contract import load_contract
-from ecom.dbt_manifest import MARTS_SCHEMA, dbt_project_dir, manifest_path, mart_source_requirements
+from ecom.dbt_manifest import (
+    MARTS_SCHEMA,
+    MartDescription,
+    dbt_project_dir,
+    manifest_path,
+    mart_descriptions,
+    mart_source_requirements,
+)
 from ecom.sql import identifier, literal, relation_exists, relation_names
 
 PUBLISH_LOG = "meta.publish_log"
-PUBLISH_LOG_DDL = f"""
-CREATE TABLE {PUBLISH_LOG} (
-    run_id VARCHAR NOT NULL,
-    as_of DATE NOT NULL,
-    published_at TIMESTAMP NOT NULL,
-    mart VARCHAR NOT NULL,
-    row_count BIGINT NOT NULL,
-    note VARCHAR
+PUBLISH_LOG_DESCRIPTION = (
+    "One row per mart of every publish: which run published it, as of which date, and its rows."
 )
-"""
+# (column, DuckDB type, description) of meta.publish_log.
+PUBLISH_LOG_COLUMNS = [
+    ("run_id", "VARCHAR NOT NULL", "The pipeline run (Airflow run id) that published the mart."),
+    ("as_of", "DATE NOT NULL", "The run's as-of date: the marts describe the shop up to this day."),
+    ("published_at", "TIMESTAMP NOT NULL", "When the publish completed, UTC."),
+    ("mart", "VARCHAR NOT NULL", "The mart's table name in schema marts."),
+    ("row_count", "BIGINT NOT NULL", "Rows the mart had when published."),
+    ("note", "VARCHAR", "Why the mart is empty, when it is (e.g. a raw table it needs has not landed)."),
+]
+PUBLISH_LOG_DDL = (
+    f"CREATE TABLE {PUBLISH_LOG} ("
+    + ", ".join(f"{name} {sql_type}" for name, sql_type, _ in PUBLISH_LOG_COLUMNS)
+    + ")"
+)
 # Relations dbt leaves behind while (or after failing at) swapping a model in: never a mart.
 DBT_TRANSIENT_SUFFIXES = ("__dbt_tmp", "__dbt_backup")
 # Table constraints copied as they are; NOT NULL travels with the column definitions.
@@ -131,6 +145,7 @@ def publish(settings: Settings, run_id: str, as_of: date) -> PublishResult:
             row_counts = {mart: _copy_mart(con, mart, mart_columns) for mart, mart_columns in columns.items()}
             empty_notes = _empty_notes(con, row_counts)
             _write_publish_log(con, serving, run_id, as_of, published_at, row_counts, empty_notes)
+            _describe_tables(con, _descriptions(row_counts))
             con.execute(f"DETACH {WAREHOUSE_ALIAS}")
             con.execute(f"CHECKPOINT {SERVING_ALIAS}")
             con.execute("USE memory")
@@ -214,6 +229,28 @@ def _empty_notes(con: duckdb.DuckDBPyConnection, row_counts: dict[str, int]) -> 
     requirements = mart_source_requirements(manifest_path(dbt_project_dir()))
     landed = set(relation_names(con, "raw", WAREHOUSE_ALIAS))
     return {mart: empty_mart_note(mart, requirements, landed) for mart in empty}
+
+
+def _descriptions(row_counts: dict[str, int]) -> dict[str, MartDescription]:
+    """schema.table -> descriptions of every published table: the marts' from the dbt manifest."""
+    documented = mart_descriptions(manifest_path(dbt_project_dir()))
+    undocumented = MartDescription("", {})
+    descriptions = {f"{MARTS_SCHEMA}.{mart}": documented.get(mart, undocumented) for mart in row_counts}
+    descriptions[PUBLISH_LOG] = MartDescription(
+        PUBLISH_LOG_DESCRIPTION, {name: text for name, _, text in PUBLISH_LOG_COLUMNS}
+    )
+    return descriptions
+
+
+def _describe_tables(con: duckdb.DuckDBPyConnection, descriptions: dict[str, MartDescription]) -> None:
+    """The descriptions as table and column comments, where BI catalogues read them."""
+    for table, description in descriptions.items():
+        schema, name = table.split(".")
+        target = f"{identifier(schema)}.{identifier(name)}"
+        if description.description:
+            con.execute(f"COMMENT ON TABLE {target} IS {literal(description.description)}")
+        for column, text in description.columns.items():
+            con.execute(f"COMMENT ON COLUMN {target}.{identifier(column)} IS {literal(text)}")
 
 
 def _write_publish_log(
