@@ -26,7 +26,7 @@ def mounts(service: str) -> dict[str, str]:
 
 
 def test_services() -> None:
-    assert set(SERVICES) == {"postgres", "airflow-volumes", *AIRFLOW_SERVICES}
+    assert set(SERVICES) == {"postgres", "serving-postgres", "airflow-volumes", *AIRFLOW_SERVICES}
     for service, command in LONG_RUNNING.items():
         assert SERVICES[service]["command"] == command
         assert "healthcheck" in SERVICES[service], service
@@ -41,6 +41,22 @@ def test_postgres_is_the_metadata_db_and_is_health_checked() -> None:
         assert re.fullmatch(r"postgresql\+psycopg2://airflow:\$\{POSTGRES_PASSWORD:\?[^}]*\}@postgres:5432/airflow",
                             env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]), service
         assert SERVICES[service]["depends_on"]["postgres"] == {"condition": "service_healthy"}
+
+
+def test_serving_postgres_is_its_own_database_for_bi_and_publish_loads_it() -> None:
+    serving = SERVICES["serving-postgres"]
+    assert serving["image"].startswith("postgres:")
+    assert serving["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
+    env = serving["environment"]
+    assert (env["POSTGRES_USER"], env["POSTGRES_DB"]) == ("ecom", "serving")
+    assert serving["volumes"][0].split(":")[0] != SERVICES["postgres"]["volumes"][0].split(":")[0]
+    assert "./docker/serving-postgres:/docker-entrypoint-initdb.d:ro" in serving["volumes"]
+    assert serving["ports"] == ["${SERVING_POSTGRES_PORT:-5433}:5432"]
+    for service in AIRFLOW_SERVICES:
+        url = SERVICES[service]["environment"]["ECOM_SERVING_URL"]
+        assert re.fullmatch(r"postgresql://ecom:\$\{SERVING_POSTGRES_PASSWORD:\?[^}]*\}@serving-postgres:5432/serving",
+                            url), service
+        assert SERVICES[service]["depends_on"]["serving-postgres"] == {"condition": "service_healthy"}
 
 
 def test_components_wait_for_init() -> None:
@@ -134,6 +150,7 @@ def test_env_example_defines_every_required_variable() -> None:
     example = (PROJECT_ROOT / "docker" / ".env.example").read_text(encoding="utf-8")
     defined = set(re.findall(r"^(\w+)=", example, re.MULTILINE))
 
-    secrets = {"POSTGRES_PASSWORD", "AIRFLOW_FERNET_KEY", "AIRFLOW_JWT_SECRET", "AIRFLOW_ADMIN_PASSWORD"}
+    secrets = {"POSTGRES_PASSWORD", "AIRFLOW_FERNET_KEY", "AIRFLOW_JWT_SECRET", "AIRFLOW_ADMIN_PASSWORD",
+               "SERVING_POSTGRES_PASSWORD", "SERVING_BI_PASSWORD"}
     assert required == secrets
     assert required | defaults <= defined

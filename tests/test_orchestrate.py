@@ -5,6 +5,7 @@ Running the DAG itself through Airflow is the end-to-end test's job.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -41,6 +42,7 @@ def test_airflow_environment(settings: Settings, tmp_path: Path) -> None:
         "ECOM_DUCKDB_MEMORY_LIMIT": "80%",
         "ECOM_DUCKDB_TEMP_DIR": "",
         "ECOM_GATE_CHUNK_ROWS": "500000",
+        "ECOM_SERVING_URL": "",
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
@@ -140,6 +142,13 @@ def test_published_summary_names_the_serving_db_each_mart_and_why_one_is_empty(
         "  marts.user_portrait                       1457 rows",
         f"report: {tmp_path / 'report.html'}",
     ]
+    with_postgres = dataclasses.replace(settings, serving_url="postgresql://bi:pa55@db.example:5433/serving")
+    summary = orchestrate.published_summary(with_postgres, "run-2", tmp_path / "report.html")
+    assert summary.splitlines()[0] == (
+        f"run run-2 published to {settings.serving_db} and postgresql://db.example:5433/serving "
+        "(schema marts):"
+    )
+    assert "pa55" not in summary
 
 
 def test_console_to_sends_output_to_the_log_and_progress_to_the_console(

@@ -119,8 +119,10 @@ def failure_summary(outcomes: Iterable[TaskOutcome], report: Path) -> str:
 def published_summary(settings: Settings, run_id: str, report: Path) -> str:
     """Where BI finds the marts this run published, their rows, why any is empty, and the report."""
     from ecom.publish import published_marts
+    from ecom.publish_postgres import target_description
 
-    lines = [f"run {run_id} published to {settings.serving_db} (schema marts):"]
+    also = f" and {target_description(settings.serving_url)}" if settings.serving_url else ""
+    lines = [f"run {run_id} published to {settings.serving_db}{also} (schema marts):"]
     for mart, rows, note in published_marts(settings.serving_db, run_id):
         lines.append(f"  marts.{mart:<30} {rows:>9} rows" + (f"  ({note})" if note else ""))
     lines.append(f"report: {report}")

@@ -14,13 +14,16 @@ served file untouched.
 from __future__ import annotations
 
 import os
-from contextlib import suppress
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 
+from ecom import publish_postgres
 from ecom.config import Settings
 from ecom.contract import load_contract
 from ecom.dbt_manifest import (
@@ -31,6 +34,7 @@ from ecom.dbt_manifest import (
     mart_descriptions,
     mart_source_requirements,
 )
+from ecom.publish_postgres import SERVED_SCHEMAS
 from ecom.sql import identifier, literal, relation_exists, relation_names
 
 PUBLISH_LOG = "meta.publish_log"
@@ -72,6 +76,12 @@ class NothingToPublishError(ValueError):
 
 
 @dataclass(frozen=True)
+class PostgresPublish:
+    target: str  # postgresql://host:port/database, no credentials
+    seconds: float  # loading and swapping in
+
+
+@dataclass(frozen=True)
 class PublishResult:
     path: Path
     run_id: str
@@ -79,12 +89,16 @@ class PublishResult:
     published_at: datetime
     row_counts: dict[str, int]
     empty_notes: dict[str, str] = field(default_factory=dict)
+    postgres: PostgresPublish | None = None
 
     def describe(self) -> str:
         lines = [
             f"published {len(self.row_counts)} marts of run {self.run_id} (as of {self.as_of}) "
             f"to {self.path} at {self.published_at:%Y-%m-%d %H:%M:%S} UTC"
         ]
+        if self.postgres:
+            lines.append(f"  and to {self.postgres.target}, schemas {' and '.join(SERVED_SCHEMAS)} "
+                         f"(loaded and swapped in {self.postgres.seconds:.1f}s)")
         for mart, rows in sorted(self.row_counts.items()):
             note = self.empty_notes.get(mart)
             lines.append(f"  {mart}: {rows} rows" + (f" ({note})" if note else ""))
@@ -151,12 +165,31 @@ def publish(settings: Settings, run_id: str, as_of: date) -> PublishResult:
             con.execute("USE memory")
             con.execute(f"DETACH {SERVING_ALIAS}")
         _fsync_file(temp)
-        os.replace(temp, serving)
+        with _postgres_target(settings, temp) as postgres:
+            _rename_into_place(temp, serving)
     except BaseException:
         _remove_database_file(temp)
         raise
     _fsync_directory(serving.parent)
-    return PublishResult(serving, run_id, as_of, published_at, row_counts, empty_notes)
+    return PublishResult(serving, run_id, as_of, published_at, row_counts, empty_notes, postgres)
+
+
+@contextmanager
+def _postgres_target(settings: Settings, serving_file: Path) -> Iterator[PostgresPublish | None]:
+    """The PostgreSQL copy of the new serving file, when ECOM_SERVING_URL is set: loaded and swapped in
+    around the block (the rename of the file), committed with it, rolled back when it fails."""
+    if not settings.serving_url:
+        yield None
+        return
+    started = time.monotonic()
+    with publish_postgres.swapped_in(settings.serving_url, serving_file, serving_file.parent,
+                                     settings.duckdb_config(serving_file)):
+        yield PostgresPublish(publish_postgres.target_description(settings.serving_url),
+                              time.monotonic() - started)
+
+
+def _rename_into_place(temp: Path, serving: Path) -> None:
+    os.replace(temp, serving)
 
 
 def _attach(con: duckdb.DuckDBPyConnection, path: Path, alias: str) -> None:
