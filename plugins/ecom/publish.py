@@ -276,7 +276,9 @@ def _descriptions(row_counts: dict[str, int]) -> dict[str, MartDescription]:
 
 
 def _describe_tables(con: duckdb.DuckDBPyConnection, descriptions: dict[str, MartDescription]) -> None:
-    """The descriptions as table and column comments, where BI catalogues read them."""
+    """The descriptions as table and column comments, where BI catalogues read them (one transaction:
+    a commit per comment would cost more than copying the marts)."""
+    con.execute("BEGIN")
     for table, description in descriptions.items():
         schema, name = table.split(".")
         target = f"{identifier(schema)}.{identifier(name)}"
@@ -284,6 +286,7 @@ def _describe_tables(con: duckdb.DuckDBPyConnection, descriptions: dict[str, Mar
             con.execute(f"COMMENT ON TABLE {target} IS {literal(description.description)}")
         for column, text in description.columns.items():
             con.execute(f"COMMENT ON COLUMN {target}.{identifier(column)} IS {literal(text)}")
+    con.execute("COMMIT")
 
 
 def _write_publish_log(
