@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 import tempfile
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -118,38 +119,35 @@ def postgres_type(duckdb_type: str, column: str) -> str:
 def served_tables(serving_file: Path) -> list[Table]:
     """Every table of the served schemas in the serving file, mapped to PostgreSQL (raises on a type
     without a counterpart before anything reaches PostgreSQL)."""
+    where = "WHERE database_name = current_database() AND list_contains(?, schema_name)"
+    served = [list(SERVED_SCHEMAS)]
     with duckdb.connect(str(serving_file), read_only=True) as con:
         tables = con.execute(
-            "SELECT schema_name, table_name, comment FROM duckdb_tables() "
-            "WHERE database_name = current_database() AND list_contains(?, schema_name) ORDER BY ALL",
-            [list(SERVED_SCHEMAS)],
+            f"SELECT schema_name, table_name, comment FROM duckdb_tables() {where} ORDER BY ALL", served
         ).fetchall()
-        return [Table(schema, name, comment, _columns(con, schema, name), _constraints(con, schema, name))
-                for schema, name, comment in tables]
+        columns = con.execute(
+            "SELECT schema_name, table_name, column_name, data_type, is_nullable, comment "
+            f"FROM duckdb_columns() {where} ORDER BY schema_name, table_name, column_index", served
+        ).fetchall()
+        constraints = con.execute(
+            "SELECT schema_name, table_name, constraint_type, constraint_column_names, constraint_text "
+            f"FROM duckdb_constraints() {where} AND constraint_type IN ('PRIMARY KEY', 'UNIQUE', 'CHECK') "
+            "ORDER BY schema_name, table_name, constraint_index", served
+        ).fetchall()
+    table_columns: dict[tuple[str, str], list[Column]] = defaultdict(list)
+    for schema, name, column, data_type, nullable, text in columns:
+        mapped = postgres_type(data_type, f"{schema}.{name}.{column}")
+        table_columns[schema, name].append(Column(column, data_type, mapped, nullable, text))
+    table_constraints: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for schema, name, kind, key, text in constraints:
+        table_constraints[schema, name].append(_constraint(kind, key, text))
+    return [Table(schema, name, comment, table_columns[schema, name], table_constraints[schema, name])
+            for schema, name, comment in tables]
 
 
-def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[Column]:
-    rows = con.execute(
-        "SELECT column_name, data_type, is_nullable, comment FROM duckdb_columns() "
-        "WHERE database_name = current_database() AND schema_name = ? AND table_name = ? "
-        "ORDER BY column_index",
-        [schema, table],
-    ).fetchall()
-    return [Column(name, data_type, postgres_type(data_type, f"{schema}.{table}.{name}"), nullable, comment)
-            for name, data_type, nullable, comment in rows]
-
-
-def _constraints(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
-    rows = con.execute(
-        "SELECT constraint_type, constraint_column_names, constraint_text FROM duckdb_constraints() "
-        "WHERE database_name = current_database() AND schema_name = ? AND table_name = ? "
-        "AND constraint_type IN ('PRIMARY KEY', 'UNIQUE', 'CHECK') ORDER BY constraint_index",
-        [schema, table],
-    ).fetchall()
-    return [
-        text if kind == "CHECK" else f"{kind} ({', '.join(identifier(c) for c in columns)})"
-        for kind, columns, text in rows
-    ]
+def _constraint(kind: str, columns: list[str], text: str) -> str:
+    """A PostgreSQL table constraint: keys by their (quoted) columns, checks as DuckDB states them."""
+    return text if kind == "CHECK" else f"{kind} ({', '.join(identifier(c) for c in columns)})"
 
 
 @contextmanager
