@@ -33,9 +33,10 @@ def python(name: str) -> Path:
     return found
 
 
-def run(name: str, script: str, *args: str) -> Any:
-    """Run `script` (Python source) in client environment `name`; its stdout, parsed as JSON."""
-    done = subprocess.run([str(python(name)), "-c", script, *args], capture_output=True, text=True,
-                          timeout=120)
+def run(name: str, script: str | Path, *args: str) -> Any:
+    """Run `script` (Python source, or a script file) in client environment `name`; its stdout, parsed
+    as JSON."""
+    source = [str(script)] if isinstance(script, Path) else ["-c", script]
+    done = subprocess.run([str(python(name)), *source, *args], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
