@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import PurePosixPath
@@ -59,6 +60,15 @@ def test_serving_postgres_is_its_own_database_for_bi_and_publish_loads_it() -> N
         assert SERVICES[service]["depends_on"]["serving-postgres"] == {"condition": "service_healthy"}
 
 
+def test_openlineage_events_go_to_a_file_under_the_warehouse() -> None:
+    for service in AIRFLOW_SERVICES:
+        env = SERVICES[service]["environment"]
+        transport = json.loads(env["AIRFLOW__OPENLINEAGE__TRANSPORT"])
+        events = "/data/warehouse/lineage/events.jsonl"
+        assert transport == {"type": "file", "log_file_path": events, "append": True}
+        assert PurePosixPath(events).parent.parent == PurePosixPath(env["ECOM_WAREHOUSE_DIR"])
+
+
 def test_components_wait_for_init() -> None:
     for service in LONG_RUNNING:
         init = SERVICES[service]["depends_on"]["airflow-init"]
@@ -80,7 +90,8 @@ def test_data_folders_exist_and_belong_to_the_airflow_user_before_init() -> None
     script = volumes["command"][-1]
     written = ["/data/landing", "/data/warehouse", "/opt/airflow/dbt_project/target"]
     paths = " ".join(written)
-    assert f"mkdir -p {paths}" in script
+    created = "/data/landing /data/warehouse /data/warehouse/lineage /opt/airflow/dbt_project/target"
+    assert f"mkdir -p {created}" in script
     assert 'chown -R "${AIRFLOW_UID:-50000}:0" ' + paths in script
     assert set(written[:2]) <= set(mounts("airflow-volumes"))
     assert SERVICES["airflow-init"]["depends_on"]["airflow-volumes"] == {

@@ -33,7 +33,10 @@ def test_airflow_environment(settings: Settings, tmp_path: Path) -> None:
     env = orchestrate.airflow_environment(settings, base)
 
     home = tmp_path / "wh" / "airflow"
+    events = tmp_path / "wh" / "lineage" / "events.jsonl"
     assert env == {
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": f'{{"type": "file", "log_file_path": "{events}", "append": true}}',
+        "AIRFLOW__OPENLINEAGE__NAMESPACE": "ecom",
         "PATH": "/usr/bin",
         "ECOM_LANDING_DIR": str(tmp_path / "landing"),
         "ECOM_WAREHOUSE_DIR": str(tmp_path / "wh"),
@@ -51,6 +54,10 @@ def test_airflow_environment(settings: Settings, tmp_path: Path) -> None:
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
     }
     assert base["AIRFLOW_HOME"] == "/elsewhere"  # the caller's mapping is left alone
+    # An OpenLineage endpoint of one's own wins over the file.
+    http = '{"type": "http", "url": "http://marquez:5000"}'
+    own = orchestrate.airflow_environment(settings, {**base, "AIRFLOW__OPENLINEAGE__TRANSPORT": http})
+    assert own["AIRFLOW__OPENLINEAGE__TRANSPORT"] == http
 
 
 def test_requested_as_of() -> None:

@@ -141,5 +141,10 @@ class Settings:
         return self.warehouse_dir / "dbt" / "logs"
 
     @property
+    def lineage_events(self) -> Path:
+        """OpenLineage events of `ecom run`, one JSON per line, when no other transport is configured."""
+        return self.warehouse_dir / "lineage" / "events.jsonl"
+
+    @property
     def airflow_home(self) -> Path:
         return self.warehouse_dir / "airflow"

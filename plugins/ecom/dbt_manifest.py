@@ -9,7 +9,7 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ecom.config import DBT_PROJECT_DIR, Settings
@@ -60,11 +60,12 @@ def mart_source_requirements(manifest: Path) -> dict[str, list[str]]:
 
 @dataclass(frozen=True)
 class MartDescription:
-    """A mart's dbt description and its columns' (name -> description), whitespace collapsed; a
-    column without one is absent."""
+    """A mart's dbt description, its columns' (name -> description, whitespace collapsed; a column
+    without one is absent) and their declared data types (name -> type, as the contract states it)."""
 
     description: str
     columns: dict[str, str]
+    column_types: dict[str, str] = field(default_factory=dict)
 
 
 def mart_descriptions(manifest: Path) -> dict[str, MartDescription]:
@@ -74,7 +75,9 @@ def mart_descriptions(manifest: Path) -> dict[str, MartDescription]:
         columns = (node.get("columns") or {}).items()
         texts = {column: one_line(doc.get("description") or "") for column, doc in columns}
         descriptions[name] = MartDescription(
-            one_line(node.get("description") or ""), {column: text for column, text in texts.items() if text}
+            one_line(node.get("description") or ""),
+            {column: text for column, text in texts.items() if text},
+            {column: doc["data_type"] for column, doc in columns if doc.get("data_type")},
         )
     return descriptions
 

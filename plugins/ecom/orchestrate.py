@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
 
 SUCCESS = "success"
 MIGRATED_STAMP = "ecom-db-migrated-by-airflow"
+# Airflow's OpenLineage settings (apache-airflow-providers-openlineage): where events go, their namespace.
+OPENLINEAGE_TRANSPORT = "AIRFLOW__OPENLINEAGE__TRANSPORT"
+OPENLINEAGE_NAMESPACE = "AIRFLOW__OPENLINEAGE__NAMESPACE"
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ def run_pipeline(landing: Path, warehouse: Path, as_of: date | None, full_refres
         Settings.from_env(), landing_dir=landing.resolve(), warehouse_dir=warehouse.resolve(), as_of=as_of
     )
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
+    settings.lineage_events.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "ecom.orchestrate", requested_as_of(as_of),
                *(["--full-refresh"] if full_refresh else [])]
     return subprocess.run(command, env=airflow_environment(settings, os.environ), check=False).returncode
@@ -81,9 +86,15 @@ def requested_as_of(as_of: date | None) -> str:
 
 
 def airflow_environment(settings: Settings, base: Mapping[str, str]) -> dict[str, str]:
-    """`base` plus the run's ECOM_* settings and a private Airflow installation under the warehouse."""
+    """`base` plus the run's ECOM_* settings and a private Airflow installation under the warehouse.
+
+    OpenLineage events go to the transport `base` configures, else to a file under the warehouse.
+    """
     home = settings.airflow_home
+    file_transport = {"type": "file", "log_file_path": str(settings.lineage_events), "append": True}
     return {
+        OPENLINEAGE_TRANSPORT: json.dumps(file_transport),
+        OPENLINEAGE_NAMESPACE: "ecom",
         **base,
         **settings.as_env(),
         "AIRFLOW_HOME": str(home),
