@@ -37,6 +37,7 @@ def test_airflow_environment(settings: Settings, tmp_path: Path) -> None:
     assert env == {
         "AIRFLOW__OPENLINEAGE__TRANSPORT": f'{{"type": "file", "log_file_path": "{events}", "append": true}}',
         "AIRFLOW__OPENLINEAGE__NAMESPACE": "ecom",
+        "AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD": "True",
         "PATH": "/usr/bin",
         "ECOM_LANDING_DIR": str(tmp_path / "landing"),
         "ECOM_WAREHOUSE_DIR": str(tmp_path / "wh"),

@@ -34,6 +34,7 @@ MIGRATED_STAMP = "ecom-db-migrated-by-airflow"
 # Airflow's OpenLineage settings (apache-airflow-providers-openlineage): where events go, their namespace.
 OPENLINEAGE_TRANSPORT = "AIRFLOW__OPENLINEAGE__TRANSPORT"
 OPENLINEAGE_NAMESPACE = "AIRFLOW__OPENLINEAGE__NAMESPACE"
+OPENLINEAGE_IN_THREAD = "AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD"
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,9 @@ def airflow_environment(settings: Settings, base: Mapping[str, str]) -> dict[str
     return {
         OPENLINEAGE_TRANSPORT: json.dumps(file_transport),
         OPENLINEAGE_NAMESPACE: "ecom",
+        # Task events from a thread: dag.test runs every task in this one multi-threaded process,
+        # which forking for each event (the default) copies, locks and all.
+        OPENLINEAGE_IN_THREAD: "True",
         **base,
         **settings.as_env(),
         "AIRFLOW_HOME": str(home),
@@ -254,6 +258,22 @@ def _prepare_metadata_db(settings: Settings, console: TextIO) -> None:
                                description="one writer of warehouse.duckdb at a time")
 
 
+class EcomRun:
+    """This process, as the component Airflow's listeners are told is stopping."""
+
+
+def _stop_listeners() -> None:
+    """Call the listeners' `before_stopping`, as Airflow's own components do when they stop.
+
+    The OpenLineage listener emits the DAG run's events from a process pool; shut down here, its
+    workers would otherwise outlive the os._exit below, holding this process's stdout and stderr
+    (a caller reading them to the end, like `ecom run`'s, would wait forever).
+    """
+    from airflow.sdk.listener import get_listener_manager
+
+    get_listener_manager().hook.before_stopping(component=EcomRun())
+
+
 def _load_dag() -> DAG:
     from airflow.dag_processing.dagbag import DagBag
 
@@ -274,8 +294,11 @@ def _run_dag(settings: Settings, as_of_param: str, full_refresh: bool, console: 
         task.retries = 0
     listener = _ProgressListener(console)
     _register(listener)
-    dag_run = dag.test(logical_date=datetime.now(UTC),
-                       run_conf={"as_of": as_of_param, "full_refresh": full_refresh})
+    try:
+        dag_run = dag.test(logical_date=datetime.now(UTC),
+                           run_conf={"as_of": as_of_param, "full_refresh": full_refresh})
+    finally:
+        _stop_listeners()
     order = {task_id: index for index, task_id in enumerate(t.task_id for t in dag.topological_sort())}
     outcomes = [
         TaskOutcome(ti.task_id, str(ti.state), listener.errors.get(ti.task_id))

@@ -8,7 +8,10 @@ and every later client read (DuckDB 2.0's default storage shuts out all 1.x clie
 drivers bundle 1.x). The new file is checkpointed, closed and fsynced, then renamed onto `serving.duckdb`
 with `os.replace`, atomic on POSIX: a reader that opened the old file keeps reading the old one, a
 reader opening the path afterwards gets the new one, and a failure before the rename leaves the
-served file untouched.
+served file untouched. Every table and column carries its dbt description as a comment.
+
+With `ECOM_SERVING_URL`, the new file is also copied into PostgreSQL (`ecom.publish_postgres`) in one
+transaction that the rename happens inside: either both targets get the new marts or neither does.
 """
 
 from __future__ import annotations
@@ -137,7 +140,8 @@ def published_marts(serving_db: Path, run_id: str) -> list[tuple[str, int, str |
 
 
 def publish(settings: Settings, run_id: str, as_of: date) -> PublishResult:
-    """Publish the warehouse marts to `settings.serving_db` in one atomic rename."""
+    """Publish the warehouse marts to `settings.serving_db` in one atomic rename (and to PostgreSQL,
+    when configured, in the transaction around it)."""
     check_run_id(run_id)
     if not settings.warehouse_db.exists():
         raise FileNotFoundError(f"no warehouse to publish from: {settings.warehouse_db}")
