@@ -12,6 +12,7 @@ import os
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import date, datetime
 from decimal import Decimal
@@ -150,7 +151,7 @@ def test_a_reader_polling_during_publish_sees_the_old_marts_or_the_new_never_a_m
 
     def slow_swap(conn: psycopg.Connection, schema: str) -> None:  # widen the window between the schemas
         swap(conn, schema)
-        time.sleep(0.5)
+        time.sleep(0.3)
 
     monkeypatch.setattr(publish_postgres, "_swap", slow_swap)
     seen: list[object] = []
@@ -187,13 +188,22 @@ def test_an_open_reader_transaction_keeps_the_old_marts_and_publish_waits_for_it
         assert session.execute(READ_ALL).fetchall() == [(3, 3, "run-1")]
         publishing = threading.Thread(target=publish, args=(settings, "run-2", AS_OF))
         publishing.start()
-        time.sleep(1.0)
+        assert wait_for(lambda: pg(settings, "SELECT count(*) FROM pg_locks WHERE NOT granted")[0][0] > 0)
         assert publishing.is_alive()  # waiting for the session's locks
         assert session.execute(READ_ALL).fetchall() == [(3, 3, "run-1")]
         session.commit()
         publishing.join(timeout=30)
     assert not publishing.is_alive()
     assert pg(settings, READ_ALL) == [(3, 2, "run-2")]
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def value_postgres_refuses(
@@ -223,7 +233,7 @@ def rename_fails_after_the_swap(
 def readers_hold_the_marts(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, stack: ExitStack
 ) -> type[BaseException]:
-    monkeypatch.setattr(publish_postgres, "LOCK_PATIENCE_SECONDS", 1.0)
+    monkeypatch.setattr(publish_postgres, "LOCK_PATIENCE_SECONDS", 0.5)
     session = stack.enter_context(psycopg.connect(settings.serving_url))
     session.execute("SELECT count(*) FROM marts.channel_attribution")  # and the transaction left open
     return ServingBusyError
