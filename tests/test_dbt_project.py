@@ -13,12 +13,17 @@ import json
 import shutil
 from collections.abc import Iterator
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
 import yaml
 from dbt.cli.main import dbtRunner, dbtRunnerResult
+from dbt_metricflow.cli.cli_configuration import CLIConfiguration
+from metricflow.engine.metricflow_engine import MetricFlowQueryRequest
+from metricflow.validation.data_warehouse_model_validator import DataWarehouseModelValidator
+from metricflow_semantic_interfaces.validations.semantic_manifest_validator import SemanticManifestValidator
 
 from ecom.config import DBT_PROJECT_DIR, Settings
 from ecom.contract import load_contract
@@ -514,7 +519,7 @@ def test_personal_columns_stop_at_raw(full_warehouse: Path) -> None:
 def test_every_model_column_is_documented(full_warehouse: Path) -> None:
     manifest = json.loads((full_warehouse / "dbt" / "target" / "manifest.json").read_text())
     models = [node for node in manifest["nodes"].values() if node["resource_type"] in {"model", "seed"}]
-    assert len(models) == 40
+    assert len(models) == 41  # with metricflow_time_spine
     for node in models:
         built = query(full_warehouse, f"""
             select column_name from information_schema.columns
@@ -645,3 +650,84 @@ def test_every_vocabulary_column_is_mapped_and_tested_in_staging(full_warehouse:
             assert mapping in models[model]["raw_code"], (model, column.name)
     assert len(declared) == 16
     assert tested == declared
+
+
+LAST_TOUCH_CHANNELS = "grain = 'channel' and model = 'last_touch'"
+
+
+@pytest.fixture(scope="module")
+def metricflow(full_warehouse: Path) -> CLIConfiguration:
+    """MetricFlow as `mf` runs it (dbt_metricflow's CLI configuration), on the full warehouse."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ECOM_WAREHOUSE_DIR", str(full_warehouse))
+        patch.setenv("ECOM_AS_OF", AS_OF)
+        config = CLIConfiguration()
+        config.setup(dbt_profiles_path=DBT_PROJECT_DIR, dbt_project_path=DBT_PROJECT_DIR,
+                     configure_file_logging=False)
+        assert config.mf is not None  # connects now, while the environment names the warehouse
+    return config
+
+
+def rounded(rows: list[tuple]) -> list[tuple]:
+    """Numbers as floats rounded to 9 places: MetricFlow's ratios and the marts' differ in the last bits."""
+    return [tuple(round(float(v), 9) if isinstance(v, float | Decimal) else v for v in row) for row in rows]
+
+
+def metric_rows(config: CLIConfiguration, metrics: list[str], group_by: list[str] | None = None,
+                where: str | None = None) -> list[tuple]:
+    request = MetricFlowQueryRequest.create(
+        metric_names=metrics, group_by_names=group_by, order_by_names=group_by,
+        where_constraints=[where] if where else None)
+    return rounded(list(config.mf.query(request).result_df.rows))
+
+
+def test_semantic_models_and_metrics_validate_and_run_on_the_warehouse(metricflow: CLIConfiguration) -> None:
+    """What `mf validate-configs` checks: the semantics, then every element queried on the warehouse."""
+    semantics = SemanticManifestValidator().validate_semantic_manifest(metricflow.semantic_manifest)
+    assert list(semantics.all_issues) == []
+    warehouse = DataWarehouseModelValidator(sql_client=metricflow.sql_client)
+    checks = [warehouse.validate_semantic_models, warehouse.validate_dimensions, warehouse.validate_entities,
+              warehouse.validate_simple_metrics, warehouse.validate_metrics]
+    issues = [str(issue) for check in checks for issue in check(metricflow.semantic_manifest).all_issues]
+    assert issues == []
+
+
+def test_metrics_equal_the_hand_computed_values_and_the_marts(
+    metricflow: CLIConfiguration, full_warehouse: Path
+) -> None:
+    (headline,) = metric_rows(metricflow, ["revenue", "orders", "customers", "aov", "repeat_purchase_rate",
+                                           "customer_count", "clv", "spend"])
+    # Orders that count: o1 100, o2 50, o3 60, o4 0, o5 40, o6 80 (corrected), o8 30, o10 30, of c1-c5;
+    # c1 and c2 ordered on two days; spend on or before A: search 160, social 20, kol_live 10.
+    assert headline[:6] == (390, 8, 5, 48.75, 0.4, 5) and headline[7] == 190
+    assert [headline] == rounded(query(full_warehouse, f"""
+        select sum(total_revenue), sum(order_count), count(*), sum(total_revenue) / sum(order_count),
+               avg(case when frequency > 0 then 1 else 0 end), count(*), avg(predicted_clv_365d),
+               (select sum(spend) from marts.attribution_channel where {LAST_TOUCH_CHANNELS})
+        from marts.user_portrait"""))
+
+    assert metric_rows(metricflow, ["revenue"], ["metric_time__month"]) == [
+        (datetime(2023, 12, 1), 30), (datetime(2024, 1, 1), 180), (datetime(2024, 2, 1), 40),
+        (datetime(2024, 3, 1), 140)]
+
+    by_channel = metric_rows(metricflow, ["roas", "cpa"], ["channel", "attribution_day__model"],
+                             "{{ Dimension('attribution_day__model') }} = 'last_touch'")
+    assert by_channel == rounded(query(full_warehouse, f"""
+        select channel, model, roas, cpa from marts.attribution_channel
+        where {LAST_TOUCH_CHANNELS} order by 1"""))
+    spend_by_channel = metric_rows(metricflow, ["spend"], ["channel"])
+    assert spend_by_channel == rounded(query(full_warehouse, f"""
+        select channel, spend from marts.attribution_channel where {LAST_TOUCH_CHANNELS} order by 1"""))
+    assert {channel: spend for channel, spend in spend_by_channel if spend} == SPEND
+
+    retention = metric_rows(metricflow, ["d1_retention", "d7_retention", "d30_retention"])
+    rates = ", ".join(f"sum(day{n}_active_customers) / sum(case when day{n}_active_customers is not null "
+                      "then cohort_size end)" for n in (1, 7, 30))
+    assert retention == rounded(query(full_warehouse, f"select {rates} from marts.retention_daily"))
+    cohorts = metric_rows(metricflow, ["cohort_retention"], ["cohort_cell__period_index"],
+                          "{{ Dimension('cohort_cell__cohort_grain') }} = 'month' "
+                          "and {{ Dimension('cohort_cell__cohort_dimension') }} = 'all'")
+    assert cohorts == rounded(query(full_warehouse, """
+        select period_index, sum(active_customers) / sum(cohort_size) from marts.cohort_retention
+        where cohort_grain = 'month' and cohort_dimension = 'all' group by 1 order by 1"""))
+    assert cohorts[0] == (0, 1.0) and len(cohorts) == 4  # cohorts from 2023-12, months 0 to 3

@@ -9,7 +9,7 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +102,35 @@ def project_var(name: str, project_dir: Path | None = None) -> Any:
     """The value `vars: {name: ...}` of the project's dbt_project.yml (a run's --vars may override it)."""
     text = ((project_dir or dbt_project_dir()) / "dbt_project.yml").read_text(encoding="utf-8")
     return yaml.safe_load(text)["vars"][name]
+
+
+@dataclass(frozen=True)
+class MartDescription:
+    """A mart's dbt description, its columns' (name -> description, whitespace collapsed; a column
+    without one is absent) and their declared data types (name -> type, as the contract states it)."""
+
+    description: str
+    columns: dict[str, str]
+    column_types: dict[str, str] = field(default_factory=dict)
+
+
+def mart_descriptions(manifest: Path) -> dict[str, MartDescription]:
+    """Relation name of every mart the manifest builds -> its dbt descriptions (what BI shows)."""
+    descriptions = {}
+    for name, node in _mart_nodes(manifest).items():
+        columns = (node.get("columns") or {}).items()
+        texts = {column: one_line(doc.get("description") or "") for column, doc in columns}
+        descriptions[name] = MartDescription(
+            one_line(node.get("description") or ""),
+            {column: text for column, text in texts.items() if text},
+            {column: doc["data_type"] for column, doc in columns if doc.get("data_type")},
+        )
+    return descriptions
+
+
+def one_line(text: str) -> str:
+    """A description as one line: YAML folded blocks end in a newline and may wrap."""
+    return " ".join(str(text).split())
 
 
 def mart_names(manifest: Path) -> list[str]:
