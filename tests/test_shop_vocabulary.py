@@ -92,7 +92,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, P
         patch.setenv(PROJECT_DIR_ENV, str(project))
         ingest(settings, "b1")
         promote_pending(settings)
-        dbt_build(settings, AS_OF)
+        dbt_build(settings, AS_OF, "vocabulary")
         yield settings, project
 
 
@@ -198,7 +198,7 @@ def test_mapping_a_value_in_the_seed_remaps_rows_already_built(shop) -> None:
         seed.write("channel,xiaohongshu,social\n")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(PROJECT_DIR_ENV, str(project))
-        dbt_build(settings, AS_OF)
+        dbt_build(settings, AS_OF, "vocabulary")
     t4 = query(settings, "select channel from staging.stg_shop__touchpoints where touchpoint_id = 't4'")
     assert t4 == [("social",)]
     assert query(settings, """

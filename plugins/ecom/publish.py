@@ -326,14 +326,19 @@ def _descriptions(row_counts: dict[str, int]) -> dict[str, MartDescription]:
 def _describe_tables(con: duckdb.DuckDBPyConnection, descriptions: dict[str, MartDescription]) -> None:
     """The descriptions as table and column comments, where BI catalogues read them (one transaction:
     a commit per comment would cost more than copying the marts)."""
+    present = {(schema, table, column) for schema, table, column in con.execute(
+        "SELECT schema_name, table_name, column_name FROM duckdb_columns()"
+    ).fetchall()}
     con.execute("BEGIN")
     for table, description in descriptions.items():
         schema, name = table.split(".")
         target = f"{identifier(schema)}.{identifier(name)}"
         if description.description:
             con.execute(f"COMMENT ON TABLE {target} IS {literal(description.description)}")
+        # A column the manifest documents but the built table lacks (a stale manifest) gets no comment.
         for column, text in description.columns.items():
-            con.execute(f"COMMENT ON COLUMN {target}.{identifier(column)} IS {literal(text)}")
+            if (schema, name, column) in present:
+                con.execute(f"COMMENT ON COLUMN {target}.{identifier(column)} IS {literal(text)}")
     con.execute("COMMIT")
 
 
