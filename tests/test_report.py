@@ -223,7 +223,7 @@ def test_report_of_a_failed_run(published: Settings) -> None:
     assert ["orders", "1", "10", "6", "3", "✗ does not reconcile"] in rows
     first_gate_row = next(r for r in rows if len(r) == 8 and r[1] == "raw")
     assert first_gate_row[:6] == ["FAILED", "raw", "error", "orders", "orders/2024-03-02.csv",
-                                  "total_amount ≥ 0"]
+                                  "total_amount between 0 and 100000000"]
     assert first_gate_row[6] == GATE_FAILURE
     # A whole malformed line may hold the shipping address: masked.
     assert ["orders/2024-03-02.csv", "2", "(whole row)", "extra field", MASKED] in rows
@@ -309,6 +309,38 @@ def test_steward_report_renders_offline_in_chromium_with_its_history(
     for run in ("run-old", "run-ok", "run-bad"):
         assert run in rendered.text
     assert rendered.screenshot.stat().st_size > 10_000
+
+
+def test_dbt_tests_are_listed_beside_the_gates_and_counted_in_the_history(published: Settings) -> None:
+    with duckdb.connect(str(published.warehouse_db)) as con:
+        con.execute("""
+            INSERT INTO audit.validation_results VALUES
+              ('run-bad', 'dbt', 'test.ecom.not_below_column_growth_accounting.1', 'growth_accounting', NULL,
+               'not_below_column', 'active_customers', 'error', false, '{"status": "fail", "failures": 2}',
+               'growth_accounting, column active_customers: dbt test not_below_column fails on 2 row(s)',
+               DATE '2024-04-01', TIMESTAMP '2024-04-02 00:08:00'),
+              ('run-bad', 'dbt', 'unit_test.ecom.int_orders.keeps_paid', 'int_orders', NULL, 'unit_test',
+               NULL, 'error', true, '{"status": "pass", "failures": 0}', 'dbt test keeps_paid holds',
+               DATE '2024-04-01', TIMESTAMP '2024-04-02 00:08:00')""")
+
+    html = build_report(published, "run-bad").read_text(encoding="utf-8")
+
+    rows = table_rows(html)
+    text = text_of(html)
+    assert "the dbt tests failed: 1 error-severity check(s) did not pass" in text
+    assert "the raw quality gate failed: 1 error-severity check(s) did not pass" in text
+    assert [r[:5] for r in rows if r and r[0] in {"raw", "dbt"} and len(r) == 6] == [
+        ["dbt", "2", "1", "1", "0"], ["raw", "2", "1", "1", "0"]
+    ]
+    failed = [r for r in rows if len(r) == 7 and r[1] in {"raw", "dbt"}]
+    assert [(r[1], r[2], r[3], r[4]) for r in failed] == [
+        ("dbt", "growth_accounting", "not below column", "1"),
+        ("raw", "orders", "total_amount between 0 and 100000000", "1"),
+    ]
+    assert failed[0][6] == ("growth_accounting, column active_customers: dbt test not_below_column "
+                            "fails on 2 row(s)")
+    [history] = [r for r in rows if len(r) == 10 and r[0] == "run-bad"]
+    assert history[2:5] == ["4", "2", "0"]  # checks, failed errors, warnings: the raw gate's and dbt's
 
 
 def test_a_check_failing_in_many_files_is_one_row_with_counts_and_samples(settings: Settings) -> None:

@@ -9,13 +9,9 @@ from ecom.report_checks import check_label
 
 @pytest.mark.parametrize(("suite", "expectation", "column", "label"), [
     # committed suites: the arguments of the expectation give the limits
-    ("raw.orders", "expect_column_values_to_be_between", "total_amount", "total_amount ≥ 0"),
+    ("raw.orders", "expect_column_values_to_be_between", "total_amount",
+     "total_amount between 0 and 100000000"),
     ("raw.reviews", "expect_column_values_to_be_between", "rating", "rating between 1 and 5"),
-    ("raw.customers", "expect_column_values_to_be_in_set", "gender", "gender is one of F, M, U"),
-    ("marts.segment_transitions", "expect_column_pair_values_a_to_be_greater_than_b",
-     "to_as_of_date,from_as_of_date", "from_as_of_date < to_as_of_date"),
-    ("marts.cohort_retention", "expect_column_pair_values_a_to_be_greater_than_b",
-     "cohort_size,active_customers", "active_customers ≤ cohort_size"),
     ("raw.repayments", "expect_column_values_to_be_unique", "repayment_id", "repayment_id is unique"),
     ("raw.orders", "expect_column_values_to_not_be_null", "order_id", "order_id is filled in"),
     ("marts.user_tags", "expect_compound_columns_to_be_unique", "customer_id,tag",

@@ -26,8 +26,10 @@ if TYPE_CHECKING:
 
 DEFAULT_CUSTOMERS = 2000
 DEFAULT_DAYS = 365
-# ecom.generate.scale.SCALES, spelled out so `ecom --help` imports nothing heavy (a test keeps them equal).
+# ecom.generate.scale.SCALES and ecom.generate.writer.FORMATS, spelled out so `ecom --help` imports
+# nothing heavy (a test keeps them equal).
 SCALE_NAMES = ("small", "medium", "large")
+FORMAT_NAMES = ("csv", "parquet", "jsonl")
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -143,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--days", type=positive_int, default=None,
                      help=f"days of history, ending at --end-date (default {DEFAULT_DAYS})")
     gen.add_argument("--seed", type=non_negative_int, default=42)
-    gen.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    gen.add_argument("--format", choices=FORMAT_NAMES, default="csv")
     gen.add_argument("--end-date", type=iso_date, default=None,
                      help="last day of history, YYYY-MM-DD (default: fixed, so output is reproducible)")
     gen.add_argument("--defects", action="store_true",

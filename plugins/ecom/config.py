@@ -7,12 +7,14 @@ ECOM_AS_OF          the run's as-of date, YYYY-MM-DD; empty = decided by the run
 ECOM_DUCKDB_MEMORY_LIMIT  DuckDB memory_limit of every warehouse connection, e.g. 4GB or 60% (default 80%)
 ECOM_DUCKDB_TEMP_DIR      where DuckDB spills what does not fit in memory (default <warehouse>/duckdb_tmp)
 ECOM_GATE_CHUNK_ROWS      rows the raw gate validates at a time, which bounds its memory (default 500000)
+ECOM_SERVING_URL          postgresql://user:password@host:port/database: publish also loads the marts
+                          there, schema marts (default: none, serving.duckdb only)
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -34,6 +36,8 @@ DEFAULT_FOLDERS = {LANDING_ENV: "data/landing", WAREHOUSE_ENV: "warehouse"}
 
 class ConfigError(ValueError):
     """An ECOM_* environment variable holds a value that cannot be used; the message names it."""
+
+POSTGRES_URL_SCHEMES = ("postgresql://", "postgres://")
 
 
 def _env(name: str) -> str:
@@ -88,6 +92,15 @@ def _time_zone(name: str, default: str) -> str:
     return zone
 
 
+def _serving_url(name: str) -> str:
+    url = _env(name)
+    if url and not url.startswith(POSTGRES_URL_SCHEMES):
+        scheme = url.split("://", 1)[0] if "://" in url else "no scheme"
+        # not the URL itself: it may hold a password
+        raise ValueError(f"{name} must be a postgresql://user:password@host:port/database URL, not {scheme}")
+    return url
+
+
 @dataclass(frozen=True)
 class Settings:
     landing_dir: Path
@@ -97,6 +110,8 @@ class Settings:
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     duckdb_temp_dir: Path | None = None
     gate_chunk_rows: int = DEFAULT_GATE_CHUNK_ROWS
+    # May hold a password: kept out of repr (and so out of logs).
+    serving_url: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -109,6 +124,7 @@ class Settings:
             duckdb_memory_limit=_memory_limit("ECOM_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT),
             duckdb_temp_dir=Path(temp_dir).resolve() if (temp_dir := _env("ECOM_DUCKDB_TEMP_DIR")) else None,
             gate_chunk_rows=_positive_int("ECOM_GATE_CHUNK_ROWS", DEFAULT_GATE_CHUNK_ROWS),
+            serving_url=_serving_url("ECOM_SERVING_URL"),
         )
 
     def as_env(self) -> dict[str, str]:
@@ -121,6 +137,7 @@ class Settings:
             "ECOM_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
             "ECOM_DUCKDB_TEMP_DIR": str(self.duckdb_temp_dir) if self.duckdb_temp_dir else "",
             "ECOM_GATE_CHUNK_ROWS": str(self.gate_chunk_rows),
+            "ECOM_SERVING_URL": self.serving_url,
         }
 
     @property
@@ -172,6 +189,11 @@ class Settings:
     @property
     def dbt_log_dir(self) -> Path:
         return self.warehouse_dir / "dbt" / "logs"
+
+    @property
+    def lineage_events(self) -> Path:
+        """OpenLineage events of `ecom run`, one JSON per line, when no other transport is configured."""
+        return self.warehouse_dir / "lineage" / "events.jsonl"
 
     @property
     def airflow_home(self) -> Path:

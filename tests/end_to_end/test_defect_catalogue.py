@@ -201,6 +201,18 @@ def test_tolerated_defects_load_as_intended(manifest: dict, warehouse: Path) -> 
         "where suite = 'raw_gate.late_rows' and not success",
     )
     assert (severity, file_path) == ("warning", late["path"])
+    channel = loads["unknown_channel"]["expect"]
+    assert query(
+        warehouse,
+        f"select channel from raw_pending.touchpoints where touchpoint_id = '{channel['touchpoint_id']}'",
+    ) == [(channel["channel"],)]
+    [(severity, table, column, message)] = query(
+        warehouse,
+        "select severity, table_name, column_name, message from audit.validation_results "
+        f"where suite = '{channel['warning_check']}' and not success",
+    )
+    assert (severity, table, column) == ("warning", "touchpoints", "channel")
+    assert f"1 new row(s) hold '{channel['channel']}'" in message
 
 
 def test_nothing_was_published(warehouse: Path) -> None:

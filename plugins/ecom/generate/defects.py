@@ -297,25 +297,32 @@ def unknown_status(injector: _Injector) -> None:
     _set_value(
         injector,
         "unknown_status",
-        "an order status outside the contract: on_hold",
+        "an order status the vocabulary seed does not map: on_hold",
         "orders",
         13,
         "status",
         "on_hold",
-        "is not an allowed value",
+        "orders.status value not mapped in",
     )
 
 
 def unknown_channel(injector: _Injector) -> None:
-    _set_value(
-        injector,
-        "unknown_channel",
-        "a touchpoint channel outside the contract: tv",
-        "touchpoints",
-        14,
-        "channel",
-        "tv",
-        "is not an allowed value",
+    """A channel the seed does not map loads under its own name, with a warning naming it."""
+    file = injector.file("touchpoints", 14)
+    index = injector.pick(file)
+    file.records[index][file.column("channel")] = "tv"
+    file.save()
+    injector.add(
+        kind="unknown_channel",
+        description="a touchpoint channel the vocabulary seed does not map: tv",
+        table="touchpoints",
+        path=file.relative,
+        outcome=LOAD,
+        expect={
+            "touchpoint_id": file.records[index][file.column("touchpoint_id")],
+            "channel": "tv",
+            "warning_check": "raw_gate.unmapped_values",
+        },
     )
 
 

@@ -1,4 +1,8 @@
-"""Run Great Expectations on pandas frames: one file-backed context per gate run.
+"""Run Great Expectations: one file-backed context per gate run.
+
+Suites run either as queries in the warehouse (`validate_query`, GX's SQL execution engine through
+the `duckdb+buffered` dialect of ecom.quality.gx_sql, on the database the gate holds open) or on a
+pandas frame (`validate`, for small frames a gate computes itself).
 
 The context lives under `settings.gx_dir`; its Data Docs site is `settings.data_docs_dir`. Every
 validation of a gate run shares one GX run identifier (`<run_id>.<gate>`), so Data Docs can be
@@ -24,9 +28,11 @@ from great_expectations.data_context.types.resource_identifiers import (
     ExpectationSuiteIdentifier,
     ValidationResultIdentifier,
 )
+from great_expectations.datasource.fluent import SQLDatasource
 from great_expectations.validator.v1_validator import Validator
 
 from ecom.config import Settings
+from ecom.quality.gx_sql import connection_string
 
 DATA_DOCS_SITE = "local_site"
 INDEXED_RESULTS_AT_MOST = 300
@@ -66,23 +72,66 @@ class GateValidator:
 
     def __init__(self, settings: Settings, gate: str, run_id: str) -> None:
         self.context = open_context(settings)
+        self._gate = gate
+        self._database = settings.warehouse_db
+        self._database_config = settings.duckdb_config(settings.warehouse_db)
         self._datasource = self.context.data_sources.add_or_update_pandas(f"ecom_{gate}")
+        self._sql_datasource: SQLDatasource | None = None
         self.run_identifier = RunIdentifier(run_name=f"{run_id}.{gate}", run_time=datetime.now(UTC))
         self._batch_definitions: dict[str, BatchDefinition] = {}
+        self._query_batch_definitions: dict[str, tuple[str, BatchDefinition]] = {}
+
+    def __enter__(self) -> GateValidator:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the SQL data source's connections: the warehouse is then free for other configurations
+        (dbt opens it with its own)."""
+        if self._sql_datasource is not None:
+            # The data source's engine and its execution engine's own.
+            self._sql_datasource.get_engine().dispose()
+            self._sql_datasource.get_execution_engine().engine.dispose()
+
+    def validate_query(
+        self, suite: ExpectationSuite, query: str, index_columns: list[str]
+    ) -> ExpectationSuiteValidationResult:
+        """Validate the rows of `query` in the warehouse; GX's metrics run there as SQL, and failures
+        list offending rows (up to ROWS_LISTED_AT_MOST) by `index_columns`."""
+        return self._run(suite, self._query_batch_definition(suite.name, query), None, index_columns)
+
+    def evaluate_query(
+        self, suite: ExpectationSuite, query: str, index_columns: list[str]
+    ) -> ExpectationSuiteValidationResult:
+        """`validate_query` without storing the result (see `evaluate`)."""
+        validator = Validator(
+            batch_definition=self._query_batch_definition(suite.name, query),
+            result_format=_result_format(index_columns),
+        )
+        return validator.validate_expectation_suite(suite)
 
     def validate(
         self, suite: ExpectationSuite, frame: pd.DataFrame, index_columns: list[str]
     ) -> ExpectationSuiteValidationResult:
         """Validate `frame`; failures list offending rows (up to ROWS_LISTED_AT_MOST) by `index_columns`."""
+        return self._run(suite, self._batch_definition(suite.name), {"dataframe": frame}, index_columns)
+
+    def _run(
+        self,
+        suite: ExpectationSuite,
+        batch_definition: BatchDefinition,
+        batch_parameters: dict[str, Any] | None,
+        index_columns: list[str],
+    ) -> ExpectationSuiteValidationResult:
         definition = self.context.validation_definitions.add_or_update(
             gx.ValidationDefinition(
-                name=suite.name,
-                data=self._batch_definition(suite.name),
-                suite=self.context.suites.add_or_update(suite),
+                name=suite.name, data=batch_definition, suite=self.context.suites.add_or_update(suite)
             )
         )
         return definition.run(
-            batch_parameters={"dataframe": frame},
+            batch_parameters=batch_parameters,
             result_format=_result_format(index_columns),
             run_id=self.run_identifier,
         )
@@ -128,6 +177,25 @@ class GateValidator:
             asset = self._datasource.add_dataframe_asset(name=name)
             self._batch_definitions[name] = asset.add_batch_definition_whole_dataframe("frame")
         return self._batch_definitions[name]
+
+    def _query_batch_definition(self, name: str, query: str) -> BatchDefinition:
+        """The batch definition of the query asset `name` of the warehouse's SQL data source, (re)made
+        when its query changes."""
+        if self._sql_datasource is None:
+            self._sql_datasource = self.context.data_sources.add_or_update_sql(
+                f"ecom_{self._gate}_warehouse",
+                connection_string=connection_string(self._database),
+                kwargs={"connect_args": {"config": self._database_config}},
+            )
+        known = self._query_batch_definitions.get(name)
+        if known is not None and known[0] == query:
+            return known[1]
+        if known is not None:
+            self._sql_datasource.delete_asset(name)
+        asset = self._sql_datasource.add_query_asset(name=name, query=query)
+        definition = asset.add_batch_definition_whole_table("rows")
+        self._query_batch_definitions[name] = (query, definition)
+        return definition
 
     def stored_result_ids(self) -> list[ValidationResultIdentifier]:
         run_name = self.run_identifier.run_name
