@@ -371,16 +371,6 @@ def test_every_contract_description_is_whole() -> None:
             assert column.description.endswith((".", "...")), (table.name, column.name, column.description)
 
 
-def test_a_column_with_an_unknown_key_is_refused_naming_it() -> None:
-    # `{description: Campaign, when the touch belongs to one.}`: YAML reads a key "when the touch..."
-    document = {"tables": {"t": {"required": False, "description": "T.", "primary_key": ["a"], "columns": [
-        {"name": "a", "type": "id", "nullable": False, "description": "Campaign",
-         "when the touch belongs to one.": None}]}}}
-    with pytest.raises(ValueError, match=r"column 'a': unknown key.*'when the touch belongs to one\.'.*"
-                                         r"comma"):
-        parse_contract(document)
-
-
 def test_timestamps_and_dates_have_a_plausible_range_unless_the_column_says_otherwise() -> None:
     contract = load_contract()
     assert (contract.table("orders").column("ordered_at").min,
