@@ -86,10 +86,15 @@ def masks_value(table: str, column: str | None, raw_value: str) -> bool:
     return by_column or looks_personal(raw_value)
 
 
+def looks_personal_sql(value_sql: str) -> str:
+    """SQL: whether a text holds an e-mail address, a phone number or an identity card number."""
+    return f"regexp_matches({value_sql}, {literal(_re2_pattern())})"
+
+
 def stored_value_sql(value_sql: str, column_sql: str, personal_columns: list[str]) -> str:
     """SQL for a landed value as audit.rejects keeps it: masked when it is in a personal column or
     looks personal by its content (a whole record is kept unless its content looks personal)."""
     personal = ", ".join(literal(c) for c in personal_columns)
     by_column = f"{column_sql} IN ({personal}) OR " if personal_columns else ""
-    return (f"CASE WHEN {value_sql} IS NOT NULL AND ({by_column}regexp_matches({value_sql}, "
-            f"{literal(_re2_pattern())})) THEN {literal(MASKED)} ELSE {value_sql} END")
+    return (f"CASE WHEN {value_sql} IS NOT NULL AND ({by_column}{looks_personal_sql(value_sql)}) "
+            f"THEN {literal(MASKED)} ELSE {value_sql} END")

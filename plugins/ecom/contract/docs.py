@@ -72,7 +72,9 @@ are recorded and ignored.
   edits ([vocabulary](vocabulary.md)). The vocabularies and what becomes of a value the seed does
   not map are listed below.
 - **Personal data** (columns marked *personal*) is accepted on input, stays in the raw layer of the
-  working warehouse and is never copied into any mart.
+  working warehouse and is never copied into any mart. It lands in personal columns only: a value of
+  another text or id column that looks personal (an e-mail address, a phone or ID-card number: a
+  shifted export, say) is rejected, so it cannot reach a mart under a vocabulary that keeps values.
 - **Required tables**: `{required}`. The others are optional: a landing folder holding only the
   required tables works, and marts that need a missing table are published empty with their full
   schema (the run's publish log says why).

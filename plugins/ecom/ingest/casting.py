@@ -1,11 +1,12 @@
 """Type the text of a group of files into the contract's storage types, in one SQL statement.
 
 Each contract column becomes its typed value; every value that is nested (a JSON object or list, a
-Parquet struct), cannot be typed, is empty in a required column the file has, has more decimals than
-the storage type keeps (when the contract says `excess_decimals: reject`), lies outside the
-contract's allowed values or range (`allowed_values`, `min`, `max`), or belongs to a `quarantine`
-vocabulary whose seed does not map it (ecom.vocabulary) becomes one entry of the row's `_problems`
-list (column_name, raw_value, reason). A row with no problems is loaded, any other row is rejected.
+Parquet struct), cannot be typed, looks personal in a column that is not (`ecom.redaction`), is
+empty in a required column the file has, has more decimals than the storage type keeps (when the
+contract says `excess_decimals: reject`), lies outside the contract's allowed values or range
+(`allowed_values`, `min`, `max`), or belongs to a `quarantine` vocabulary whose seed does not map it
+(ecom.vocabulary) becomes one entry of the row's `_problems` list (column_name, raw_value, reason).
+A row with no problems is loaded, any other row is rejected.
 Reasons never quote the value: it is in raw_value, where it can be masked.
 `_rounded` counts the row's values rounded to the storage scale (`excess_decimals: round`).
 Requires the session time zone to be the business time zone (naive timestamps are local time).
@@ -16,6 +17,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from ecom.contract import DECIMAL_SCALE, Bound, Column, Table, bound_text
+from ecom.redaction import looks_personal_sql
 from ecom.sql import identifier, literal
 from ecom.vocabulary import ShopVocabulary, load_vocabulary
 
@@ -36,6 +38,9 @@ _INVALID_REASONS = {
     "boolean": "not a valid boolean (true/false, 1/0 or yes/no expected)",
 }
 NESTED_REASON = "is a nested value (an object or a list), not a single value"
+# Personal data lands in personal columns only: in another column (a shifted export) it would reach a mart.
+PERSONAL_REASON = ("looks like personal data (an e-mail address, a phone or ID-card number) in a column "
+                   "that is not personal")
 
 
 def typed_value_sql(column: Column, text: str) -> str:
@@ -131,6 +136,8 @@ def _problem_sql(column: Column, nested: bool) -> str | None:
     if column.type != "text":
         branches.append(f"WHEN {text} IS NOT NULL AND {typed} IS NULL "
                         f"THEN {problem(_INVALID_REASONS[column.type])}")
+    if column.type in ("id", "text") and not column.personal:
+        branches.append(f"WHEN {looks_personal_sql(text)} THEN {problem(PERSONAL_REASON)}")
     if not column.nullable:
         branches.append(f"WHEN {text} IS NULL THEN {problem('required value is empty')}")
     if column.type == "decimal" and column.excess_decimals == "reject":
