@@ -8,6 +8,7 @@ required tables checks that marts needing a missing table are published empty, w
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ import independent_marts as expected
 import pandas as pd
 import pytest
 
+from ecom.config import DBT_PROJECT_DIR
 from ecom.generate import generate_shop
 
 pytestmark = pytest.mark.e2e
@@ -261,6 +263,24 @@ def test_every_landed_row_is_accounted_for(first_run: Run, shop: Path, warehouse
         warehouse, "select sum(rows_loaded) from audit.load_manifest where table_name = 'orders'"
     )
     assert raw_orders == loaded_orders
+
+
+def test_every_dbt_test_is_recorded_once_beside_the_gates_checks(first_run: Run, warehouse: Path) -> None:
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text(encoding="utf-8"))
+    buildable = {uid for uid, node in manifest["nodes"].items() if node["resource_type"] in {"model", "seed"}}
+    tests = {uid for uid, node in manifest["nodes"].items()
+             if node["resource_type"] == "test" and set(node["depends_on"]["nodes"]) <= buildable}
+    tests |= set(manifest["unit_tests"])
+    [(run_id,)] = warehouse_query(warehouse, "select distinct run_id from audit.validation_results "
+                                             "where gate = 'mart'")
+    recorded = warehouse_query(warehouse, f"""
+        select suite, count(*) from audit.validation_results
+        where run_id = '{run_id}' and gate = 'dbt' group by suite""")
+    # each model task (cosmos) recorded the tests it ran, and each test ran in exactly one task
+    assert {suite for suite, _ in recorded} == tests
+    assert {count for _, count in recorded} == {1}
+    report = (warehouse / "reports" / "run_report.html").read_text(encoding="utf-8")
+    assert "<td>dbt</td>" in report
 
 
 @pytest.fixture(scope="module")
