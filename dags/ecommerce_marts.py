@@ -122,8 +122,8 @@ def _dbt_task_group() -> DbtTaskGroup:
         execution_config=ExecutionConfig(
             execution_mode=ExecutionMode.LOCAL,
             invocation_mode=InvocationMode.DBT_RUNNER,
-            # A model's build runs the tests whose every parent is built by then (itself or upstream):
-            # a relationship test between two models runs with the later of the two.
+            # A model's build runs the tests whose every parent is built by then (itself or upstream);
+            # a test of several models runs in its own task (should_detach_multiple_parents_tests).
             test_indirect_selection=TestIndirectSelection.BUILDABLE,
         ),
         # `ecom run --full-refresh` / the DAG param: incremental models are rebuilt from every raw row.
@@ -132,6 +132,9 @@ def _dbt_task_group() -> DbtTaskGroup:
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             test_behavior=TestBehavior.BUILD,
+            # A test of two models neither of which is built before the other (a singular test over two
+            # sibling marts) runs in a task of its own after both: no model's build would select it.
+            should_detach_multiple_parents_tests=True,
             # Our Assets are the published marts (see publish), not the working warehouse's relations.
             emit_datasets=False,
         ),

@@ -74,6 +74,14 @@ def dbt_tasks(dag: DAG) -> set[str]:
     return {task_id for task_id in dag.task_ids if task_id.startswith("dbt.")}
 
 
+def detached_tests(manifest: dict) -> dict[str, dict]:
+    """Tests of more than one model or seed: no model's build selects them when neither parent is built
+    before the other, so each runs in a task of its own (cosmos names it `<test name>_test`)."""
+    buildable = {**dbt_nodes(manifest, "model"), **dbt_nodes(manifest, "seed")}
+    return {uid: node for uid, node in dbt_nodes(manifest, "test").items()
+            if len(set(node["depends_on"]["nodes"]) & set(buildable)) > 1}
+
+
 def test_dag_file_parses_without_import_errors(bag: DagBag) -> None:
     assert bag.import_errors == {}
     assert list(bag.dags) == ["ecommerce_marts"]
@@ -93,12 +101,17 @@ def test_dag_file_parses_without_running_dbt(bag: DagBag, monkeypatch: pytest.Mo
     assert dbt_tasks(second.dags["ecommerce_marts"]) == dbt_tasks(bag.dags["ecommerce_marts"])
 
 
-def test_one_dbt_build_task_per_model_and_seed(dag: DAG, manifest: dict) -> None:
+def test_one_dbt_build_task_per_model_and_seed_and_one_per_test_of_several(dag: DAG, manifest: dict) -> None:
     buildable = {**dbt_nodes(manifest, "model"), **dbt_nodes(manifest, "seed")}
+    detached = {f"dbt.{node['name']}_test" for node in detached_tests(manifest).values()}
 
-    assert dbt_tasks(dag) == {dbt_task_id(node) for node in buildable.values()}
-    operators = {type(dag.get_task(task_id)).__name__ for task_id in dbt_tasks(dag)}
-    assert operators == {"DbtBuildLocalOperator"}
+    # e.g. the singular test over cohort_retention and cohort_repeat_purchase, two sibling marts
+    assert "dbt.assert_cohort_cuts_partition_each_cohort_test" in detached
+    assert dbt_tasks(dag) == {dbt_task_id(node) for node in buildable.values()} | detached
+    operators = {task_id: type(dag.get_task(task_id)).__name__ for task_id in dbt_tasks(dag)}
+    tests = {task_id for task_id, operator in operators.items() if operator == "DbtTestLocalOperator"}
+    assert tests == detached
+    assert set(operators.values()) == {"DbtBuildLocalOperator", "DbtTestLocalOperator"}
 
 
 def test_dbt_tasks_follow_the_dbt_dependency_graph(dag: DAG, manifest: dict) -> None:
@@ -108,6 +121,11 @@ def test_dbt_tasks_follow_the_dbt_dependency_graph(dag: DAG, manifest: dict) -> 
         parents = {dbt_task_id(buildable[uid]) for uid in parent_ids}
         expected = parents or {"raw_quality_gate"}
         assert dag.get_task(dbt_task_id(node)).upstream_task_ids == expected, node["name"]
+    for node in detached_tests(manifest).values():
+        parents = {dbt_task_id(buildable[uid]) for uid in node["depends_on"]["nodes"] if uid in buildable}
+        assert dag.get_task(f"dbt.{node['name']}_test").upstream_task_ids == parents, node["name"]
+        for parent in parents:  # and their builds leave it out: it runs once
+            assert node["name"] in dag.get_task(parent).exclude, (parent, node["name"])
 
 
 def test_pipeline_order(dag: DAG) -> None:
@@ -258,6 +276,8 @@ def test_full_refresh_param_reaches_every_dbt_task(dag: DAG) -> None:
     assert dag.params.get_param("full_refresh").value is False
     for task_id in dbt_tasks(dag):
         task = dag.get_task(task_id)
+        if task_id.endswith("_test"):
+            continue  # a test task builds nothing
         for value, expected in ((True, "True"), (False, "False")):
             rendered = task.render_template(task.full_refresh, {"params": {"full_refresh": value}},
                                             jinja_env=dag.get_template_env())

@@ -371,6 +371,19 @@ def test_missing_mart_fails(settings):
     ]
 
 
+def test_without_a_dbt_manifest_nothing_is_ready_to_publish(settings, tmp_path, monkeypatch):
+    monkeypatch.setenv("ECOM_DBT_PROJECT_DIR", str(tmp_path / "no_project"))
+
+    result = run_mart_gate(settings, "marts-no-manifest", AS_OF)
+
+    [error] = result.errors
+    assert (error.table, error.check) == ("marts", "manifest_marts")
+    assert error.message == (
+        f"the dbt manifest {tmp_path / 'no_project' / 'target' / 'manifest.json'} lists no mart "
+        "(python -m ecom.dbt_manifest builds it)"
+    )
+
+
 def test_columns_that_differ_from_the_dbt_contract_fail(settings):
     change(settings, """
         alter table marts.growth_accounting drop column quick_ratio;

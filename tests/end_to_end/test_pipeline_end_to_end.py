@@ -381,6 +381,24 @@ def normalised(rows: list[tuple]) -> list[str]:
     return sorted("|".join(cell(v) for v in row) for row in rows)
 
 
+def test_every_dbt_test_is_recorded_once_beside_the_gates_checks(first_run: Run, warehouse: Path) -> None:
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text(encoding="utf-8"))
+    buildable = {uid for uid, node in manifest["nodes"].items() if node["resource_type"] in {"model", "seed"}}
+    tests = {uid for uid, node in manifest["nodes"].items()
+             if node["resource_type"] == "test" and set(node["depends_on"]["nodes"]) <= buildable}
+    tests |= set(manifest["unit_tests"])
+    [(run_id,)] = warehouse_query(warehouse, "select distinct run_id from audit.validation_results "
+                                             "where gate = 'mart'")
+    recorded = warehouse_query(warehouse, f"""
+        select suite, count(*) from audit.validation_results
+        where run_id = '{run_id}' and gate = 'dbt' group by suite""")
+    # each model task (cosmos) recorded the tests it ran, and each test ran in exactly one task
+    assert {suite for suite, _ in recorded} == tests
+    assert {count for _, count in recorded} == {1}
+    report = (warehouse / "reports" / "run_report.html").read_text(encoding="utf-8")
+    assert "<td>dbt</td>" in report
+
+
 @pytest.fixture(scope="module")
 def second_run(
     first_run: Run, shop: Path, warehouse: Path, serving_postgres: str

@@ -67,7 +67,7 @@ def run_mart_gate(settings: Settings, run_id: str, as_of: date) -> GateResult:
         not_landed = raw_tables_not_landed(con, list(dict.fromkeys(needed)))
         if not_landed:
             notes.append(_reconciliation_skipped(not_landed))
-        elif {*ATTRIBUTION_MARTS, CONVERSIONS_MART} <= present:
+        elif {*ATTRIBUTION_MARTS, CONVERSIONS_MART} <= present & set(contracts):
             frame = attribution_reconciliation(con, attribution_models())
             suite = load_suite(suite_path("marts_gate", "attribution_reconciliation"))
             checks += check_results(validator.validate(suite, frame, RECONCILIATION_FIGURES), "attribution")

@@ -15,7 +15,7 @@ import pandas as pd
 from ecom.quality.reads import fetch_frame
 from ecom.sql import literal, relation_exists
 
-# The marts the expected conversions are counted from, besides the attribution marts themselves.
+# The mart whose order counts and revenue are the conversions counted independently (all_orders).
 CONVERSIONS_MART = "user_portrait"
 
 
