@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import betaln, gammaln, hyp2f1
 
-from ecom.clv.fitting import Fit, fit_positive_parameters, unique_rows
+from ecom.clv.fitting import Fit, fit_positive_parameters, sorted_sum, unique_rows
 
 PARAMETERS = ("r", "alpha", "a", "b")
 
@@ -67,12 +67,14 @@ class BgNbd:
 
 
 def fit_bg_nbd(frequency: np.ndarray, recency: np.ndarray, age: np.ndarray) -> tuple[BgNbd, Fit]:
-    """Maximum-likelihood BG/NBD parameters for the customers' (x, t_x, T)."""
+    """BG/NBD parameters for the customers' (x, t_x, T): the posterior mode under a weak prior, the
+    same whatever the customers' order (ecom.clv.fitting)."""
     (x, t_x, big_t), weight = unique_rows(frequency, recency, age)
 
-    def negative_log_likelihood(parameters: np.ndarray) -> float:
-        return -float(np.sum(weight * BgNbd(*parameters).log_likelihood(x, t_x, big_t)))
+    def log_likelihood(parameters: np.ndarray) -> float:
+        return sorted_sum(weight * BgNbd(*parameters).log_likelihood(x, t_x, big_t))
 
-    start = (1.0, max(float(np.mean(age)), 1.0), 1.0, 1.0)
-    fit = fit_positive_parameters(PARAMETERS, negative_log_likelihood, start, len(np.asarray(frequency)))
+    customers = sorted_sum(weight)
+    start = (1.0, max(sorted_sum(weight * big_t) / customers, 1.0), 1.0, 1.0)
+    fit = fit_positive_parameters(PARAMETERS, log_likelihood, start, len(np.asarray(frequency)))
     return BgNbd(**fit.parameters), fit

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaln
 
-from ecom.clv.fitting import Fit, fit_positive_parameters, unique_rows
+from ecom.clv.fitting import Fit, fit_positive_parameters, sorted_sum, unique_rows
 
 PARAMETERS = ("p", "q", "v")
 
@@ -38,14 +38,16 @@ class GammaGamma:
 
 
 def fit_gamma_gamma(frequency: np.ndarray, mean_value: np.ndarray) -> tuple[GammaGamma, Fit]:
-    """Maximum-likelihood Gamma-Gamma parameters; customers need x ≥ 1 and m̄ > 0."""
+    """Gamma-Gamma parameters (posterior mode under a weak prior, the same whatever the customers'
+    order: ecom.clv.fitting); customers need x ≥ 1 and m̄ > 0."""
     x, m = np.asarray(frequency, dtype=float), np.asarray(mean_value, dtype=float)
     if np.any(x < 1) or np.any(m <= 0):
         raise ValueError("Gamma-Gamma needs repeat customers (frequency >= 1) with a positive mean value")
     (x_rows, m_rows), weight = unique_rows(x, m)
 
-    def negative_log_likelihood(parameters: np.ndarray) -> float:
-        return -float(np.sum(weight * GammaGamma(*parameters).log_likelihood(x_rows, m_rows)))
+    def log_likelihood(parameters: np.ndarray) -> float:
+        return sorted_sum(weight * GammaGamma(*parameters).log_likelihood(x_rows, m_rows))
 
-    fit = fit_positive_parameters(PARAMETERS, negative_log_likelihood, (1.0, 2.0, float(np.mean(m))), len(x))
+    mean_value = sorted_sum(weight * m_rows) / sorted_sum(weight)
+    fit = fit_positive_parameters(PARAMETERS, log_likelihood, (1.0, 2.0, mean_value), len(x))
     return GammaGamma(**fit.parameters), fit

@@ -17,8 +17,11 @@ from ecom.clv.fitting import Fit
 from ecom.clv.gamma_gamma import GammaGamma, fit_gamma_gamma
 
 PARAMETER_COLUMNS = [
-    "model", "parameter", "value", "customers_used", "log_likelihood", "converged", "as_of_date",
+    "model", "parameter", "value", "customers_used", "log_likelihood", "converged", "identified",
+    "not_identified_reason", "as_of_date",
 ]
+FLAT_RIDGE = "flat_likelihood_ridge"
+"""Why a parameter is not identified: the data leave it on a flat ridge (ecom.clv.fitting)."""
 PREDICTION_COLUMNS = ["customer_id", "p_alive", "expected_purchases_90d", "expected_purchases_365d",
                       "expected_order_value", "predicted_clv_365d"]
 
@@ -70,7 +73,9 @@ def _gamma_gamma_customers(summary: pd.DataFrame) -> pd.DataFrame:
 def _parameter_rows(model: str, fit: Fit, as_of: date | None) -> list[dict]:
     return [
         {"model": model, "parameter": name, "value": value, "customers_used": fit.customers_used,
-         "log_likelihood": fit.log_likelihood, "converged": fit.converged, "as_of_date": as_of}
+         "log_likelihood": fit.log_likelihood, "converged": fit.converged,
+         "identified": name not in fit.not_identified,
+         "not_identified_reason": FLAT_RIDGE if name in fit.not_identified else None, "as_of_date": as_of}
         for name, value in fit.parameters.items()
     ]
 

@@ -1,6 +1,7 @@
 {#-
   The CLV models fitted in the warehouse (int_clv_parameters): one row per model and parameter with
-  the fit's diagnostics. No rows when there were too few customers to fit (var clv_min_customers).
+  the fit's diagnostics, including whether the data identify each parameter. No rows when there were
+  too few customers to fit (var clv_min_customers).
 -#}
 with
 
@@ -17,6 +18,8 @@ select
     cast(customers_used as {{ dbt.type_bigint() }}) as customers_used,
     cast(log_likelihood as double) as log_likelihood,
     cast(converged as {{ dbt.type_boolean() }}) as converged,
+    cast(identified as {{ dbt.type_boolean() }}) as identified,
+    cast(not_identified_reason as {{ dbt.type_string() }}) as not_identified_reason,
     cast(as_of_date as date) as as_of_date
 
 from parameters
