@@ -81,6 +81,12 @@ def raw_quality_gate(as_of: str, run_id: str | None = None) -> None:
         print(pipeline_tasks.raw_quality_gate(Settings.from_env(), run_id, date.fromisoformat(as_of)))
 
 
+@task(task_id="source_freshness", inlets=DATASETS.raw)
+def source_freshness(as_of: str, run_id: str | None = None) -> None:
+    with _no_retry_on_permanent_failure():
+        print(pipeline_tasks.source_freshness(Settings.from_env(), run_id, date.fromisoformat(as_of)))
+
+
 @task(task_id="mart_quality_gate", inlets=DATASETS.warehouse_marts)
 def mart_quality_gate(as_of: str, run_id: str | None = None) -> None:
     with _no_retry_on_permanent_failure():
@@ -175,6 +181,7 @@ with DAG(
     chain(
         ingest(),
         raw_quality_gate(AS_OF),
+        source_freshness(AS_OF),
         _dbt_task_group(),
         mart_quality_gate(AS_OF),
         publish(AS_OF),

@@ -31,7 +31,7 @@ from ecom.contract import load_contract
 from ecom.dbt_manifest import ensure_manifest
 
 DAG_FILE = DAGS_DIR / "ecommerce_marts.py"
-PYTHON_TASKS = ["ingest", "raw_quality_gate", "mart_quality_gate", "publish", "reports"]
+PYTHON_TASKS = ["ingest", "raw_quality_gate", "source_freshness", "mart_quality_gate", "publish", "reports"]
 AS_OF_TEMPLATE = "{{ ti.xcom_pull(task_ids='ingest') }}"
 
 
@@ -119,7 +119,7 @@ def test_dbt_tasks_follow_the_dbt_dependency_graph(dag: DAG, manifest: dict) -> 
     for node in buildable.values():
         parent_ids = [uid for uid in node["depends_on"].get("nodes", []) if uid in buildable]
         parents = {dbt_task_id(buildable[uid]) for uid in parent_ids}
-        expected = parents or {"raw_quality_gate"}
+        expected = parents or {"source_freshness"}
         assert dag.get_task(dbt_task_id(node)).upstream_task_ids == expected, node["name"]
     for node in detached_tests(manifest).values():
         parents = {dbt_task_id(buildable[uid]) for uid in node["depends_on"]["nodes"] if uid in buildable}
@@ -135,7 +135,8 @@ def test_pipeline_order(dag: DAG) -> None:
     assert set(dag.task_ids) == set(PYTHON_TASKS) | dbt
     assert dag.get_task("ingest").upstream_task_ids == set()
     assert dag.get_task("raw_quality_gate").upstream_task_ids == {"ingest"}
-    assert dag.get_task("raw_quality_gate").downstream_task_ids == {
+    assert dag.get_task("raw_quality_gate").downstream_task_ids == {"source_freshness"}
+    assert dag.get_task("source_freshness").downstream_task_ids == {
         t for t in dbt if not (dag.get_task(t).upstream_task_ids & dbt)
     }
     assert dag.get_task("mart_quality_gate").upstream_task_ids == dbt_leaves
@@ -227,7 +228,7 @@ def test_dbt_gets_the_resolved_as_of_and_logs_under_the_warehouse(dag: DAG,
 
 
 def test_python_tasks_read_the_as_of_from_ingest(dag: DAG) -> None:
-    for task_id in ["raw_quality_gate", "mart_quality_gate", "publish"]:
+    for task_id in ["raw_quality_gate", "source_freshness", "mart_quality_gate", "publish"]:
         assert list(dag.get_task(task_id).op_args) == [AS_OF_TEMPLATE], task_id
 
 
@@ -250,6 +251,7 @@ def test_ingest_task_resolves_as_of_against_the_logical_date(dag: DAG,
 
 
 @pytest.mark.parametrize(("task_id", "function"), [("raw_quality_gate", "raw_quality_gate"),
+                                                   ("source_freshness", "source_freshness"),
                                                    ("mart_quality_gate", "mart_quality_gate")])
 def test_failed_gate_fails_the_task_without_retry(dag: DAG, monkeypatch: pytest.MonkeyPatch,
                                                   task_id: str, function: str) -> None:

@@ -84,6 +84,15 @@ def raw_quality_gate(settings: Settings, run_id: str, as_of: date) -> str:
     return _passed_or_raise("raw quality gate", run_raw_gate(settings, run_id, as_of))
 
 
+def source_freshness(settings: Settings, run_id: str, as_of: date) -> str:
+    """dbt source freshness of every landed raw table. Raises when a table is past its error threshold."""
+    from ecom.contract import load_contract
+    from ecom.quality.source_freshness import check_source_freshness
+
+    tables = list(load_contract().tables)
+    return _passed_or_raise("source freshness", check_source_freshness(settings, run_id, as_of, tables))
+
+
 def record_dbt_results(settings: Settings, run_id: str, as_of: date, target_dir: Path) -> int:
     """Record the test results of the dbt invocation that wrote `target_dir` (gate `dbt` of
     audit.validation_results); returns how many."""
