@@ -80,7 +80,8 @@ def test_a_landing_of_parquet_and_json_lines_files_publishes_the_marts_of_its_cs
     for name, landing in (("mixed", mixed), ("csv", shops["csv"][0])):
         settings = Settings(landing_dir=landing, warehouse_dir=tmp_path / f"warehouse_{name}")
         steps = run_steps(settings, LAST_DAY.isoformat(), run_id=f"formats_{name}")
-        assert list(steps) == ["ingest", "raw_quality_gate", "source_freshness", "dbt_build", "mart_quality_gate", "publish"]
+        assert list(steps) == [
+            "ingest", "raw_quality_gate", "source_freshness", "dbt_build", "mart_quality_gate", "publish"]
         runs[name] = published_checksums(settings.serving_db)
 
     assert len(runs["mixed"]) == 14
