@@ -21,7 +21,7 @@ from dbt.cli.main import dbtRunner
 
 from ecom.config import DBT_PROJECT_DIR
 from ecom.contract import load_contract
-from ecom.ingest.warehouse import LINEAGE_COLUMNS, ensure_layer_table
+from ecom.ingest.layers import LINEAGE_COLUMNS, ensure_layer_table
 
 AS_OF = "2024-03-31"
 MODEL_SCHEMAS = ("staging", "intermediate", "marts")

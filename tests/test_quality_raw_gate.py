@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
@@ -14,9 +12,10 @@ import yaml
 
 from ecom.config import Settings
 from ecom.contract import load_contract
-from ecom.ingest.warehouse import LINEAGE_COLUMNS, ensure_audit_tables, ensure_layer_table
+from ecom.ingest.layers import LINEAGE_COLUMNS, ensure_layer_table
 from ecom.quality import run_raw_gate
 from ecom.quality.config import CONFIG_ENV, QUALITY_CONFIG_FILE
+from ecom.warehouse import ensure_audit_tables
 
 ORDERS_PATH = "orders/dt=2026-01-05/orders.csv"
 CUSTOMERS_PATH = "customers/customers.csv"
@@ -90,7 +89,7 @@ def promotions(monkeypatch: pytest.MonkeyPatch) -> list[Settings]:
         calls.append(settings)
         return {"customers": 2, "orders": 3}
 
-    monkeypatch.setitem(sys.modules, "ecom.ingest", types.SimpleNamespace(promote_pending=promote_pending))
+    monkeypatch.setattr("ecom.ingest.promote_pending", promote_pending)
     return calls
 
 
@@ -334,8 +333,7 @@ FILE_B = "orders/dt=2026-01-05/b.csv"
 
 
 def add_orders_over_two_files(warehouse: Warehouse) -> None:
-    """Five rows; in chunks of 2 rows: [a:2, a:3], [a:4] (a has more than 2 rows: ranges of 2 lines),
-    [b:2, b:3] (b fits in one chunk)."""
+    """Five rows in two files, a key shared across them."""
     warehouse.add_file("customers", CUSTOMERS_PATH, CUSTOMERS)
     warehouse.add_file(
         "orders",
@@ -343,58 +341,23 @@ def add_orders_over_two_files(warehouse: Warehouse) -> None:
         [
             order("o1", "2026-01-05 01:00:00"),
             order("o2", "2026-01-05 02:00:00", status="bogus"),
-            order("o3", "2026-01-05 03:00:00", status="bogus", customer_id=None),  # chunk 2
+            order("o3", "2026-01-05 03:00:00", status="bogus", customer_id=None),
         ],
     )
     warehouse.add_file(
         "orders",
         FILE_B,
         [
-            order("o1", "2026-01-05 04:00:00", total_amount="-1"),  # key of a:2 (chunk 1), chunk 3
+            order("o1", "2026-01-05 04:00:00", total_amount="-1"),  # the key of a:2
             order(None, "2026-01-05 05:00:00"),
         ],
     )
 
 
-def test_pending_rows_are_read_in_chunks_of_at_most_the_chunk_size(settings, warehouse):
-    from ecom.quality.raw_frames import pending_row_chunks
-
+def test_row_checks_name_each_file_and_its_lines(settings, warehouse, promotions):
     add_orders_over_two_files(warehouse)
-    required = load_contract().table("orders").required_columns
-    with duckdb.connect(str(settings.warehouse_db)) as con:
-        chunks = [
-            list(zip(chunk["_file_path"], chunk["_line"], strict=True))
-            for chunk in pending_row_chunks(con, "orders", required, 2)
-        ]
-    assert chunks == [[(FILE_A, 2), (FILE_A, 3)], [(FILE_A, 4)], [(FILE_B, 2), (FILE_B, 3)]]
 
-
-def test_chunks_pack_small_files_and_split_a_large_one_by_line_ranges():
-    from ecom.quality.raw_frames import line_ranges
-
-    # (file id, rows, first line, last line); d has 5 rows on lines 2-9 (rejected lines are gaps).
-    files = [("a", 3, 2, 4), ("b", 1, 2, 2), ("c", 1, 5, 5), ("d", 5, 2, 9), ("e", 2, 2, 3)]
-    assert list(line_ranges(files, 2)) == [
-        [("a", 2, 3)],
-        [("a", 4, 4)],
-        [("b", 2, 2), ("c", 5, 5)],
-        [("d", 2, 3)],
-        [("d", 4, 5)],
-        [("d", 6, 7)],
-        [("d", 8, 9)],
-        [("e", 2, 3)],
-    ]
-    assert list(line_ranges(files, 100)) == [[(f, first, last) for f, _, first, last in files]]
-
-
-@pytest.mark.parametrize("chunk_rows", [2, 500_000])
-def test_chunked_row_checks_give_the_verdicts_and_messages_of_one_frame(
-    settings, warehouse, promotions, chunk_rows
-):
-    add_orders_over_two_files(warehouse)
-    settings = replace(settings, gate_chunk_rows=chunk_rows)
-
-    result = run_raw_gate(settings, f"run-chunks-{chunk_rows}", date(2026, 1, 5))
+    result = run_raw_gate(settings, "run-two-files", date(2026, 1, 5))
 
     assert not result.passed
     assert promotions == []
@@ -417,7 +380,7 @@ def test_chunked_row_checks_give_the_verdicts_and_messages_of_one_frame(
         (
             "error",
             "status",
-            FILE_A,  # one result for the file, though its two bad rows are in two chunks
+            FILE_A,  # one result for the file and its two bad rows
             f"orders: file {FILE_A}, column status: expect_column_values_to_be_in_set(value_set=['paid', "
             "'shipped', 'completed', 'returned', 'cancelled']) fails on 2 row(s): line 3 ('bogus'), "
             "line 4 ('bogus')",
@@ -432,7 +395,7 @@ def test_chunked_row_checks_give_the_verdicts_and_messages_of_one_frame(
         (
             "warning",
             "order_id",
-            FILE_A,  # the duplicate key spans files and chunks
+            FILE_A,  # the duplicate key spans files
             f"orders: file {FILE_A}, column order_id: expect_column_values_to_be_unique fails on 1 row(s): "
             "line 2 ('o1')",
         ),
@@ -473,40 +436,64 @@ def add_spend_over_two_files(warehouse: Warehouse) -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("table", "add_rows", "rows_listed"),
-    [
-        ("orders", add_orders_over_two_files, None),
-        ("orders", add_orders_over_two_files, 1),  # listings cut short: "the first 1 of 2 ... are listed"
-        ("marketing_spend", add_spend_over_two_files, None),
-    ],
-)
-def test_chunked_row_checks_equal_gx_on_the_whole_frame(
-    settings, warehouse, promotions, monkeypatch, table, add_rows, rows_listed
+@pytest.mark.parametrize("rows_listed", [None, 1])  # 1: "the first 1 of 2 ... are listed"
+def test_row_checks_in_the_warehouse_equal_gx_on_the_rows_in_a_frame(
+    settings, warehouse, promotions, monkeypatch, rows_listed
 ):
-    """The gate's raw.<table> results in chunks of 2 rows equal GX's on all pending rows in one frame."""
+    """The gate's raw.orders results (GX's SQL engine, in DuckDB) equal GX's pandas engine on the same
+    pending rows fetched into one frame, the key listed as the gate lists it when it fails."""
+    from great_expectations.core.expectation_suite import ExpectationSuite
+
+    from ecom.contract import load_contract
     from ecom.quality.outcomes import FILE_COLUMN, LINE_COLUMN, check_results
+    from ecom.quality.raw_rows import pending_rows_sql
+    from ecom.quality.raw_suites import KEY_SCREEN, key_listing, raw_suite
     from ecom.quality.reads import fetch_frame
-    from ecom.quality.suites import load_suite, suite_path
     from ecom.quality.validate import GateValidator
 
     if rows_listed is not None:
         monkeypatch.setattr("ecom.quality.validate.ROWS_LISTED_AT_MOST", rows_listed)
-        monkeypatch.setattr("ecom.quality.result_parts.ROWS_LISTED_AT_MOST", rows_listed)
-    add_rows(warehouse)
-    result = run_raw_gate(replace(settings, gate_chunk_rows=2), "run-chunked", date(2026, 1, 5))
+    add_orders_over_two_files(warehouse)
+    result = run_raw_gate(settings, "run-in-sql", date(2026, 1, 5))
+    contract = load_contract()
+    orders = contract.table("orders")
     with duckdb.connect(str(settings.warehouse_db)) as con:
-        whole = fetch_frame(
-            con,
-            f"select p.*, m.path as _file_path from raw_pending.{table} p "
-            "join audit.load_manifest m on m.file_id = p._file_id order by m.path, p._line",
-        )
+        whole = fetch_frame(con, f"{pending_rows_sql(orders)} order by _file_path, _line")
+    suite = raw_suite(contract, orders)
+    listed = ExpectationSuite(name=suite.name, expectations=[
+        key_listing(contract, orders) if e.expectation_type == KEY_SCREEN else e.configuration.to_json_dict()
+        for e in suite.expectations
+    ])
     validator = GateValidator(replace(settings, warehouse_dir=settings.warehouse_dir / "gx-ref"), "raw", "r")
-    suite = load_suite(suite_path("raw", table))
-    reference = check_results(validator.validate(suite, whole, [FILE_COLUMN, LINE_COLUMN]), table)
+    reference = check_results(validator.validate(listed, whole, [FILE_COLUMN, LINE_COLUMN]), "orders")
 
     assert len(whole) == 5
-    assert [c for c in result.checks if c.suite == f"raw.{table}"] == reference
-    assert sum(not c.success for c in reference) >= 3
+    assert [c for c in result.checks if c.suite == "raw.orders"] == reference
+    assert sum(not c.success for c in reference) == (6 if rows_listed is None else 5)  # 1 listed: file a only
     if rows_listed is not None:
         assert any("(the first 1 of 2 offending rows are listed)" in c.message for c in reference)
+
+
+def test_a_compound_key_with_an_empty_value_is_still_a_key(settings, warehouse, promotions):
+    """marketing_spend's key (spend_date, channel, campaign_id): two rows without a campaign share it."""
+    add_spend_over_two_files(warehouse)
+
+    result = run_raw_gate(settings, "run-compound", date(2026, 1, 5))
+
+    spend = [c for c in result.checks if c.suite == "raw.marketing_spend"]
+    assert sorted((c.severity, c.check, c.file, c.message) for c in spend if not c.success) == [
+        ("error", "expect_column_values_to_be_between", "marketing_spend/dt=2026-01-05/b.csv",
+         "marketing_spend: file marketing_spend/dt=2026-01-05/b.csv, column spend: "
+         "expect_column_values_to_be_between(min_value=0.0) fails on 1 row(s): line 3 (-3.00)"),
+        ("error", "expect_column_values_to_be_in_set", "marketing_spend/dt=2026-01-05/a.csv",
+         "marketing_spend: file marketing_spend/dt=2026-01-05/a.csv, column channel: "
+         "expect_column_values_to_be_in_set(value_set=['search', 'social', 'feed_ads', 'kol_live', "
+         "'email_sms', 'affiliate', 'direct']) fails on 1 row(s): line 4 ('bogus')"),
+        *(
+            ("warning", "expect_column_values_to_be_unique", f"marketing_spend/dt=2026-01-05/{name}.csv",
+             f"marketing_spend: file marketing_spend/dt=2026-01-05/{name}.csv, "
+             "column spend_date,channel,campaign_id: expect_column_values_to_be_unique fails on 1 row(s): "
+             "line 2 (['2026-01-05', 'search', None])")
+            for name in ("a", "b")
+        ),
+    ]

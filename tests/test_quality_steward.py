@@ -12,10 +12,11 @@ import yaml
 
 from ecom.config import Settings
 from ecom.contract import load_contract
-from ecom.ingest import ingest, promote_pending
+from ecom.ingest import ingest, promote_pending, quarantine_rows
 from ecom.quality import steward_frames as frames
 from ecom.quality.config import QUALITY_CONFIG_FILE, QualityConfigError, load_quality_config
-from ecom.quality.quarantine import quarantine_pending_rows
+from ecom.quality.quarantine import find_quarantine_rows
+from ecom.warehouse import connect
 
 AS_OF = date(2026, 1, 10)
 CUSTOMERS_HEADER = "customer_id,gender\n"
@@ -30,12 +31,16 @@ def land(settings: Settings, relative: str, text: str) -> None:
 
 
 def quarantine(settings: Settings) -> tuple[list[str], list[tuple]]:
-    """Run every rule; returns the outcomes and the gate's rejects (path, line, column, reason)."""
+    """Run every rule, then quarantine what they found as the raw gate does; returns the outcomes and the
+    gate's rejects (path, line, column, reason)."""
     config = load_quality_config()
-    with duckdb.connect(str(settings.warehouse_db)) as con:
-        outcomes = quarantine_pending_rows(
+    with connect(settings) as con:
+        findings = find_quarantine_rows(
             con, load_contract(), config.rules, config.event_time, AS_OF, settings.business_tz
         )
+        [(found,)] = con.execute(f"select count(*) from {findings.relation}").fetchall()
+        assert quarantine_rows(con, findings.relation) == found == sum(o.rows for o in findings.outcomes)
+        outcomes = findings.outcomes
         rejects = con.execute(
             "select path, line, column_name, reason from audit.rejects order by path, line"
         ).fetchall()
@@ -123,6 +128,24 @@ def test_gate_rules_quarantine_duplicates_future_unknown_customers_and_wrong_tot
             "o7",
             "o8",
         ]
+
+
+def test_a_rule_judges_the_rows_earlier_rules_left_in_other_tables_too(settings: Settings) -> None:
+    """c2's two conflicting customers rows are quarantined first, so c2's order has no landed customer."""
+    land(settings, "customers/c.csv", CUSTOMERS_HEADER + "c1,F\nc2,M\nc2,F\n")
+    orders = ["o1,c1,2026-01-05 10:00:00,5.00,", "o2,c2,2026-01-05 11:00:00,5.00,"]
+    land(settings, "orders/o.csv", ORDERS_HEADER + "\n".join(orders) + "\n")
+    ingest(settings, "b1")
+
+    outcomes, rejects = quarantine(settings)
+
+    assert outcomes == [
+        "customers: 2 row(s) quarantined by rule conflicting_keys",
+        "orders: 1 row(s) quarantined by rule unknown_customers",
+    ]
+    assert [(path, line) for path, line, _, _ in rejects] == [
+        ("customers/c.csv", 3), ("customers/c.csv", 4), ("orders/o.csv", 3)
+    ]
 
 
 def test_fixing_a_pending_file_in_place_releases_its_quarantined_rows(settings: Settings) -> None:

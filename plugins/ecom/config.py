@@ -6,7 +6,6 @@ ECOM_BUSINESS_TZ    IANA time zone of the business day                    (defau
 ECOM_AS_OF          the run's as-of date, YYYY-MM-DD; empty = decided by the run
 ECOM_DUCKDB_MEMORY_LIMIT  DuckDB memory_limit of every warehouse connection, e.g. 4GB or 60% (default 80%)
 ECOM_DUCKDB_TEMP_DIR      where DuckDB spills what does not fit in memory (default <warehouse>/duckdb_tmp)
-ECOM_GATE_CHUNK_ROWS      rows the raw gate validates at a time, which bounds its memory (default 500000)
 """
 
 from __future__ import annotations
@@ -22,21 +21,10 @@ EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 DAGS_DIR = PROJECT_ROOT / "dags"
 # DuckDB's own default: a share of the machine's memory.
 DEFAULT_DUCKDB_MEMORY_LIMIT = "80%"
-# About 1.1 KB per row in pandas: some 0.5 GB per chunk of pending rows.
-DEFAULT_GATE_CHUNK_ROWS = 500_000
 
 
 def _env(name: str) -> str:
     return os.environ.get(name, "").strip()
-
-
-def _positive_int(name: str, default: int) -> int:
-    text = _env(name).replace("_", "")
-    if not text:
-        return default
-    if not text.isdigit() or int(text) < 1:
-        raise ValueError(f"{name} must be a positive number of rows, e.g. 500000, not {_env(name)!r}")
-    return int(text)
 
 
 @dataclass(frozen=True)
@@ -47,7 +35,6 @@ class Settings:
     as_of: date | None = None
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     duckdb_temp_dir: Path | None = None
-    gate_chunk_rows: int = DEFAULT_GATE_CHUNK_ROWS
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -59,7 +46,6 @@ class Settings:
             as_of=date.fromisoformat(as_of) if as_of else None,
             duckdb_memory_limit=_env("ECOM_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT,
             duckdb_temp_dir=Path(temp_dir).resolve() if (temp_dir := _env("ECOM_DUCKDB_TEMP_DIR")) else None,
-            gate_chunk_rows=_positive_int("ECOM_GATE_CHUNK_ROWS", DEFAULT_GATE_CHUNK_ROWS),
         )
 
     def as_env(self) -> dict[str, str]:
@@ -71,24 +57,13 @@ class Settings:
             "ECOM_AS_OF": self.as_of.isoformat() if self.as_of else "",
             "ECOM_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
             "ECOM_DUCKDB_TEMP_DIR": str(self.duckdb_temp_dir) if self.duckdb_temp_dir else "",
-            "ECOM_GATE_CHUNK_ROWS": str(self.gate_chunk_rows),
         }
 
     @property
     def duckdb_temp_directory(self) -> Path:
-        """Where DuckDB spills: ECOM_DUCKDB_TEMP_DIR, else a folder under the warehouse."""
+        """Where DuckDB spills: ECOM_DUCKDB_TEMP_DIR, else a folder under the warehouse (one subfolder per
+        database file, ecom.warehouse.duckdb_config)."""
         return self.duckdb_temp_dir or self.warehouse_dir / "duckdb_tmp"
-
-    def duckdb_config(self, database: Path) -> dict[str, str]:
-        """`duckdb.connect(database, config=...)` for the pipeline's own connections (dbt's: profiles.yml).
-
-        Each database file spills into its own folder, as DuckDB's default `<file>.tmp` does. The folder
-        holding those is created here: DuckDB creates only the last level when it first spills. dbt
-        runs after ingestion, which has called this for the warehouse.
-        """
-        self.duckdb_temp_directory.mkdir(parents=True, exist_ok=True)
-        return {"memory_limit": self.duckdb_memory_limit,
-                "temp_directory": str(self.duckdb_temp_directory / f"{database.name}.tmp")}
 
     @property
     def warehouse_db(self) -> Path:

@@ -22,7 +22,8 @@ import duckdb
 from ecom.config import Settings
 from ecom.contract import load_contract
 from ecom.dbt_manifest import MARTS_SCHEMA, dbt_project_dir, manifest_path, mart_source_requirements
-from ecom.sql import identifier, literal, relation_exists, relation_names
+from ecom.sql import identifier, relation_exists, relation_names
+from ecom.warehouse import attach, connect
 
 PUBLISH_LOG = "meta.publish_log"
 PUBLISH_LOG_DDL = f"""
@@ -92,11 +93,11 @@ def empty_mart_note(mart: str, requirements: dict[str, list[str]], landed_raw_ta
     return "empty: no rows qualify"
 
 
-def published_marts(serving_db: Path, run_id: str) -> list[tuple[str, int, str | None]]:
+def published_marts(settings: Settings, run_id: str) -> list[tuple[str, int, str | None]]:
     """(mart, rows, note) of every mart this run published, from the serving db's publish log."""
-    if not serving_db.is_file():
+    if not settings.serving_db.is_file():
         return []
-    with duckdb.connect(str(serving_db), read_only=True) as con:
+    with connect(settings, settings.serving_db, read_only=True) as con:
         return con.execute(
             f"SELECT mart, row_count, note FROM {PUBLISH_LOG} WHERE run_id = ? ORDER BY mart", [run_id]
         ).fetchall()
@@ -112,8 +113,8 @@ def publish(settings: Settings, run_id: str, as_of: date) -> PublishResult:
     published_at = datetime.now(UTC).replace(tzinfo=None)
     _remove_database_file(temp)
     try:
-        with duckdb.connect(str(temp), config=settings.duckdb_config(temp)) as con:
-            _attach(con, settings.warehouse_db, WAREHOUSE_ALIAS)
+        with connect(settings, temp) as con:
+            attach(con, settings.warehouse_db, WAREHOUSE_ALIAS)
             columns = {mart: _columns(con, mart) for mart in _mart_relations(con, settings.warehouse_db)}
             _refuse_personal_columns(columns)
             con.execute(f"CREATE SCHEMA {MARTS_SCHEMA}")
@@ -129,10 +130,6 @@ def publish(settings: Settings, run_id: str, as_of: date) -> PublishResult:
         raise
     _fsync_directory(serving.parent)
     return PublishResult(serving, run_id, as_of, published_at, row_counts, empty_notes)
-
-
-def _attach(con: duckdb.DuckDBPyConnection, path: Path, alias: str) -> None:
-    con.execute(f"ATTACH {literal(str(path))} AS {alias} (READ_ONLY)")
 
 
 def _mart_relations(con: duckdb.DuckDBPyConnection, warehouse_db: Path) -> list[str]:
@@ -215,7 +212,7 @@ def _write_publish_log(
     con.execute("CREATE SCHEMA meta")
     con.execute(PUBLISH_LOG_DDL)
     if serving.exists():
-        _attach(con, serving, PREVIOUS_SERVING_ALIAS)
+        attach(con, serving, PREVIOUS_SERVING_ALIAS)
         log_schema, log_table = PUBLISH_LOG.split(".")
         if relation_exists(con, log_schema, log_table, PREVIOUS_SERVING_ALIAS):
             con.execute(

@@ -1,4 +1,8 @@
-"""The raw data contract (raw_tables.yml): tables, columns, types and which columns are personal."""
+"""The raw data contract (raw_tables.yml): tables, columns, types, which columns are personal, and the
+rules the raw quality gate checks on pending rows (each column's own, key uniqueness, row rules).
+
+Unknown entries are refused, naming the table and the column: a typo never silently drops a rule.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,10 @@ STORAGE_TYPES: dict[str, str] = {
     "integer": "BIGINT",
     "boolean": "BOOLEAN",
 }
+SEVERITIES = ("error", "warning")
+_COLUMN_ENTRIES = {"name", "type", "nullable", "description", "personal", "allowed_values", "min", "max"}
+_TABLE_ENTRIES = {"required", "description", "primary_key", "columns", "row_rules"}
+_ROW_RULE_ENTRIES = {"column", "when", "severity", "description"}
 
 
 @dataclass(frozen=True)
@@ -39,12 +47,43 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """A condition on one column of a row: it equals `equals`, or (is_null) it has no value."""
+
+    column: str
+    equals: str | None = None
+    is_null: bool = False
+
+    def describe(self) -> str:
+        return f"{self.column} is empty" if self.is_null else f"{self.column} = {self.equals!r}"
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """`column` must have a value in the rows where `when` holds."""
+
+    column: str
+    when: Condition
+    severity: str
+    description: str
+
+
+@dataclass(frozen=True)
+class KeyRule:
+    """How the gate judges a primary key that occurs more than once among the pending rows."""
+
+    severity: str
+    description: str
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
     required: bool
     description: str
     primary_key: tuple[str, ...]
     columns: tuple[Column, ...]
+    row_rules: tuple[RowRule, ...] = ()
 
     @property
     def column_names(self) -> list[str]:
@@ -69,6 +108,7 @@ class Table:
 @dataclass(frozen=True)
 class Contract:
     tables: dict[str, Table]
+    key_uniqueness: KeyRule
 
     def table(self, name: str) -> Table:
         try:
@@ -81,7 +121,21 @@ class Contract:
         return [t.name for t in self.tables.values() if t.required]
 
 
-def _parse_column(spec: dict) -> Column:
+def _checked(spec: dict, known: set[str], where: str) -> dict:
+    unknown = sorted(set(spec) - known)
+    if unknown:
+        raise ValueError(f"{where}: unknown entries {unknown}")
+    return spec
+
+
+def _severity(value: object, where: str) -> str:
+    if value not in SEVERITIES:
+        raise ValueError(f"{where}: severity {value!r} is not one of error, warning")
+    return str(value)
+
+
+def _parse_column(spec: dict, table: str) -> Column:
+    _checked(spec, _COLUMN_ENTRIES, f"table {table!r}, column {spec.get('name')!r}")
     if spec["type"] not in STORAGE_TYPES:
         raise ValueError(f"column {spec['name']!r}: unknown type {spec['type']!r}")
     allowed = spec.get("allowed_values")
@@ -97,17 +151,44 @@ def _parse_column(spec: dict) -> Column:
     )
 
 
+def _parse_row_rule(spec: dict, table: str, columns: set[str]) -> RowRule:
+    where = f"table {table!r}, row rule on {spec.get('column')!r}"
+    _checked(spec, _ROW_RULE_ENTRIES, where)
+    when = _checked(dict(spec["when"]), {"column", "equals", "is_null"}, f"{where}, when")
+    if ("equals" in when) == bool(when.get("is_null")):
+        raise ValueError(f"{where}: `when` needs exactly one of equals, is_null: true")
+    for name in (spec["column"], when["column"]):
+        if name not in columns:
+            raise ValueError(f"{where}: no column {name!r}")
+    equals = when.get("equals")
+    return RowRule(
+        column=spec["column"],
+        when=Condition(when["column"], None if equals is None else str(equals), bool(when.get("is_null"))),
+        severity=_severity(spec["severity"], where),
+        description=spec["description"],
+    )
+
+
+def _parse_table(name: str, spec: dict) -> Table:
+    _checked(spec, _TABLE_ENTRIES, f"table {name!r}")
+    columns = tuple(_parse_column(c, name) for c in spec["columns"])
+    names = {c.name for c in columns}
+    return Table(
+        name=name,
+        required=bool(spec["required"]),
+        description=spec["description"],
+        primary_key=tuple(spec["primary_key"]),
+        columns=columns,
+        row_rules=tuple(_parse_row_rule(r, name, names) for r in spec.get("row_rules") or ()),
+    )
+
+
 def parse_contract(document: dict) -> Contract:
-    tables = {}
-    for name, spec in document["tables"].items():
-        tables[name] = Table(
-            name=name,
-            required=bool(spec["required"]),
-            description=spec["description"],
-            primary_key=tuple(spec["primary_key"]),
-            columns=tuple(_parse_column(c) for c in spec["columns"]),
-        )
-    return Contract(tables=tables)
+    key = _checked(dict(document["key_uniqueness"]), {"severity", "description"}, "key_uniqueness")
+    return Contract(
+        tables={name: _parse_table(name, spec) for name, spec in document["tables"].items()},
+        key_uniqueness=KeyRule(_severity(key["severity"], "key_uniqueness"), key["description"]),
+    )
 
 
 @cache

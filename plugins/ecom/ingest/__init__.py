@@ -1,11 +1,14 @@
-"""Raw layer ingestion: landed files → raw_pending.<table> exactly once (rejects kept) → raw.<table>.
+"""The raw layer: landed files → raw_pending.<table> exactly once (rejects kept) → raw.<table>.
 
+It owns every write to raw_pending, raw, audit.rejects and audit.load_manifest: stage (ingest),
+quarantine what the raw gate found (quarantine_rows) and promote (promote_pending).
 See docs/architecture.md, "Raw layer".
 """
 
 from ecom.ingest.loader import UnreadableFileError
 from ecom.ingest.manifest import ChangedFileError
 from ecom.ingest.promotion import latest_order_date, promote_pending
+from ecom.ingest.quarantine import quarantine_rows
 from ecom.ingest.result import IngestResult, TableCounts
 from ecom.ingest.runner import ingest
 
@@ -17,4 +20,5 @@ __all__ = [
     "ingest",
     "latest_order_date",
     "promote_pending",
+    "quarantine_rows",
 ]

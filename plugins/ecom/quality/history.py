@@ -3,30 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import duckdb
 
 from ecom.quality.results import GateResult
-
-VALIDATION_RESULTS_DDL = """
-create schema if not exists audit;
-create table if not exists audit.validation_results (
-    run_id varchar not null,
-    gate varchar not null,
-    suite varchar not null,
-    table_name varchar,
-    file_path varchar,
-    expectation varchar not null,
-    column_name varchar,
-    severity varchar not null,
-    success boolean not null,
-    observed varchar,
-    message varchar,
-    as_of date,
-    validated_at timestamp not null  -- UTC
-)
-"""
+from ecom.warehouse import ensure_audit_tables
 
 RESULT_COLUMNS = (
     "run_id", "gate", "suite", "table_name", "file_path", "expectation", "column_name",
@@ -34,8 +15,8 @@ RESULT_COLUMNS = (
 )  # fmt: skip
 
 
-def record_gate_result(warehouse_db: Path, result: GateResult) -> int:
-    """Append the gate's checks; returns the number of rows written."""
+def record_gate_result(con: duckdb.DuckDBPyConnection, result: GateResult) -> int:
+    """Append the gate's checks (connection: ecom.warehouse.connect); returns the number of rows written."""
     validated_at = datetime.now(UTC).replace(tzinfo=None)
     rows = [
         (
@@ -55,12 +36,11 @@ def record_gate_result(warehouse_db: Path, result: GateResult) -> int:
         )
         for check in result.checks
     ]
-    with duckdb.connect(str(warehouse_db)) as con:
-        con.execute(VALIDATION_RESULTS_DDL)
-        if rows:
-            con.executemany(
-                f"insert into audit.validation_results ({', '.join(RESULT_COLUMNS)}) "
-                f"values ({', '.join('?' * len(RESULT_COLUMNS))})",
-                rows,
-            )
+    ensure_audit_tables(con)
+    if rows:
+        con.executemany(
+            f"insert into audit.validation_results ({', '.join(RESULT_COLUMNS)}) "
+            f"values ({', '.join('?' * len(RESULT_COLUMNS))})",
+            rows,
+        )
     return len(rows)

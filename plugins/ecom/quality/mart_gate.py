@@ -16,8 +16,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import duckdb
-
 from ecom.config import Settings
 from ecom.quality.data_docs import build_data_docs
 from ecom.quality.history import record_gate_result
@@ -34,6 +32,7 @@ from ecom.quality.results import ERROR, CheckResult, GateResult
 from ecom.quality.suites import load_suite, suite_path
 from ecom.quality.validate import GateValidator
 from ecom.sql import relation_exists
+from ecom.warehouse import connect
 
 MART_GATE = "mart"
 # The key of each mart: failures list offending rows by it.
@@ -59,8 +58,7 @@ def run_mart_gate(settings: Settings, run_id: str, as_of: date) -> GateResult:
     validator = GateValidator(settings, MART_GATE, run_id)
     checks: list[CheckResult] = []
     notes: list[str] = []
-    database = settings.warehouse_db
-    with duckdb.connect(str(database), config=settings.duckdb_config(database)) as con:
+    with connect(settings) as con:
         present = {mart for mart in MART_KEYS if relation_exists(con, "marts", mart)}
         for mart, key in MART_KEYS.items():
             if mart not in present:
@@ -102,7 +100,8 @@ def run_mart_gate(settings: Settings, run_id: str, as_of: date) -> GateResult:
         notes=notes,
         data_docs_index=build_data_docs(validator, settings.data_docs_dir),
     )
-    record_gate_result(settings.warehouse_db, result)
+    with connect(settings) as con:
+        record_gate_result(con, result)
     return result
 
 

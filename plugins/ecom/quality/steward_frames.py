@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ecom.contract import Contract, load_contract
-from ecom.ingest.warehouse import PENDING_SCHEMA, RAW_SCHEMA, business_day_sql, relation_name
+from ecom.ingest.layers import PENDING_SCHEMA, RAW_SCHEMA, business_day_sql, relation_name
 from ecom.quality.config import QualityConfig
 from ecom.quality.quarantine import PARTITION_DAY_PATTERN
 from ecom.quality.reads import fetch_frame

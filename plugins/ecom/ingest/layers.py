@@ -1,19 +1,17 @@
-"""The raw layer's relations in the working warehouse: audit tables, raw_pending.<table>, raw.<table>."""
+"""The raw layer's relations in the working warehouse: raw_pending.<table> and raw.<table>.
+
+The audit tables (load manifest, rejects) are created by ecom.warehouse, which opens every connection.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import duckdb
 
-from ecom.config import Settings
 from ecom.contract import Table
 from ecom.sql import identifier, literal, relation_exists
 
 PENDING_SCHEMA = "raw_pending"
 RAW_SCHEMA = "raw"
-AUDIT_SCHEMA = "audit"
 
 # Appended to every pending/raw row: which file version, which line of it, which ingest batch, and
 # when (UTC) its file was loaded (`file_loaded_at_sql`): _loaded_at orders file versions in time,
@@ -24,6 +22,14 @@ LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_batch_id", "VARCHAR"),
     ("_loaded_at", "TIMESTAMP"),
 )
+LINEAGE_DESCRIPTIONS: dict[str, str] = {
+    "_file_id": "Lineage: audit.load_manifest file_id of the file the row came from.",
+    "_line": "Lineage: 1-based line (CSV/JSON lines) or row number (Parquet) in that file.",
+    "_batch_id": "Lineage: ingestion batch (the Airflow run id) that loaded the row.",
+    "_loaded_at": (
+        "Lineage: when (UTC) the row's file was loaded; staging keeps the latest version of a key by it."
+    ),
+}
 
 # The current time as a UTC TIMESTAMP, whatever the session time zone.
 UTC_NOW_SQL = "timezone('UTC', now())"
@@ -37,74 +43,6 @@ def file_loaded_at_sql(file_index_sql: str) -> str:
     (far over 1 µs a file), so the next transaction's files still come later.
     """
     return f"{UTC_NOW_SQL} + to_microseconds({file_index_sql})"
-
-_AUDIT_DDL = f"""
-CREATE SCHEMA IF NOT EXISTS {AUDIT_SCHEMA};
-CREATE SCHEMA IF NOT EXISTS {PENDING_SCHEMA};
-CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA};
-CREATE TABLE IF NOT EXISTS {AUDIT_SCHEMA}.load_manifest (
-    file_id VARCHAR NOT NULL,
-    table_name VARCHAR NOT NULL,
-    path VARCHAR NOT NULL,
-    size_bytes BIGINT NOT NULL,
-    sha256 VARCHAR NOT NULL,
-    file_format VARCHAR NOT NULL,
-    columns_present VARCHAR[] NOT NULL,
-    missing_columns VARCHAR[] NOT NULL,
-    extra_columns VARCHAR[] NOT NULL,
-    rows_read BIGINT NOT NULL,
-    rows_loaded BIGINT NOT NULL,
-    rows_rejected BIGINT NOT NULL,
-    batch_id VARCHAR NOT NULL,
-    status VARCHAR NOT NULL CHECK (status IN ('pending', 'accepted', 'withdrawn')),
-    loaded_at TIMESTAMP NOT NULL,
-    accepted_at TIMESTAMP,
-    CHECK (rows_read = rows_loaded + rows_rejected)
-);
-CREATE TABLE IF NOT EXISTS {AUDIT_SCHEMA}.rejects (
-    batch_id VARCHAR NOT NULL,
-    file_id VARCHAR NOT NULL,
-    table_name VARCHAR NOT NULL,
-    path VARCHAR NOT NULL,
-    line BIGINT,
-    column_name VARCHAR,
-    raw_value VARCHAR,
-    reason VARCHAR NOT NULL,
-    rejected_at TIMESTAMP NOT NULL
-);
-"""
-
-
-@contextmanager
-def warehouse_connection(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
-    """One connection to the working warehouse, its session time zone set to the business time zone."""
-    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(settings.warehouse_db), config=settings.duckdb_config(settings.warehouse_db))
-    try:
-        try:
-            con.execute(f"SET TimeZone = {literal(settings.business_tz)}")
-        except duckdb.Error as error:
-            tz = settings.business_tz
-            raise ValueError(f"ECOM_BUSINESS_TZ={tz!r} is not a known IANA time zone") from error
-        yield con
-    finally:
-        con.close()
-
-
-@contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """BEGIN ... COMMIT, or ROLLBACK when the block raises."""
-    con.begin()
-    try:
-        yield
-    except BaseException:
-        con.rollback()
-        raise
-    con.commit()
-
-
-def ensure_audit_tables(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(_AUDIT_DDL)
 
 
 def relation_name(schema: str, table_name: str) -> str:
@@ -128,6 +66,7 @@ def ensure_layer_table(con: duckdb.DuckDBPyConnection, schema: str, table: Table
     name = relation_name(schema, table.name)
     columns = [(c.name, c.storage_type) for c in table.columns] + list(LINEAGE_COLUMNS)
     column_sql = ", ".join(f"{identifier(column)} {sql_type}" for column, sql_type in columns)
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {identifier(schema)}")
     con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({column_sql})")
     return name
 
