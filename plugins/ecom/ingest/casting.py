@@ -74,6 +74,26 @@ def _typed(column: Column) -> str:
     return identifier(column.name + "__typed")
 
 
+# What the reason of a rejected value says, after (or, for `untypable`, before) the value quoted.
+REQUIRED_EMPTY = "required value is empty"
+
+
+def untypable(column: Column) -> str:
+    return f"not a valid {column.type}: "
+
+
+def not_allowed(column: Column) -> str:
+    return f" is not an allowed value ({', '.join(column.allowed_values or ())})"
+
+
+def below_minimum(column: Column) -> str:
+    return f" is below the minimum {column.min:g}"
+
+
+def above_maximum(column: Column) -> str:
+    return f" is above the maximum {column.max:g}"
+
+
 def _problem_sql(column: Column) -> str | None:
     """A CASE giving the column's problem struct for a row (NULL if none); None when it can have none."""
 
@@ -84,19 +104,18 @@ def _problem_sql(column: Column) -> str | None:
     text, typed = _text(column), _typed(column)
     branches = []
     if column.type not in ("id", "text"):
-        reason = f"{literal(f'not a valid {column.type}: ')} || chr(39) || {text} || chr(39)"
+        reason = f"{literal(untypable(column))} || chr(39) || {text} || chr(39)"
         branches.append(f"WHEN {text} IS NOT NULL AND {typed} IS NULL THEN {problem(reason)}")
     if not column.nullable:
-        branches.append(f"WHEN {text} IS NULL THEN {problem(literal('required value is empty'))}")
+        branches.append(f"WHEN {text} IS NULL THEN {problem(literal(REQUIRED_EMPTY))}")
     if column.allowed_values:
         allowed = ", ".join(literal(value) for value in column.allowed_values)
-        reason = (f"chr(39) || {typed} || chr(39) || "
-                  f"{literal(' is not an allowed value (' + ', '.join(column.allowed_values) + ')')}")
+        reason = f"chr(39) || {typed} || chr(39) || {literal(not_allowed(column))}"
         branches.append(f"WHEN {typed} NOT IN ({allowed}) THEN {problem(reason)}")
     if column.min is not None:
-        reason = f"{typed}::VARCHAR || {literal(f' is below the minimum {column.min:g}')}"
+        reason = f"{typed}::VARCHAR || {literal(below_minimum(column))}"
         branches.append(f"WHEN {typed} < {column.min} THEN {problem(reason)}")
     if column.max is not None:
-        reason = f"{typed}::VARCHAR || {literal(f' is above the maximum {column.max:g}')}"
+        reason = f"{typed}::VARCHAR || {literal(above_maximum(column))}"
         branches.append(f"WHEN {typed} > {column.max} THEN {problem(reason)}")
     return f"CASE {' '.join(branches)} END" if branches else None
