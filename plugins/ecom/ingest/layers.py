@@ -61,6 +61,15 @@ def business_day_sql(utc_timestamp_sql: str, business_tz: str) -> str:
     return f"CAST(timezone({literal(business_tz)}, timezone('UTC', {utc_timestamp_sql})) AS DATE)"
 
 
+def business_day_start_sql(day_sql: str, business_tz: str) -> str:
+    """SQL for the UTC instant (a TIMESTAMP) at which the business day `day_sql` (a DATE) begins.
+
+    A row's day is on or after D exactly when its UTC timestamp is at or after this instant of D: a
+    filter on a whole table compares timestamps instead of converting each one to its day.
+    """
+    return f"timezone('UTC', timezone({literal(business_tz)}, CAST({day_sql} AS TIMESTAMP)))"
+
+
 def ensure_layer_table(con: duckdb.DuckDBPyConnection, schema: str, table: Table) -> str:
     """Create `<schema>.<table>`: the contract's typed columns, then the lineage columns. Returns its name."""
     name = relation_name(schema, table.name)

@@ -20,7 +20,13 @@ from datetime import date
 import duckdb
 
 from ecom.contract import Contract, Table
-from ecom.ingest.layers import PENDING_SCHEMA, RAW_SCHEMA, business_day_sql, relation_name
+from ecom.ingest.layers import (
+    PENDING_SCHEMA,
+    RAW_SCHEMA,
+    business_day_sql,
+    business_day_start_sql,
+    relation_name,
+)
 from ecom.ingest.quarantine import FINDINGS_COLUMNS
 from ecom.quality.config import QuarantineRules
 from ecom.sql import identifier, literal, relation_exists
@@ -106,12 +112,18 @@ def _pending_rows_sql(table: Table) -> str:
 
 
 def _find_rows_sharing_a_key(con: duckdb.DuckDBPyConnection, table: Table, pending: str) -> None:
-    """Keep, in a temporary table, the pending rows whose primary key occurs more than once in their file:
-    the only rows an exact duplicate or a conflicting key can be among."""
+    """Keep, in a temporary table, the pending rows whose primary key occurs more than once: the only rows
+    an exact duplicate or a conflicting key (within a file) can be among."""
     key = ", ".join(identifier(c) for c in table.primary_key)
+    same_key = " AND ".join(
+        f"p.{identifier(c)} IS NOT DISTINCT FROM s.{identifier(c)}" for c in table.primary_key
+    )
+    # Grouping the key alone (over all files: a few more candidates, a much smaller hash table than by
+    # file and key), then picking those rows back, is far cheaper than a window over whole rows.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {SHARED_KEYS} AS SELECT * FROM {pending} "
-        f"QUALIFY count(*) OVER (PARTITION BY _file_id, {key}) > 1"
+        f"CREATE OR REPLACE TEMP TABLE {SHARED_KEYS} AS SELECT * FROM {pending} p "
+        f"SEMI JOIN (SELECT {key} FROM {relation_name(PENDING_SCHEMA, table.name)} "
+        f"GROUP BY ALL HAVING count(*) > 1) s ON {same_key}"
     )
 
 
@@ -175,15 +187,22 @@ def _future_sql(
     if column_name is None:
         return None
     column = table.column(column_name)
-    value = identifier(column.name)
-    day = business_day_sql(value, business_tz) if column.type == "timestamp" else value
+    value = f"p.{identifier(column.name)}"
+    timestamp = column.type == "timestamp"
+    day = business_day_sql(value, business_tz) if timestamp else value
     as_of_sql = f"DATE {literal(as_of.isoformat())}"
-    partition_day = f"TRY_CAST(regexp_extract(_path, {literal(PARTITION_DAY_PATTERN)}, 1) AS DATE)"
+    partition_day = f"TRY_CAST(regexp_extract(path, {literal(PARTITION_DAY_PATTERN)}, 1) AS DATE)"
+    # Per file, the first day after the last one vouched for (and for timestamps the instant it begins),
+    # so that only the rows caught are converted to their day.
+    first_future = f"greatest({as_of_sql}, coalesce({partition_day}, {as_of_sql})) + 1"
+    limit = business_day_start_sql(first_future, business_tz) if timestamp else first_future
     return (
-        f"SELECT _file_id, _line, {literal(column.name)} AS column_name, {value}::VARCHAR AS raw_value, "
+        f"SELECT p._file_id, p._line, {literal(column.name)} AS column_name, {value}::VARCHAR AS raw_value, "
         f"{literal(column.name + ' is after the as-of date ' + as_of.isoformat() + ' (business day ')} "
-        f"|| {day}::VARCHAR || ')' AS reason FROM {pending} "
-        f"WHERE {day} > greatest({as_of_sql}, coalesce({partition_day}, {as_of_sql}))"
+        f"|| {day}::VARCHAR || ')' AS reason FROM {pending} p "
+        f"JOIN (SELECT file_id, {limit} AS first_future FROM audit.load_manifest "
+        f"WHERE status = 'pending' AND table_name = {literal(table.name)}) f ON f.file_id = p._file_id "
+        f"WHERE {value} >= f.first_future"
     )
 
 

@@ -17,6 +17,7 @@ from ecom.ingest.layers import (
     PENDING_SCHEMA,
     RAW_SCHEMA,
     business_day_sql,
+    business_day_start_sql,
     landed_relations,
     relation_name,
 )
@@ -60,22 +61,20 @@ def orders_activity(con: duckdb.DuckDBPyConnection, as_of: date, business_tz: st
 
     Orders are the accepted ones plus those of pending files; the wall clock plays no part.
     """
+    day_after, week_start = (business_day_start_sql(day, business_tz) for day in ("$as_of + 1", "$as_of - 6"))
     sources = [f"select ordered_at from {relation}" for relation in landed_relations(con, "orders")]
     orders = " union all ".join(sources) or "select null::timestamp as ordered_at where false"
     return fetch_frame(
         con,
         f"""
         with orders as ({orders}),
-        order_days as (
-            select {business_day_sql("ordered_at", business_tz)} as order_day
-            from orders
-            where ordered_at is not null
-        ),
-        activity as (
+        activity as (  -- instants compared, not each order converted to its day
             select
-                max(order_day) filter (where order_day <= $as_of) as last_order_day,
-                count(*) filter (where order_day between $as_of - 6 and $as_of) as orders_in_last_7_days
-            from order_days
+                {business_day_sql(f"max(ordered_at) filter (where ordered_at < {day_after})", business_tz)}
+                    as last_order_day,
+                count(*) filter (where ordered_at >= {week_start} and ordered_at < {day_after})
+                    as orders_in_last_7_days
+            from orders
         )
         select
             strftime($as_of, '%Y-%m-%d') as as_of,

@@ -15,7 +15,13 @@ import duckdb
 import pandas as pd
 
 from ecom.contract import Contract, load_contract
-from ecom.ingest.layers import PENDING_SCHEMA, RAW_SCHEMA, business_day_sql, relation_name
+from ecom.ingest.layers import (
+    PENDING_SCHEMA,
+    RAW_SCHEMA,
+    business_day_sql,
+    business_day_start_sql,
+    relation_name,
+)
 from ecom.quality.config import QualityConfig
 from ecom.quality.quarantine import PARTITION_DAY_PATTERN
 from ecom.quality.reads import fetch_frame
@@ -96,15 +102,17 @@ def schema_changes(con: duckdb.DuckDBPyConnection, contract: Contract) -> pd.Dat
 
 def late_rows(con: duckdb.DuckDBPyConnection, config: QualityConfig, business_tz: str) -> pd.DataFrame:
     """Per pending file in a dt=YYYY-MM-DD partition: rows whose day is over max_days_late before it."""
+    late_before = f"partition_day - {int(config.max_days_late)}"
     parts = [
         f"""
-        SELECT m.table_name, m.path AS file_path, {_PARTITION_DAY} AS partition_day,
-               min({_day_sql(table, column, business_tz)}) AS oldest_day,
-               count(*) FILTER (WHERE {_day_sql(table, column, business_tz)}
-                                < {_PARTITION_DAY} - {int(config.max_days_late)}) AS late_rows
-        FROM audit.load_manifest m
-        LEFT JOIN {relation_name(PENDING_SCHEMA, table)} p ON p._file_id = m.file_id
-        WHERE {_PENDING_FILES} AND m.table_name = {literal(table)} AND {_PARTITION_DAY} IS NOT NULL
+        SELECT f.table_name, f.path AS file_path, f.partition_day,
+               {_day_of(table, column, f"min(p.{identifier(column)})", business_tz)} AS oldest_day,
+               count(*) FILTER (WHERE p.{identifier(column)} < f.late_limit) AS late_rows
+        FROM (SELECT *, {_day_start(table, column, late_before, business_tz)} AS late_limit FROM (
+                  SELECT file_id, table_name, path, {_PARTITION_DAY} AS partition_day
+                  FROM audit.load_manifest m WHERE {_PENDING_FILES} AND m.table_name = {literal(table)}
+              ) WHERE partition_day IS NOT NULL) f
+        LEFT JOIN {relation_name(PENDING_SCHEMA, table)} p ON p._file_id = f.file_id
         GROUP BY ALL
         """
         for table, column in config.event_time.items()
@@ -131,11 +139,13 @@ def daily_volume(
         f"""
         SELECT {literal(table)} AS table_name, d.day, coalesce(c.rows, 0) AS rows
         FROM (SELECT unnest(generate_series($first_day, $as_of, INTERVAL 1 DAY))::DATE AS day) d
-        LEFT JOIN (SELECT day, count(*) AS rows FROM ({landed}) WHERE day BETWEEN $first_day AND $as_of
+        LEFT JOIN (SELECT {_day_of(table, column, "value", business_tz)} AS day, count(*) AS rows
+                   FROM ({landed}) WHERE NOT {_before_day(table, column, "$first_day", business_tz, "value")}
+                   AND {_before_day(table, column, "$as_of + 1", business_tz, "value")}
                    GROUP BY ALL) c USING (day)
         """
         for table, column in config.event_time.items()
-        if (landed := _landed_days_sql(con, table, column, business_tz)) is not None
+        if (landed := _landed_values_sql(con, table, column)) is not None
     ]
     columns = ["table_name", "day", "rows", "baseline_rows", "ratio"]
     if not parts:
@@ -164,10 +174,15 @@ def freshness(
     """Per table with a freshness limit and landed rows: its last day on or before as_of, days since."""
     rows = []
     for table, max_days in config.freshness_max_days.items():
-        landed = _landed_days_sql(con, table, config.event_time[table], business_tz)
+        column = config.event_time[table]
+        landed = _landed_values_sql(con, table, column)
         if landed is None:
             continue
-        [(last_day,)] = con.execute(f"SELECT max(day) FROM ({landed}) WHERE day <= ?", [as_of]).fetchall()
+        [(last_day,)] = con.execute(
+            f"SELECT {_day_of(table, column, 'max(value)', business_tz)} FROM ({landed}) "
+            f"WHERE {_before_day(table, column, '$as_of + 1', business_tz, 'value')}",
+            {"as_of": as_of},
+        ).fetchall()
         if last_day is not None:
             rows.append((table, last_day, (as_of - last_day).days, max_days))
     return pd.DataFrame(rows, columns=["table_name", "last_day", "days_since_last_row", "max_days"])
@@ -248,23 +263,38 @@ def distribution_shift_sql(statistic: str, sample_a: str, sample_b: str) -> str:
             f"totals AS (SELECT sum(in_a) AS rows_a, sum(in_b) AS rows_b FROM per_value) {shift}")
 
 
-def _day_sql(table: str, column: str, business_tz: str, alias: str = "p") -> str:
-    """SQL for the business day of a row (of relation `alias`) by its event-time column."""
-    column_type = load_contract().table(table).column(column).type
-    value = f"{alias}.{identifier(column)}"
-    return business_day_sql(value, business_tz) if column_type == "timestamp" else value
+def _is_timestamp(table: str, column: str) -> bool:
+    return load_contract().table(table).column(column).type == "timestamp"
 
 
-def _landed_days_sql(con: duckdb.DuckDBPyConnection, table: str, column: str, business_tz: str) -> str | None:
-    day = _day_sql(table, column, business_tz)
+def _day_of(table: str, column: str, value_sql: str, business_tz: str) -> str:
+    """SQL for the business day of `value_sql`, a value of the table's event-time column."""
+    return business_day_sql(value_sql, business_tz) if _is_timestamp(table, column) else value_sql
+
+
+def _day_start(table: str, column: str, day_sql: str, business_tz: str) -> str:
+    """SQL for the smallest event-time value on the business day `day_sql`: the instant it begins for a
+    timestamp column (business_day_start_sql), the day itself for a date column."""
+    return business_day_start_sql(day_sql, business_tz) if _is_timestamp(table, column) else day_sql
+
+
+def _before_day(table: str, column: str, day_sql: str, business_tz: str, value_sql: str) -> str:
+    """SQL: the event time `value_sql` falls on a business day before `day_sql` (compared as values, so a
+    filter converts no row to its day)."""
+    return f"{value_sql} < {_day_start(table, column, day_sql, business_tz)}"
+
+
+def _landed_values_sql(con: duckdb.DuckDBPyConnection, table: str, column: str) -> str | None:
+    """The event-time `value` of every landed row of the table, or None when nothing has landed."""
+    value = f"p.{identifier(column)}"
     sources = (
-        [f"SELECT {day} AS day FROM {relation_name(RAW_SCHEMA, table)} p"]
+        [f"SELECT {value} AS value FROM {relation_name(RAW_SCHEMA, table)} p"]
         if relation_exists(con, RAW_SCHEMA, table)
         else []
     )
     if relation_exists(con, PENDING_SCHEMA, table):
         sources.append(
-            f"SELECT {day} AS day FROM {relation_name(PENDING_SCHEMA, table)} p "
+            f"SELECT {value} AS value FROM {relation_name(PENDING_SCHEMA, table)} p "
             f"JOIN audit.load_manifest m ON m.file_id = p._file_id WHERE {_PENDING_FILES}"
         )
     return " UNION ALL ".join(sources) or None
