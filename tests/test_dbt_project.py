@@ -22,6 +22,7 @@ from dbt.cli.main import dbtRunner
 from ecom.config import DBT_PROJECT_DIR
 from ecom.contract import load_contract
 from ecom.ingest.layers import LINEAGE_COLUMNS, ensure_layer_table
+from ecom.orchestrate import release_dbt_duckdb
 
 AS_OF = "2024-03-31"
 MODEL_SCHEMAS = ("staging", "intermediate", "marts")
@@ -132,15 +133,14 @@ def dbt_build(warehouse_dir: Path) -> None:
             "--vars", f"{{as_of_date: '{AS_OF}'}}",
             "--quiet",
         ])
+    release_dbt_duckdb()  # dbt-duckdb keeps the warehouse open, with the pipeline's configuration
     failures = [f"{r.node.unique_id}: {r.status} {r.message}" for r in (result.result or [])
                 if str(r.status) in {"error", "fail"}]
     assert result.success, f"dbt build failed: {result.exception or failures}"
 
 
 def query(warehouse_dir: Path, sql: str) -> list[tuple]:
-    # not read_only: dbt-duckdb keeps its in-process connection open and DuckDB refuses a second
-    # connection to the same file with a different configuration
-    with duckdb.connect(str(warehouse_dir / "warehouse.duckdb")) as con:
+    with duckdb.connect(str(warehouse_dir / "warehouse.duckdb"), read_only=True) as con:
         return con.execute(sql).fetchall()
 
 
