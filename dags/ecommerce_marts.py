@@ -10,15 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import yaml
-from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param, chain, task
+from airflow.sdk import DAG, Asset, Context, CronDataIntervalTimetable, Param, chain, task
 from airflow.sdk.exceptions import AirflowFailException
 from airflow.sdk.types import DagRunProtocol
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
 
-from ecom import pipeline_tasks
+from ecom import lineage, pipeline_tasks
 from ecom.alerts import on_task_failure
 from ecom.config import Settings
 from ecom.dbt_manifest import dbt_project_dir, manifest_path, mart_names
@@ -32,6 +33,9 @@ DBT_MANIFEST = manifest_path(DBT_PROJECT)
 # What publish serves: every model dbt builds in schema `marts`, one Asset each.
 MART_ASSETS = [Asset(uri=f"ecom://serving/marts/{mart}", name=f"serving_marts_{mart}")
                for mart in mart_names(DBT_MANIFEST)]
+# OpenLineage datasets of the Python tasks (ecom.lineage); cosmos reports the dbt tasks' own.
+SETTINGS = Settings.from_env()
+DATASETS = lineage.PipelineDatasets.of(SETTINGS, DBT_MANIFEST)
 
 
 def _dbt_target_name() -> str:
@@ -49,7 +53,14 @@ def _no_retry_on_permanent_failure() -> Iterator[None]:
         raise AirflowFailException(str(error)) from error
 
 
-@task(task_id="ingest")
+def _record_dbt_results(project_dir: str, context: Context) -> None:
+    """cosmos callback after each dbt task, passed or failed: its tests into audit.validation_results."""
+    as_of = date.fromisoformat(context["ti"].xcom_pull(task_ids="ingest"))
+    target = Path(project_dir) / "target"
+    pipeline_tasks.record_dbt_results(Settings.from_env(), context["run_id"], as_of, target)
+
+
+@task(task_id="ingest", inlets=DATASETS.landed, outlets=DATASETS.pending)
 def ingest(params: dict | None = None, ds: str | None = None, run_id: str | None = None,
            dag_run: DagRunProtocol | None = None) -> str:
     """Load new landed files into raw_pending; return the run's as-of date (YYYY-MM-DD)."""
@@ -64,19 +75,19 @@ def ingest(params: dict | None = None, ds: str | None = None, run_id: str | None
     return as_of.isoformat()
 
 
-@task(task_id="raw_quality_gate")
+@task(task_id="raw_quality_gate", inlets=DATASETS.pending, outlets=DATASETS.raw)
 def raw_quality_gate(as_of: str, run_id: str | None = None) -> None:
     with _no_retry_on_permanent_failure():
         print(pipeline_tasks.raw_quality_gate(Settings.from_env(), run_id, date.fromisoformat(as_of)))
 
 
-@task(task_id="mart_quality_gate")
+@task(task_id="mart_quality_gate", inlets=DATASETS.warehouse_marts)
 def mart_quality_gate(as_of: str, run_id: str | None = None) -> None:
     with _no_retry_on_permanent_failure():
         print(pipeline_tasks.mart_quality_gate(Settings.from_env(), run_id, date.fromisoformat(as_of)))
 
 
-@task(task_id="publish", outlets=MART_ASSETS)
+@task(task_id="publish", inlets=DATASETS.warehouse_marts, outlets=[*MART_ASSETS, *DATASETS.published_marts])
 def publish(as_of: str, run_id: str | None = None) -> None:
     print(pipeline_tasks.publish_marts(Settings.from_env(), run_id, date.fromisoformat(as_of)))
 
@@ -89,7 +100,6 @@ def reports(run_id: str | None = None) -> str:
 
 
 def _dbt_task_group() -> DbtTaskGroup:
-    warehouse = Settings.from_env()
     return DbtTaskGroup(
         group_id="dbt",
         project_config=ProjectConfig(
@@ -101,7 +111,7 @@ def _dbt_task_group() -> DbtTaskGroup:
             # resolve to an earlier task's deleted copy).
             env_vars={
                 "ECOM_AS_OF": AS_OF,
-                "DBT_LOG_PATH": str(warehouse.dbt_log_dir),
+                "DBT_LOG_PATH": str(SETTINGS.dbt_log_dir),
             },
         ),
         profile_config=ProfileConfig(
@@ -112,15 +122,19 @@ def _dbt_task_group() -> DbtTaskGroup:
         execution_config=ExecutionConfig(
             execution_mode=ExecutionMode.LOCAL,
             invocation_mode=InvocationMode.DBT_RUNNER,
-            # A model's build runs the tests whose every parent is built by then (itself or upstream):
-            # a relationship test between two models runs with the later of the two.
+            # A model's build runs the tests whose every parent is built by then (itself or upstream);
+            # a test of several models runs in its own task (should_detach_multiple_parents_tests).
             test_indirect_selection=TestIndirectSelection.BUILDABLE,
         ),
         # `ecom run --full-refresh` / the DAG param: incremental models are rebuilt from every raw row.
-        operator_args={"full_refresh": "{{ params.full_refresh }}"},
+        # The callback records each task's test results (run_results.json of its temporary target).
+        operator_args={"full_refresh": "{{ params.full_refresh }}", "callback": _record_dbt_results},
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             test_behavior=TestBehavior.BUILD,
+            # A test of two models neither of which is built before the other (a singular test over two
+            # sibling marts) runs in a task of its own after both: no model's build would select it.
+            should_detach_multiple_parents_tests=True,
             # Our Assets are the published marts (see publish), not the working warehouse's relations.
             emit_datasets=False,
         ),

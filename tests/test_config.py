@@ -1,6 +1,8 @@
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from ecom.config import Settings
 from ecom.warehouse import duckdb_config
 
@@ -48,6 +50,25 @@ def test_duckdb_memory_limit_and_spill_folder(monkeypatch, tmp_path):
     for key, value in s.as_env().items():
         monkeypatch.setenv(key, value)
     assert Settings.from_env() == s
+
+
+def test_serving_url_from_the_environment_is_never_shown(monkeypatch):
+    monkeypatch.delenv("ECOM_SERVING_URL", raising=False)
+    assert Settings.from_env().serving_url == ""
+    url = "postgresql://ecom:pa55word@db.example:5433/serving"
+    monkeypatch.setenv("ECOM_SERVING_URL", url)
+    s = Settings.from_env()
+    assert s.serving_url == url
+    assert "pa55word" not in repr(s)
+    for key, value in s.as_env().items():
+        monkeypatch.setenv(key, value)
+    assert Settings.from_env() == s
+    for bad, scheme in (("mysql://u:pa55word@h/db", "mysql"), ("u:pa55word@h/db", "no scheme")):
+        monkeypatch.setenv("ECOM_SERVING_URL", bad)
+        message = f"ECOM_SERVING_URL must be a postgresql://.*, not {scheme}$"
+        with pytest.raises(ValueError, match=message) as error:
+            Settings.from_env()
+        assert "pa55word" not in str(error.value)
 
 
 def test_dbt_profile_applies_the_same_duckdb_settings(monkeypatch, tmp_path):

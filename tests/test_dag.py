@@ -21,11 +21,13 @@ os.environ.setdefault("AIRFLOW_HOME", str(Path(tempfile.gettempdir()) / "ecom-te
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 from airflow.dag_processing.dagbag import DagBag
+from airflow.providers.common.compat.lineage.entities import Table
 from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, TriggerRule
 from airflow.sdk.exceptions import AirflowFailException, ParamValidationError
 
 from ecom import pipeline_tasks
 from ecom.config import DAGS_DIR, DBT_PROJECT_DIR, Settings
+from ecom.contract import load_contract
 from ecom.dbt_manifest import ensure_manifest
 
 DAG_FILE = DAGS_DIR / "ecommerce_marts.py"
@@ -72,6 +74,14 @@ def dbt_tasks(dag: DAG) -> set[str]:
     return {task_id for task_id in dag.task_ids if task_id.startswith("dbt.")}
 
 
+def detached_tests(manifest: dict) -> dict[str, dict]:
+    """Tests of more than one model or seed: no model's build selects them when neither parent is built
+    before the other, so each runs in a task of its own (cosmos names it `<test name>_test`)."""
+    buildable = {**dbt_nodes(manifest, "model"), **dbt_nodes(manifest, "seed")}
+    return {uid: node for uid, node in dbt_nodes(manifest, "test").items()
+            if len(set(node["depends_on"]["nodes"]) & set(buildable)) > 1}
+
+
 def test_dag_file_parses_without_import_errors(bag: DagBag) -> None:
     assert bag.import_errors == {}
     assert list(bag.dags) == ["ecommerce_marts"]
@@ -91,12 +101,17 @@ def test_dag_file_parses_without_running_dbt(bag: DagBag, monkeypatch: pytest.Mo
     assert dbt_tasks(second.dags["ecommerce_marts"]) == dbt_tasks(bag.dags["ecommerce_marts"])
 
 
-def test_one_dbt_build_task_per_model_and_seed(dag: DAG, manifest: dict) -> None:
+def test_one_dbt_build_task_per_model_and_seed_and_one_per_test_of_several(dag: DAG, manifest: dict) -> None:
     buildable = {**dbt_nodes(manifest, "model"), **dbt_nodes(manifest, "seed")}
+    detached = {f"dbt.{node['name']}_test" for node in detached_tests(manifest).values()}
 
-    assert dbt_tasks(dag) == {dbt_task_id(node) for node in buildable.values()}
-    operators = {type(dag.get_task(task_id)).__name__ for task_id in dbt_tasks(dag)}
-    assert operators == {"DbtBuildLocalOperator"}
+    # e.g. the singular test over cohort_retention and cohort_repeat_purchase, two sibling marts
+    assert "dbt.assert_cohort_cuts_partition_each_cohort_test" in detached
+    assert dbt_tasks(dag) == {dbt_task_id(node) for node in buildable.values()} | detached
+    operators = {task_id: type(dag.get_task(task_id)).__name__ for task_id in dbt_tasks(dag)}
+    tests = {task_id for task_id, operator in operators.items() if operator == "DbtTestLocalOperator"}
+    assert tests == detached
+    assert set(operators.values()) == {"DbtBuildLocalOperator", "DbtTestLocalOperator"}
 
 
 def test_dbt_tasks_follow_the_dbt_dependency_graph(dag: DAG, manifest: dict) -> None:
@@ -106,6 +121,11 @@ def test_dbt_tasks_follow_the_dbt_dependency_graph(dag: DAG, manifest: dict) -> 
         parents = {dbt_task_id(buildable[uid]) for uid in parent_ids}
         expected = parents or {"raw_quality_gate"}
         assert dag.get_task(dbt_task_id(node)).upstream_task_ids == expected, node["name"]
+    for node in detached_tests(manifest).values():
+        parents = {dbt_task_id(buildable[uid]) for uid in node["depends_on"]["nodes"] if uid in buildable}
+        assert dag.get_task(f"dbt.{node['name']}_test").upstream_task_ids == parents, node["name"]
+        for parent in parents:  # and their builds leave it out: it runs once
+            assert node["name"] in dag.get_task(parent).exclude, (parent, node["name"])
 
 
 def test_pipeline_order(dag: DAG) -> None:
@@ -150,11 +170,34 @@ def test_publish_outlets_one_asset_per_mart(dag: DAG, manifest: dict) -> None:
                    if node["original_file_path"].startswith("models/marts/"))
 
     assert marts
-    assert [asset.uri for asset in dag.get_task("publish").outlets] == [
-        f"ecom://serving/marts/{mart}" for mart in marts
-    ]
-    assert all(isinstance(asset, Asset) for asset in dag.get_task("publish").outlets)
-    assert [t.task_id for t in dag.tasks if t.outlets] == ["publish"]
+    assets = [outlet for outlet in dag.get_task("publish").outlets if isinstance(outlet, Asset)]
+    assert [asset.uri for asset in assets] == [f"ecom://serving/marts/{mart}" for mart in marts]
+    assert [t.task_id for t in dag.tasks if any(isinstance(o, Asset) for o in t.outlets)] == ["publish"]
+
+
+def test_python_tasks_declare_their_lineage_datasets(dag: DAG, manifest: dict) -> None:
+    """Named as cosmos names the dbt tasks' datasets, so OpenLineage joins them into one graph."""
+    settings = Settings.from_env()
+    marts = sorted(node["name"] for node in dbt_nodes(manifest, "model").values()
+                   if node["original_file_path"].startswith("models/marts/"))
+    warehouse, serving = f"duckdb://{settings.warehouse_db}", f"duckdb://{settings.serving_db}"
+
+    def names(datasets: list) -> list[tuple[str, str]]:
+        return [(d.cluster, f"{d.database}.{d.name}") for d in datasets if isinstance(d, Table)]
+
+    raw_tables = sorted(load_contract().tables)
+    assert [f.url for f in dag.get_task("ingest").inlets] == [
+        (settings.landing_dir / table).as_uri() for table in raw_tables]
+    pending = [(warehouse, f"warehouse.raw_pending.{table}") for table in raw_tables]
+    assert names(dag.get_task("ingest").outlets) == names(dag.get_task("raw_quality_gate").inlets) == pending
+    raw = [(warehouse, f"warehouse.raw.{table}") for table in raw_tables]
+    assert names(dag.get_task("raw_quality_gate").outlets) == raw
+    assert names(dag.get_task("publish").inlets) == [(warehouse, f"warehouse.marts.{mart}") for mart in marts]
+    assert names(dag.get_task("publish").outlets) == [(serving, f"serving.marts.{mart}") for mart in marts]
+    portrait = next(t for t in dag.get_task("publish").outlets
+                    if isinstance(t, Table) and t.name == "user_portrait")
+    assert portrait.description.startswith("One row per customer") and len(portrait.columns) > 50
+    assert all(column.description and column.data_type for column in portrait.columns)
 
 
 def test_as_of_param(dag: DAG) -> None:
@@ -233,7 +276,28 @@ def test_full_refresh_param_reaches_every_dbt_task(dag: DAG) -> None:
     assert dag.params.get_param("full_refresh").value is False
     for task_id in dbt_tasks(dag):
         task = dag.get_task(task_id)
+        if task_id.endswith("_test"):
+            continue  # a test task builds nothing
         for value, expected in ((True, "True"), (False, "False")):
             rendered = task.render_template(task.full_refresh, {"params": {"full_refresh": value}},
                                             jinja_env=dag.get_template_env())
             assert rendered == expected, task_id
+
+
+def test_every_dbt_task_records_its_test_results_under_the_run(dag: DAG, monkeypatch: pytest.MonkeyPatch,
+                                                               tmp_path: Path) -> None:
+    calls = []
+
+    def record(settings: Settings, run_id: str, as_of: date, target: Path) -> int:
+        calls.append((run_id, as_of, target))
+        return 0
+
+    monkeypatch.setattr(pipeline_tasks, "record_dbt_results", record)
+    callbacks = {dag.get_task(task_id).callback for task_id in dbt_tasks(dag)}
+    [callback] = callbacks
+    ti = SimpleNamespace(xcom_pull=lambda task_ids: {"ingest": "2024-05-31"}[task_ids])
+
+    # cosmos calls it after the dbt command, with the task's temporary project copy
+    callback(str(tmp_path), context={"run_id": "manual__1", "ti": ti})
+
+    assert calls == [("manual__1", date(2024, 5, 31), tmp_path / "target")]

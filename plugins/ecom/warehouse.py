@@ -10,7 +10,8 @@ database is opened and never changed afterwards:
   `config_options` (dbt_project/profiles.yml), which also lets dbt share a database this process holds.
 - the session time zone, the business time zone (naive landed timestamps are local time).
 
-The audit schema (`audit.load_manifest`, `audit.rejects`, `audit.validation_results`) is created here.
+The audit schema (`audit.load_manifest`, `audit.ingest_warnings`, `audit.rejects`,
+`audit.validation_results`) is created here.
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ CREATE TABLE IF NOT EXISTS {AUDIT_SCHEMA}.load_manifest (
     accepted_at TIMESTAMP,
     CHECK (rows_read = rows_loaded + rows_rejected)
 );
+CREATE TABLE IF NOT EXISTS {AUDIT_SCHEMA}.ingest_warnings (
+    batch_id VARCHAR NOT NULL,
+    warning VARCHAR NOT NULL,
+    noted_at TIMESTAMP NOT NULL
+);
 CREATE TABLE IF NOT EXISTS {AUDIT_SCHEMA}.rejects (
     batch_id VARCHAR NOT NULL,
     file_id VARCHAR NOT NULL,
@@ -77,6 +83,18 @@ CREATE TABLE IF NOT EXISTS {AUDIT_SCHEMA}.validation_results (
 """
 
 
+# Columns audit.load_manifest gained after its first version: added to older warehouses as they are opened.
+# The file's physical lines (CSV, JSON lines), its stat when fingerprinted (NULL: not kept, the file was
+# still changing) and how many of its values ingestion rounded (`excess_decimals: round`).
+_MANIFEST_ADDED_COLUMNS = (
+    ("physical_lines", "BIGINT"),
+    ("inode", "BIGINT"),
+    ("mtime_ns", "BIGINT"),
+    ("ctime_ns", "BIGINT"),
+    ("values_rounded", "BIGINT DEFAULT 0"),
+)
+
+
 def duckdb_config(settings: Settings, database: Path) -> dict[str, str]:
     """The configuration `connect` opens `database` with (dbt's, from profiles.yml, is the same).
 
@@ -90,14 +108,16 @@ def duckdb_config(settings: Settings, database: Path) -> dict[str, str]:
 
 
 @contextmanager
-def connect(settings: Settings, database: Path | None = None,
-            read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(settings: Settings, database: Path | None = None, read_only: bool = False,
+            spill_as: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to `database` (default: the working warehouse; `IN_MEMORY` for none), configured
-    as the module docstring says; closed when the block ends."""
+    as the module docstring says; closed when the block ends. `spill_as`: the file whose spill folder
+    the connection uses (an in-memory database that writes an attached file)."""
     database = database or settings.warehouse_db
     if not read_only and str(database) != IN_MEMORY:
         database.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(database), read_only=read_only, config=duckdb_config(settings, database))
+    config = duckdb_config(settings, spill_as or database)
+    con = duckdb.connect(str(database), read_only=read_only, config=config)
     try:
         try:
             con.execute(f"SET TimeZone = {literal(settings.business_tz)}")
@@ -107,6 +127,20 @@ def connect(settings: Settings, database: Path | None = None,
         yield con
     finally:
         con.close()
+
+
+@contextmanager
+def connect_new(settings: Settings, database: Path, alias: str,
+                storage_version: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection writing the new file `database` in DuckDB storage version `storage_version` (publish's
+    serving file, which older clients must read): an in-memory database configured as `connect` does,
+    with `database` attached as `alias` and in use. DuckDB sets a file's storage version when it attaches
+    it, never when it opens it. The caller detaches `alias` once it is written."""
+    with connect(settings, IN_MEMORY, spill_as=database) as con:
+        version = literal(storage_version)
+        con.execute(f"ATTACH {literal(str(database))} AS {alias} (STORAGE_VERSION {version})")
+        con.execute(f"USE {alias}")
+        yield con
 
 
 def attach(con: duckdb.DuckDBPyConnection, database: Path, alias: str) -> None:
@@ -128,3 +162,5 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 def ensure_audit_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(AUDIT_DDL)
+    for column, sql_type in _MANIFEST_ADDED_COLUMNS:
+        con.execute(f"ALTER TABLE {AUDIT_SCHEMA}.load_manifest ADD COLUMN IF NOT EXISTS {column} {sql_type}")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from ecom.quality.results import GateResult
-from ecom.warehouse import ensure_audit_tables
+from ecom.warehouse import ensure_audit_tables, transaction
 
 RESULT_COLUMNS = (
     "run_id", "gate", "suite", "table_name", "file_path", "expectation", "column_name",
@@ -15,8 +15,12 @@ RESULT_COLUMNS = (
 )  # fmt: skip
 
 
-def record_gate_result(con: duckdb.DuckDBPyConnection, result: GateResult) -> int:
-    """Append the gate's checks (connection: ecom.warehouse.connect); returns the number of rows written."""
+def record_gate_result(
+    con: duckdb.DuckDBPyConnection, result: GateResult, replace_suites: bool = False
+) -> int:
+    """Append the gate's checks (connection: ecom.warehouse.connect); returns the number of rows written.
+    With `replace_suites`, the rows the same run and gate recorded earlier for the suites of `result` are
+    removed first (a check run again)."""
     validated_at = datetime.now(UTC).replace(tzinfo=None)
     rows = [
         (
@@ -37,10 +41,17 @@ def record_gate_result(con: duckdb.DuckDBPyConnection, result: GateResult) -> in
         for check in result.checks
     ]
     ensure_audit_tables(con)
-    if rows:
-        con.executemany(
-            f"insert into audit.validation_results ({', '.join(RESULT_COLUMNS)}) "
-            f"values ({', '.join('?' * len(RESULT_COLUMNS))})",
-            rows,
-        )
+    with transaction(con):
+        if replace_suites:
+            con.execute(
+                "delete from audit.validation_results "
+                "where run_id = ? and gate = ? and list_contains(?, suite)",
+                [result.run_id, result.gate, sorted({check.suite for check in result.checks})],
+            )
+        if rows:
+            con.executemany(
+                f"insert into audit.validation_results ({', '.join(RESULT_COLUMNS)}) "
+                f"values ({', '.join('?' * len(RESULT_COLUMNS))})",
+                rows,
+            )
     return len(rows)
