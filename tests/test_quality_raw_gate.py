@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ import yaml
 
 from ecom.config import Settings
 from ecom.contract import load_contract
+from ecom.contract.gate_rules import KEY_SCREEN
 from ecom.ingest.layers import LINEAGE_COLUMNS, ensure_layer_table
 from ecom.quality import run_raw_gate
 from ecom.quality.config import CONFIG_ENV, QUALITY_CONFIG_FILE
@@ -37,6 +39,7 @@ class Warehouse:
         *,
         status: str = "pending",
         missing: tuple[str, ...] = (),
+        loaded_at: datetime = datetime(2026, 1, 6),
     ) -> None:
         """Rows are given by column name; absent columns are NULL. Row i is on line i + 2 (header = 1)."""
         contract_table = load_contract().table(table)
@@ -46,7 +49,7 @@ class Warehouse:
             ensure_layer_table(con, schema, contract_table)
             names = [*contract_table.column_names, *(name for name, _ in LINEAGE_COLUMNS)]
             for line, row in enumerate(rows, start=2):
-                lineage = [file_id, line, "b1", datetime(2026, 1, 6)]
+                lineage = [file_id, line, "b1", loaded_at]
                 values = [row.get(name) for name in contract_table.column_names] + lineage
                 placeholders = ", ".join("?" * len(names))
                 con.execute(
@@ -418,6 +421,36 @@ def test_row_checks_name_each_file_and_its_lines(settings, warehouse, promotions
     )
     assert sum(c.success for c in orders) == 3  # 7 expectations, 4 failed (one passing result each)
     assert len(list((settings.data_docs_dir / "validations" / "raw" / "orders").rglob("*.html"))) == 1
+
+
+def test_a_key_re_sent_in_a_later_file_is_its_new_version_not_a_duplicate(settings, warehouse, promotions):
+    """A row re-sent in a later load (the demo's repayments re-send an instalment once it is paid) is the
+    key's new version, as staging keeps it: no warning. Two rows of one file sharing a key still warn."""
+    warehouse.add_file("customers", CUSTOMERS_PATH, CUSTOMERS)
+    warehouse.add_file("orders", FILE_A, [order("o1", "2026-01-05 01:00:00")],
+                       loaded_at=datetime(2026, 1, 5, 23))
+    warehouse.add_file(
+        "orders",
+        FILE_B,
+        [
+            order("o1", "2026-01-05 01:00:00", total_amount="12.00"),  # re-sent, corrected
+            order("o2", "2026-01-05 02:00:00"),
+            order("o2", "2026-01-05 03:00:00"),
+        ],
+        loaded_at=datetime(2026, 1, 6),
+    )
+
+    result = run_raw_gate(settings, "run-resend", date(2026, 1, 5))
+
+    keys = [c for c in result.checks if c.suite == "raw.orders" and c.column == "order_id"
+            and c.check in ("expect_column_values_to_be_unique", KEY_SCREEN)]
+    assert [(c.severity, c.file, c.message) for c in keys if not c.success] == [
+        ("warning", FILE_B, f"orders: file {FILE_B}, column order_id: expect_column_values_to_be_unique "
+                            "fails on 2 row(s): line 3 ('o2'), line 4 ('o2')"),
+    ]
+    # the screen counts the latest versions only: o1 of file b, o2 twice
+    assert json.loads(next(c for c in keys if not c.success).observed) == {
+        "element_count": 3, "unexpected_count": 2}
 
 
 def add_spend_over_two_files(warehouse: Warehouse) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from ecom.config import EXPECTATIONS_DIR
 from ecom.contract import load_contract
-from ecom.contract.gate_rules import KEY_SCREEN, table_rules
+from ecom.contract.gate_rules import KEY_SCREEN, LATEST_VERSIONS, key_listing, table_rules
 
 Row = dict[str, Any]
 SAMPLES_SHOWN = 3
@@ -79,8 +79,11 @@ def check_label(suite: str, expectation: str, column: str | None) -> str:
     columns = column.split(",") if column else []
     kwargs = _suite_kwargs(suite).get((expectation, column))
     phrase = _phrase(expectation, columns, kwargs)
-    if kwargs and kwargs.get("row_condition"):
-        phrase += f" where {_condition(kwargs['row_condition'])}"
+    condition = (kwargs or {}).get("row_condition")
+    if condition == LATEST_VERSIONS:
+        phrase += " (latest version of each key)"
+    elif condition:
+        phrase += f" where {_condition(condition)}"
     return f"{name.replace('_', ' ')}: {phrase}" if layer in GATE_LAYERS else phrase
 
 
@@ -144,7 +147,8 @@ def _suite_kwargs(suite: str) -> dict[tuple[str, str | None], Mapping[str, Any]]
     path = EXPECTATIONS_DIR / layer / f"{name}.json"
     contract = load_contract()
     if layer == "raw" and name in contract.tables:
-        expectations = table_rules(contract, contract.table(name))
+        table = contract.table(name)
+        expectations = [*table_rules(contract, table), key_listing(contract, table)]
     elif name and path.is_file():
         expectations = json.loads(path.read_text(encoding="utf-8")).get("expectations", [])
     else:

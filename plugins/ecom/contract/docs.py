@@ -140,7 +140,7 @@ def _rule(column: Column) -> str:
 
 def _gate_rules(contract: Contract, table: Table) -> list[str]:
     key = ", ".join(f"`{c}`" for c in table.primary_key)
-    lines = [f"- primary key {key} unique among the rows awaiting acceptance "
+    lines = [f"- primary key {key} unique among the latest versions of the rows awaiting acceptance "
              f"({contract.key_uniqueness.severity}): {contract.key_uniqueness.description}"]
     lines += [f"- `{rule.column}` has a value where {rule.when.describe()} ({rule.severity}): "
               f"{rule.description}" for rule in table.row_rules]

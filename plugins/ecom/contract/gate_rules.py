@@ -7,7 +7,11 @@ Every rule comes from plugins/ecom/contract/raw_tables.yml, so none is written t
   timestamp range); the gate checks them again on the rows it is about to promote. A vocabulary column
   has no value list here: the shop's seed maps its values (an unmapped value of a `quarantine`
   vocabulary is rejected at ingest, one of a `keep` vocabulary is the steward check unmapped_values).
-- the primary key unique among the pending rows, with the contract's `key_uniqueness` severity;
+- the primary key unique among the latest versions of the pending rows, with the contract's
+  `key_uniqueness` severity: a row re-sent in a later file (a later `_loaded_at`) is the key's new
+  version, as staging keeps it, so only rows of one file (one load) sharing a key fail. The rows the gate
+  validates carry `SUPERSEDED_COLUMN`, when a later version of their key is pending (else empty);
+  both key expectations hold on the rows where it is empty (`LATEST_VERSIONS`);
 - the table's `row_rules`: a column that must have a value where a condition holds.
 
 A spec is {type, kwargs, severity (error | warning), notes}: ecom.quality.raw_suites makes the GX suite
@@ -31,6 +35,10 @@ from ecom.contract import ERROR, Column, Condition, Contract, RowRule, Table
 
 KEY_SCREEN = "expect_column_proportion_of_unique_values_to_be_between"
 KEY_LISTING = "expect_column_values_to_be_unique"
+# The column of the validated rows naming when a later version of the row's key was loaded (NULL: this
+# row is its key's latest version), and the condition that keeps the latest versions.
+SUPERSEDED_COLUMN = "_superseded_at"
+LATEST_VERSIONS = {"type": "nullity", "column": {"name": SUPERSEDED_COLUMN}, "is_null": True}
 # The types whose range the gate checks again (dates and timestamps are bounded at ingest only).
 NUMERIC_TYPES = ("decimal", "integer")
 
@@ -40,7 +48,7 @@ Spec = dict[str, Any]
 def table_rules(contract: Contract, table: Table) -> list[Spec]:
     """The specs of `raw.<table>`: the column rules, the key screen and the row rules of the table."""
     specs = [spec for column in table.columns for spec in _column_rules(column)]
-    screen = {"column": key_column(table), "min_value": 1.0}
+    screen = {"column": key_column(table), "min_value": 1.0, "row_condition": LATEST_VERSIONS}
     specs.append(_spec(KEY_SCREEN, screen, contract.key_uniqueness.severity, _key_note(contract, table)))
     specs += [_row_rule(rule) for rule in table.row_rules]
     return specs
@@ -54,12 +62,13 @@ def key_column(table: Table) -> str:
 
 def key_listing(contract: Contract, table: Table) -> Spec:
     """The spec that lists the pending rows sharing a primary key, by their index columns."""
-    return _spec(KEY_LISTING, {"column": key_column(table)}, contract.key_uniqueness.severity,
-                 _key_note(contract, table))
+    return _spec(KEY_LISTING, {"column": key_column(table), "row_condition": LATEST_VERSIONS},
+                 contract.key_uniqueness.severity, _key_note(contract, table))
 
 
 def _key_note(contract: Contract, table: Table) -> str:
-    return (f"Primary key ({', '.join(table.primary_key)}) unique among the pending rows. "
+    return (f"Primary key ({', '.join(table.primary_key)}) unique among the latest versions of the "
+            "pending rows. "
             f"{contract.key_uniqueness.description}")
 
 

@@ -22,6 +22,7 @@ from great_expectations.core import ExpectationSuiteValidationResult, Expectatio
 from great_expectations.core.expectation_suite import ExpectationSuite
 
 from ecom.contract import Contract, Table
+from ecom.contract.gate_rules import SUPERSEDED_COLUMN
 from ecom.ingest.layers import PENDING_SCHEMA, relation_name
 from ecom.quality.outcomes import FILE_COLUMN, LINE_COLUMN
 from ecom.quality.raw_suites import KEY_SCREEN, key_column, key_listing, raw_suite
@@ -33,7 +34,8 @@ INDEX_COLUMNS = [FILE_COLUMN, LINE_COLUMN]
 
 def pending_rows_sql(table: Table) -> str:
     """The table's rows from pending files, with the file's path as `_file_path` (and a compound key's
-    values as one column, raw_suites.key_column).
+    values as one column, raw_suites.key_column), and when a later version of the row's key was loaded
+    (`SUPERSEDED_COLUMN`, empty for the key's latest version: a re-send replaces what it re-sends).
 
     Rows of a file that lacks a required column are left out: the per-file schema check reports that
     file, and row checks on a column the file never had would only repeat it as null values.
@@ -42,10 +44,20 @@ def pending_rows_sql(table: Table) -> str:
     if len(table.primary_key) > 1:
         values = ", ".join(f"p.{identifier(column)}::varchar" for column in table.primary_key)
         compound = f", [{values}] as {identifier(key_column(table))}"
+    pending = relation_name(PENDING_SCHEMA, table.name)
+    key = ", ".join(f"p.{identifier(column)}" for column in table.primary_key)
+    same_key = " and ".join(f"v.{identifier(c)} is not distinct from p.{identifier(c)}"
+                            for c in table.primary_key)
+    # each key's latest load among the checked rows: one aggregate grouped on the key
+    versions = (f"select {key}, max(p._loaded_at) as _latest from {pending} as p "
+                f"join audit.load_manifest as m on m.file_id = p._file_id where {_checked_files_sql(table)} "
+                "group by all")
     return (
-        f"select p.*, m.path as {FILE_COLUMN}{compound} "
-        f"from {relation_name(PENDING_SCHEMA, table.name)} as p "
-        f"join audit.load_manifest as m on m.file_id = p._file_id where {_checked_files_sql(table)}"
+        f"select p.*, m.path as {FILE_COLUMN}{compound}, "
+        f"case when p._loaded_at < v._latest then v._latest end as {SUPERSEDED_COLUMN} "
+        f"from {pending} as p "
+        f"join audit.load_manifest as m on m.file_id = p._file_id "
+        f"join ({versions}) as v on {same_key} where {_checked_files_sql(table)}"
     )
 
 
