@@ -52,6 +52,22 @@ def quarantine(settings: Settings) -> tuple[list[str], list[tuple]]:
     return [o.describe() for o in outcomes], rejects
 
 
+def test_a_row_the_gate_quarantines_keeps_the_timestamp_as_it_landed(settings: Settings) -> None:
+    """Stored in UTC, a naive landed timestamp is business local time (Asia/Shanghai, UTC+8): the reject
+    keeps the landed text, not the stored UTC value (2026-01-12 01:30:00)."""
+    land(settings, "customers/c.csv", CUSTOMERS_HEADER + "c1,F\n")
+    land(settings, "orders/o.csv", ORDERS_HEADER + "o1,c1,2026-01-12 09:30:00,5.00,\n")
+    ingest(settings, "b1")
+
+    outcomes, _ = quarantine(settings)
+
+    assert outcomes == ["orders: 1 row(s) quarantined by rule future_timestamps"]
+    with connect(settings) as con:
+        assert con.execute("select line, column_name, raw_value from audit.rejects").fetchall() == [
+            (2, "ordered_at", "2026-01-12 09:30:00")
+        ]
+
+
 def test_gate_rules_quarantine_duplicates_future_unknown_customers_and_wrong_totals(
     settings: Settings,
 ) -> None:

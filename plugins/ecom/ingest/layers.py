@@ -56,9 +56,15 @@ def landed_relations(con: duckdb.DuckDBPyConnection, table_name: str) -> list[st
             if relation_exists(con, schema, table_name)]
 
 
+def business_time_sql(utc_timestamp_sql: str, business_tz: str) -> str:
+    """SQL for the business-time-zone wall-clock time (a TIMESTAMP) of a UTC timestamp expression: the
+    text a naive landed timestamp had (naive landed timestamps are business local time)."""
+    return f"timezone({literal(business_tz)}, timezone('UTC', {utc_timestamp_sql}))"
+
+
 def business_day_sql(utc_timestamp_sql: str, business_tz: str) -> str:
     """SQL for the business-time-zone calendar day of a UTC timestamp expression."""
-    return f"CAST(timezone({literal(business_tz)}, timezone('UTC', {utc_timestamp_sql})) AS DATE)"
+    return f"CAST({business_time_sql(utc_timestamp_sql, business_tz)} AS DATE)"
 
 
 def business_day_start_sql(day_sql: str, business_tz: str) -> str:

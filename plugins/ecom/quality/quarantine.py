@@ -25,6 +25,7 @@ from ecom.ingest.layers import (
     RAW_SCHEMA,
     business_day_sql,
     business_day_start_sql,
+    business_time_sql,
     relation_name,
 )
 from ecom.ingest.quarantine import FINDINGS_COLUMNS
@@ -190,6 +191,8 @@ def _future_sql(
     value = f"p.{identifier(column.name)}"
     timestamp = column.type == "timestamp"
     day = business_day_sql(value, business_tz) if timestamp else value
+    # what landed: a timestamp is stored in UTC, and landed (when naive) in business local time
+    landed = business_time_sql(value, business_tz) if timestamp else value
     as_of_sql = f"DATE {literal(as_of.isoformat())}"
     partition_day = f"TRY_CAST(regexp_extract(path, {literal(PARTITION_DAY_PATTERN)}, 1) AS DATE)"
     # Per file, the first day after the last one vouched for (and for timestamps the instant it begins),
@@ -197,7 +200,7 @@ def _future_sql(
     first_future = f"greatest({as_of_sql}, coalesce({partition_day}, {as_of_sql})) + 1"
     limit = business_day_start_sql(first_future, business_tz) if timestamp else first_future
     return (
-        f"SELECT p._file_id, p._line, {literal(column.name)} AS column_name, {value}::VARCHAR AS raw_value, "
+        f"SELECT p._file_id, p._line, {literal(column.name)} AS column_name, {landed}::VARCHAR AS raw_value, "
         f"{literal(column.name + ' is after the as-of date ' + as_of.isoformat() + ' (business day ')} "
         f"|| {day}::VARCHAR || ')' AS reason FROM {pending} p "
         f"JOIN (SELECT file_id, {limit} AS first_future FROM audit.load_manifest "
