@@ -16,7 +16,7 @@ from ecom.config import Settings
 
 ECOM = str(Path(sys.executable).with_name("ecom"))
 ECOM_ENV = ("ECOM_LANDING_DIR", "ECOM_WAREHOUSE_DIR", "ECOM_BUSINESS_TZ", "ECOM_AS_OF",
-            "ECOM_DUCKDB_MEMORY_LIMIT", "ECOM_DUCKDB_TEMP_DIR", "ECOM_GATE_CHUNK_ROWS")
+            "ECOM_DUCKDB_MEMORY_LIMIT", "ECOM_DUCKDB_TEMP_DIR")
 
 
 @pytest.fixture
@@ -128,8 +128,6 @@ def test_generate_refuses_a_landing_that_holds_a_shop(
 @pytest.mark.parametrize(("variable", "value", "expected"), [
     ("ECOM_BUSINESS_TZ", "Mars/Olympus", "ECOM_BUSINESS_TZ must be an IANA time zone such as Asia/Shanghai, "
                                          "not 'Mars/Olympus'"),
-    ("ECOM_GATE_CHUNK_ROWS", "lots", "ECOM_GATE_CHUNK_ROWS must be a positive number of rows, e.g. 500000, "
-                                     "not 'lots'"),
     ("ECOM_AS_OF", "2024-13-01", "ECOM_AS_OF must be a date YYYY-MM-DD (or empty), not '2024-13-01'"),
     ("ECOM_DUCKDB_MEMORY_LIMIT", "plenty", "ECOM_DUCKDB_MEMORY_LIMIT must be a DuckDB memory limit such as "
                                            "4GB or 60%, not 'plenty'"),

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from ecom.config import Settings
+from ecom.warehouse import duckdb_config
 
 
 def test_settings_come_from_environment(monkeypatch, tmp_path):
@@ -37,33 +38,18 @@ def test_duckdb_memory_limit_and_spill_folder(monkeypatch, tmp_path):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ECOM_WAREHOUSE_DIR", str(tmp_path / "wh"))
     default = Settings.from_env()
-    assert default.duckdb_config(default.warehouse_db) == {
+    assert duckdb_config(default, default.warehouse_db) == {
         "memory_limit": "80%", "temp_directory": str(tmp_path / "wh" / "duckdb_tmp" / "warehouse.duckdb.tmp")}
 
     monkeypatch.setenv("ECOM_DUCKDB_MEMORY_LIMIT", "3GB")
     monkeypatch.setenv("ECOM_DUCKDB_TEMP_DIR", str(tmp_path / "spill"))
     s = Settings.from_env()
-    assert s.duckdb_config(s.serving_db) == {
+    assert duckdb_config(s, s.serving_db) == {
         "memory_limit": "3GB", "temp_directory": str(tmp_path / "spill" / "serving.duckdb.tmp")}
     assert (tmp_path / "spill").is_dir()  # DuckDB creates only the last level of its temp_directory
     for key, value in s.as_env().items():
         monkeypatch.setenv(key, value)
     assert Settings.from_env() == s
-
-
-def test_gate_chunk_rows_from_the_environment(monkeypatch):
-    monkeypatch.delenv("ECOM_GATE_CHUNK_ROWS", raising=False)
-    assert Settings.from_env().gate_chunk_rows == 500_000
-    monkeypatch.setenv("ECOM_GATE_CHUNK_ROWS", "200_000")
-    s = Settings.from_env()
-    assert s.gate_chunk_rows == 200_000
-    for key, value in s.as_env().items():
-        monkeypatch.setenv(key, value)
-    assert Settings.from_env() == s
-    for bad in ("0", "-5", "1e6", "many"):
-        monkeypatch.setenv("ECOM_GATE_CHUNK_ROWS", bad)
-        with pytest.raises(ValueError, match="ECOM_GATE_CHUNK_ROWS must be a positive number of rows"):
-            Settings.from_env()
 
 
 def test_serving_url_from_the_environment_is_never_shown(monkeypatch):
@@ -103,4 +89,5 @@ def test_dbt_profile_applies_the_same_duckdb_settings(monkeypatch, tmp_path):
     rendered = ProfileRenderer({}).render_data(profile)["ecom"]["outputs"]["duckdb"]
     s = Settings.from_env()
     assert rendered["path"] == str(s.warehouse_db)
-    assert rendered["settings"] == s.duckdb_config(s.warehouse_db)
+    assert rendered["config_options"] == duckdb_config(s, s.warehouse_db)
+    assert "settings" not in rendered  # SET per cursor: refused once the database has spilled

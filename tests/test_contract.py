@@ -38,12 +38,48 @@ def test_primary_key_columns_exist():
         assert set(table.primary_key) <= set(table.column_names), table.name
 
 
+def document(column: dict | None = None, **table: object) -> dict:
+    """A one-table contract document: column `a` (overridden by `column`), then `table` entries."""
+    spec = {"name": "a", "type": "id", "nullable": False, "description": ""} | (column or {})
+    return {"key_uniqueness": {"severity": "warning", "description": ""},
+            "tables": {"t": {"required": False, "description": "", "primary_key": ["a"],
+                             "columns": [spec, {"name": "b", "type": "text", "nullable": True,
+                                                "description": ""}], **table}}}
+
+
 def test_unknown_type_is_refused_with_the_column_name():
-    document = {"tables": {"t": {"required": False, "description": "", "primary_key": ["a"],
-                                 "columns": [{"name": "a", "type": "money", "nullable": False,
-                                              "description": ""}]}}}
     with pytest.raises(ValueError, match="'a': unknown type 'money'"):
-        parse_contract(document)
+        parse_contract(document({"type": "money"}))
+
+
+def test_row_rules_are_read_and_checked():
+    rule = {"column": "b", "when": {"column": "a", "equals": "x"}, "severity": "warning", "description": "d"}
+    [parsed] = parse_contract(document(row_rules=[rule])).table("t").row_rules
+    assert (parsed.column, parsed.when.describe(), parsed.severity) == ("b", "a = 'x'", "warning")
+    for bad, refusal in (
+        ({"when": {"column": "a", "is_null": True, "equals": "x"}}, "exactly one of equals, is_null"),
+        ({"when": {"column": "c", "is_null": True}}, "no column 'c'"),
+        ({"severity": "fatal"}, "severity 'fatal' is not one of error, warning"),
+    ):
+        with pytest.raises(ValueError, match=refusal):
+            parse_contract(document(row_rules=[rule | bad]))
+
+
+def test_the_gate_rules_the_json_suites_held_are_in_the_contract():
+    contract = load_contract()
+    assert contract.key_uniqueness.severity == "warning"
+    rules = {(t.name, r.column, r.when.describe(), r.severity)
+             for t in contract.tables.values() for r in t.row_rules}
+    assert rules == {
+        ("events", "order_id", "event_type = 'purchase'", "warning"),
+        ("events", "anonymous_id", "customer_id is empty", "warning"),
+        ("touchpoints", "anonymous_id", "customer_id is empty", "warning"),
+    }
+
+
+def test_descriptions_with_commas_are_whole():
+    orders = load_contract().table("orders")
+    assert orders.column("total_amount").description.endswith("0 is a real (free) purchase.")
 
 
 def test_unknown_table_error_names_it():
@@ -98,4 +134,34 @@ def test_a_column_naming_an_undeclared_vocabulary_is_refused():
         ],
     }}}
     with pytest.raises(ValueError, match="column 'a': vocabulary 'colour' is not a declared vocabulary"):
+        parse_contract(document)
+
+
+def test_freshness_thresholds_render_into_the_dbt_sources_a_table_may_override_them():
+    import yaml
+
+    from ecom.contract.dbt_sources import render_dbt_sources
+
+    document = {
+        "freshness": {"warn_after": {"count": 36, "period": "hour"}},
+        "key_uniqueness": {"severity": "warning", "description": "latest wins"},
+        "tables": {
+            "orders": {"required": True, "description": "Orders.", "primary_key": ["order_id"],
+                       "columns": [{"name": "order_id", "type": "id", "nullable": False, "description": "Id."}]},
+            "products": {"required": False, "description": "Catalogue.", "primary_key": ["product_id"],
+                         "freshness": {"warn_after": {"count": 8, "period": "day"},
+                                       "error_after": {"count": 30, "period": "day"}},
+                         "columns": [{"name": "product_id", "type": "id", "nullable": False, "description": "Id."}]},
+        },
+    }
+    source = yaml.safe_load(render_dbt_sources(parse_contract(document)))["sources"][0]
+
+    assert source["config"] == {"loaded_at_field": "_loaded_at",
+                                "freshness": {"warn_after": {"count": 36, "period": "hour"}}}
+    tables = {table["name"]: table for table in source["tables"]}
+    assert "config" not in tables["orders"]
+    assert tables["products"]["config"] == {"freshness": {"warn_after": {"count": 8, "period": "day"},
+                                                          "error_after": {"count": 30, "period": "day"}}}
+    document["freshness"] = {"warn_after": {"count": 2, "period": "week"}}
+    with pytest.raises(ValueError, match=r"freshness: warn_after must be \{count: N, period: minute\|hour\|day\}"):
         parse_contract(document)

@@ -28,9 +28,10 @@ from metricflow_semantic_interfaces.validations.semantic_manifest_validator impo
 from ecom.config import DBT_PROJECT_DIR, Settings
 from ecom.contract import load_contract
 from ecom.dbt_manifest import attribution_models
-from ecom.ingest.warehouse import LINEAGE_COLUMNS, ensure_layer_table
+from ecom.ingest.layers import LINEAGE_COLUMNS, ensure_layer_table
 from ecom.orchestrate import release_dbt_duckdb
 from ecom.quality.dbt_results import record_dbt_target
+from ecom.warehouse import connect
 
 AS_OF = "2024-03-31"
 MODEL_SCHEMAS = ("staging", "intermediate", "marts")
@@ -141,6 +142,7 @@ def dbt_invoke(warehouse_dir: Path, *command: str) -> dbtRunnerResult:
             "--vars", f"{{as_of_date: '{AS_OF}'}}",
             "--quiet",
         ])
+    release_dbt_duckdb()  # dbt-duckdb keeps the warehouse open, with the pipeline's configuration
     return result
 
 
@@ -152,9 +154,9 @@ def dbt_build(warehouse_dir: Path) -> None:
 
 
 def query(warehouse_dir: Path, sql: str) -> list[tuple]:
-    # not read_only: dbt-duckdb keeps its in-process connection open and DuckDB refuses a second
-    # connection to the same file with a different configuration
-    with duckdb.connect(str(warehouse_dir / "warehouse.duckdb")) as con:
+    # opened as the pipeline opens it (not read-only): dbt-duckdb (and MetricFlow through it) may still
+    # hold the file with that configuration, and DuckDB refuses a second connection with another one
+    with connect(Settings(landing_dir=warehouse_dir, warehouse_dir=warehouse_dir)) as con:
         return con.execute(sql).fetchall()
 
 

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from ecom.docs_pages import GENERATED_PAGES, write_docs_pages
+from ecom.docs_pages import GENERATED_PAGES, GENERATED_PROJECT_FILES, write_docs_pages
 from ecom.mart_docs import render_marts_markdown
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -12,6 +12,13 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 def test_committed_page_is_generated_from_the_yaml(name):
     assert (DOCS / name).read_text(encoding="utf-8") == GENERATED_PAGES[name](), (
         f"docs/{name} is stale: run `ecom docs`"
+    )
+
+
+@pytest.mark.parametrize("path", sorted(GENERATED_PROJECT_FILES), ids=lambda path: path.name)
+def test_committed_project_file_is_generated_from_the_contract(path):
+    assert path.read_text(encoding="utf-8") == GENERATED_PROJECT_FILES[path](), (
+        f"{path} is stale: run `ecom docs`"
     )
 
 

@@ -20,7 +20,7 @@ from ecom.direct_run import run_steps
 from ecom.generate import generate_shop
 from ecom.generate.writer import FORMATS
 from ecom.ingest import ingest
-from ecom.ingest.warehouse import LINEAGE_COLUMNS
+from ecom.ingest.layers import LINEAGE_COLUMNS
 from published_marts import published_checksums
 
 LAST_DAY = date(2026, 6, 30)

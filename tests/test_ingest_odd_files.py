@@ -283,7 +283,7 @@ def test_more_decimals_than_the_storage_keeps_are_quarantined(settings: Settings
 
 def test_a_column_the_contract_lets_round_is_rounded_and_counted(settings: Settings,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    document = {"tables": {"orders": {
+    document = {"key_uniqueness": {"severity": "warning", "description": ""}, "tables": {"orders": {
         "required": True, "description": "Orders.", "primary_key": ["order_id"], "columns": [
             {"name": "order_id", "type": "id", "nullable": False, "description": "Id."},
             {"name": "total_amount", "type": "decimal", "nullable": False, "excess_decimals": "round",

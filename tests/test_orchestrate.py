@@ -45,7 +45,6 @@ def test_airflow_environment(settings: Settings, tmp_path: Path) -> None:
         "ECOM_AS_OF": "2024-05-31",
         "ECOM_DUCKDB_MEMORY_LIMIT": "80%",
         "ECOM_DUCKDB_TEMP_DIR": "",
-        "ECOM_GATE_CHUNK_ROWS": "500000",
         "ECOM_SERVING_URL": "",
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",

@@ -6,17 +6,17 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pytest
 import yaml
 
 from ecom.config import Settings
 from ecom.contract import load_contract
-from ecom.ingest import ingest, promote_pending
+from ecom.ingest import ingest, promote_pending, quarantine_rows
 from ecom.quality import steward_frames as frames
 from ecom.quality.config import QUALITY_CONFIG_FILE, QualityConfigError, load_quality_config
-from ecom.quality.quarantine import quarantine_pending_rows
+from ecom.quality.quarantine import find_quarantine_rows
 from ecom.quality.raw_gate import run_raw_gate
+from ecom.warehouse import connect
 
 AS_OF = date(2026, 1, 10)
 CUSTOMERS_HEADER = "customer_id,gender\n"
@@ -31,12 +31,16 @@ def land(settings: Settings, relative: str, text: str) -> None:
 
 
 def quarantine(settings: Settings) -> tuple[list[str], list[tuple]]:
-    """Run every rule; returns the outcomes and the gate's rejects (path, line, column, reason)."""
+    """Run every rule, then quarantine what they found as the raw gate does; returns the outcomes and the
+    gate's rejects (path, line, column, reason)."""
     config = load_quality_config()
-    with duckdb.connect(str(settings.warehouse_db)) as con:
-        outcomes = quarantine_pending_rows(
+    with connect(settings) as con:
+        findings = find_quarantine_rows(
             con, load_contract(), config.rules, config.event_time, AS_OF, settings.business_tz
         )
+        [(found,)] = con.execute(f"select count(*) from {findings.relation}").fetchall()
+        assert quarantine_rows(con, findings.relation) == found == sum(o.rows for o in findings.outcomes)
+        outcomes = findings.outcomes
         rejects = con.execute(
             "select path, line, column_name, reason from audit.rejects order by path, line"
         ).fetchall()
@@ -46,6 +50,22 @@ def quarantine(settings: Settings) -> tuple[list[str], list[tuple]]:
         ).fetchall()
     assert manifest == []  # every file still reconciles
     return [o.describe() for o in outcomes], rejects
+
+
+def test_a_row_the_gate_quarantines_keeps_the_timestamp_as_it_landed(settings: Settings) -> None:
+    """Stored in UTC, a naive landed timestamp is business local time (Asia/Shanghai, UTC+8): the reject
+    keeps the landed text, not the stored UTC value (2026-01-12 01:30:00)."""
+    land(settings, "customers/c.csv", CUSTOMERS_HEADER + "c1,F\n")
+    land(settings, "orders/o.csv", ORDERS_HEADER + "o1,c1,2026-01-12 09:30:00,5.00,\n")
+    ingest(settings, "b1")
+
+    outcomes, _ = quarantine(settings)
+
+    assert outcomes == ["orders: 1 row(s) quarantined by rule future_timestamps"]
+    with connect(settings) as con:
+        assert con.execute("select line, column_name, raw_value from audit.rejects").fetchall() == [
+            (2, "ordered_at", "2026-01-12 09:30:00")
+        ]
 
 
 def test_gate_rules_quarantine_duplicates_future_unknown_customers_and_wrong_totals(
@@ -124,6 +144,24 @@ def test_gate_rules_quarantine_duplicates_future_unknown_customers_and_wrong_tot
             "o7",
             "o8",
         ]
+
+
+def test_a_rule_judges_the_rows_earlier_rules_left_in_other_tables_too(settings: Settings) -> None:
+    """c2's two conflicting customers rows are quarantined first, so c2's order has no landed customer."""
+    land(settings, "customers/c.csv", CUSTOMERS_HEADER + "c1,F\nc2,M\nc2,F\n")
+    orders = ["o1,c1,2026-01-05 10:00:00,5.00,", "o2,c2,2026-01-05 11:00:00,5.00,"]
+    land(settings, "orders/o.csv", ORDERS_HEADER + "\n".join(orders) + "\n")
+    ingest(settings, "b1")
+
+    outcomes, rejects = quarantine(settings)
+
+    assert outcomes == [
+        "customers: 2 row(s) quarantined by rule conflicting_keys",
+        "orders: 1 row(s) quarantined by rule unknown_customers",
+    ]
+    assert [(path, line) for path, line, _, _ in rejects] == [
+        ("customers/c.csv", 3), ("customers/c.csv", 4), ("orders/o.csv", 3)
+    ]
 
 
 def test_fixing_a_pending_file_in_place_releases_its_quarantined_rows(settings: Settings) -> None:
@@ -232,13 +270,22 @@ def test_volume_freshness_late_rows_and_schema_change_frames(settings: Settings)
     ]
 
 
+def values_sql(values: list[object]) -> str:
+    return "select * from (values " + ", ".join(f"({v!r})" for v in values) + ") as t(value)"
+
+
 def test_distribution_statistics_match_their_definitions() -> None:
-    a, b = np.array([1.0, 2.0, 3.0, 4.0]), np.array([3.0, 4.0, 5.0, 6.0])
+    def shift(statistic: str, a: list[object], b: list[object]) -> tuple:
+        sql = frames.distribution_shift_sql(statistic, values_sql(a), values_sql(b))
+        with duckdb.connect() as con:
+            [row] = con.execute(sql).fetchall()
+        return row
+
     # CDFs at 2: a = 0.5, b = 0 (and at 4: 1 vs 0.5): the largest gap is 0.5.
-    assert frames.ks_statistic(a, b) == 0.5
-    assert frames.ks_statistic(a, a) == 0.0
+    assert shift(frames.KS, [1.0, 2.0, 3.0, 4.0], [3.0, 4.0, 5.0, 6.0]) == (0.5, 4, 4)
+    assert shift(frames.KS, [1.0, 2.0], [1.0, 2.0])[0] == 0.0
     # shares: a = {x: .5, y: .5}, b = {x: .25, y: .25, z: .5}: (0.25 + 0.25 + 0.5) / 2
-    assert frames.total_variation_distance(np.array(["x", "y"]), np.array(["x", "y", "z", "z"])) == 0.5
+    assert shift(frames.TVD, ["x", "y"], ["x", "y", "z", "z"]) == (0.5, 2, 4)
 
 
 def test_a_typo_in_the_quality_settings_is_refused_naming_the_entry(tmp_path: Path) -> None:

@@ -367,7 +367,7 @@ def test_a_check_failing_in_many_files_is_one_row_with_counts_and_samples(settin
     assert grouped == [
         ["error", "raw", "orders", "quarantine share: quarantined_share within the limit max_share", "1", "0",
          "orders: 3 of 100 rows read were quarantined (3.00%), over the limit of 1.00%"],
-        ["warning", "raw", "repayments", "repayment_id is unique", "40", "40",
+        ["warning", "raw", "repayments", "repayment_id is unique (latest version of each key)", "40", "40",
          "repayments: file 1 repeats repayment_id repayments: file 2 repeats repayment_id "
          "repayments: file 3 repeats repayment_id and 37 more"],
     ]

@@ -117,9 +117,9 @@ def _run_settings(args: argparse.Namespace) -> Settings:
 
 def _cmd_docs(args: argparse.Namespace) -> int:
     out = writable_folder(Folder(Path(args.out), f"--out {args.out}"), "folder to write the pages into")
-    from ecom.docs_pages import write_docs_pages
+    from ecom.docs_pages import write_docs_pages, write_project_files
 
-    for path in write_docs_pages(out):
+    for path in [*write_docs_pages(out), *write_project_files()]:
         print(f"wrote {path}")
     return 0
 
@@ -171,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "changed, or to re-derive rows older than the late-arrival window)")
     run.set_defaults(func=_cmd_run)
 
-    docs = sub.add_parser("docs", help="regenerate the raw contract and marts pages from their YAML")
+    docs = sub.add_parser("docs", help="regenerate the docs pages and the dbt sources from their YAML")
     docs.add_argument("--out", default="docs", help="folder to write the pages into (default: docs)")
     docs.set_defaults(func=_cmd_docs)
     return parser

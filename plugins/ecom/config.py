@@ -6,7 +6,6 @@ ECOM_BUSINESS_TZ    IANA time zone of the business day                    (defau
 ECOM_AS_OF          the run's as-of date, YYYY-MM-DD; empty = decided by the run
 ECOM_DUCKDB_MEMORY_LIMIT  DuckDB memory_limit of every warehouse connection, e.g. 4GB or 60% (default 80%)
 ECOM_DUCKDB_TEMP_DIR      where DuckDB spills what does not fit in memory (default <warehouse>/duckdb_tmp)
-ECOM_GATE_CHUNK_ROWS      rows the raw gate validates at a time, which bounds its memory (default 500000)
 ECOM_SERVING_URL          postgresql://user:password@host:port/database: publish also loads the marts
                           there, schema marts (default: none, serving.duckdb only)
 """
@@ -25,8 +24,6 @@ EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 DAGS_DIR = PROJECT_ROOT / "dags"
 # DuckDB's own default: a share of the machine's memory.
 DEFAULT_DUCKDB_MEMORY_LIMIT = "80%"
-# About 1.1 KB per row in pandas: some 0.5 GB per chunk of pending rows.
-DEFAULT_GATE_CHUNK_ROWS = 500_000
 DEFAULT_BUSINESS_TZ = "Asia/Shanghai"
 LANDING_ENV = "ECOM_LANDING_DIR"
 WAREHOUSE_ENV = "ECOM_WAREHOUSE_DIR"
@@ -47,15 +44,6 @@ def _env(name: str) -> str:
 def env_folder(name: str) -> Path:
     """The folder environment variable `name` names, else its default (DEFAULT_FOLDERS), resolved."""
     return Path(_env(name) or DEFAULT_FOLDERS[name]).resolve()
-
-
-def _positive_int(name: str, default: int) -> int:
-    text = _env(name).replace("_", "")
-    if not text:
-        return default
-    if not text.isdigit() or int(text) < 1:
-        raise ConfigError(f"{name} must be a positive number of rows, e.g. 500000, not {_env(name)!r}")
-    return int(text)
 
 
 def _as_of(name: str) -> date | None:
@@ -109,7 +97,6 @@ class Settings:
     as_of: date | None = None
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     duckdb_temp_dir: Path | None = None
-    gate_chunk_rows: int = DEFAULT_GATE_CHUNK_ROWS
     # May hold a password: kept out of repr (and so out of logs).
     serving_url: str = field(default="", repr=False)
 
@@ -123,7 +110,6 @@ class Settings:
             as_of=_as_of("ECOM_AS_OF"),
             duckdb_memory_limit=_memory_limit("ECOM_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT),
             duckdb_temp_dir=Path(temp_dir).resolve() if (temp_dir := _env("ECOM_DUCKDB_TEMP_DIR")) else None,
-            gate_chunk_rows=_positive_int("ECOM_GATE_CHUNK_ROWS", DEFAULT_GATE_CHUNK_ROWS),
             serving_url=_serving_url("ECOM_SERVING_URL"),
         )
 
@@ -136,25 +122,14 @@ class Settings:
             "ECOM_AS_OF": self.as_of.isoformat() if self.as_of else "",
             "ECOM_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
             "ECOM_DUCKDB_TEMP_DIR": str(self.duckdb_temp_dir) if self.duckdb_temp_dir else "",
-            "ECOM_GATE_CHUNK_ROWS": str(self.gate_chunk_rows),
             "ECOM_SERVING_URL": self.serving_url,
         }
 
     @property
     def duckdb_temp_directory(self) -> Path:
-        """Where DuckDB spills: ECOM_DUCKDB_TEMP_DIR, else a folder under the warehouse."""
+        """Where DuckDB spills: ECOM_DUCKDB_TEMP_DIR, else a folder under the warehouse (one subfolder per
+        database file, ecom.warehouse.duckdb_config)."""
         return self.duckdb_temp_dir or self.warehouse_dir / "duckdb_tmp"
-
-    def duckdb_config(self, database: Path) -> dict[str, str]:
-        """`duckdb.connect(database, config=...)` for the pipeline's own connections (dbt's: profiles.yml).
-
-        Each database file spills into its own folder, as DuckDB's default `<file>.tmp` does. The folder
-        holding those is created here: DuckDB creates only the last level when it first spills. dbt
-        runs after ingestion, which has called this for the warehouse.
-        """
-        self.duckdb_temp_directory.mkdir(parents=True, exist_ok=True)
-        return {"memory_limit": self.duckdb_memory_limit,
-                "temp_directory": str(self.duckdb_temp_directory / f"{database.name}.tmp")}
 
     @property
     def warehouse_db(self) -> Path:

@@ -137,7 +137,7 @@ def published_summary(settings: Settings, run_id: str, report: Path) -> str:
 
     also = f" and {target_description(settings.serving_url)}" if settings.serving_url else ""
     lines = [f"run {run_id} published to {settings.serving_db}{also} (schema marts):"]
-    for mart, rows, note in published_marts(settings.serving_db, run_id):
+    for mart, rows, note in published_marts(settings, run_id):
         lines.append(f"  marts.{mart:<30} {rows:>9} rows" + (f"  ({note})" if note else ""))
     lines.append(f"report: {report}")
     return "\n".join(lines)

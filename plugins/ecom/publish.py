@@ -42,6 +42,7 @@ from ecom.dbt_manifest import (
 from ecom.personal_columns import personal_columns
 from ecom.publish_postgres import SERVED_SCHEMAS
 from ecom.sql import identifier, literal, relation_exists, relation_names
+from ecom.warehouse import attach, connect, connect_new
 
 PUBLISH_LOG = "meta.publish_log"
 PUBLISH_LOG_DESCRIPTION = (
@@ -139,11 +140,11 @@ def empty_mart_note(mart: str, requirements: dict[str, list[str]], landed_raw_ta
     return "empty: no rows qualify"
 
 
-def published_marts(serving_db: Path, run_id: str) -> list[tuple[str, int, str | None]]:
+def published_marts(settings: Settings, run_id: str) -> list[tuple[str, int, str | None]]:
     """(mart, rows, note) of every mart this run published, from the serving db's publish log."""
-    if not serving_db.is_file():
+    if not settings.serving_db.is_file():
         return []
-    with duckdb.connect(str(serving_db), read_only=True) as con:
+    with connect(settings, settings.serving_db, read_only=True) as con:
         return con.execute(
             f"SELECT mart, row_count, note FROM {PUBLISH_LOG} WHERE run_id = ? ORDER BY mart", [run_id]
         ).fetchall()
@@ -160,13 +161,8 @@ def publish(settings: Settings, run_id: str, as_of: date) -> PublishResult:
     published_at = datetime.now(UTC).replace(tzinfo=None)
     remove_leftover_temporaries(serving)
     try:
-        with duckdb.connect(config=settings.duckdb_config(temp)) as con:
-            con.execute(
-                f"ATTACH {literal(str(temp))} AS {SERVING_ALIAS} "
-                f"(STORAGE_VERSION {literal(SERVING_STORAGE_VERSION)})"
-            )
-            con.execute(f"USE {SERVING_ALIAS}")
-            _attach(con, settings.warehouse_db, WAREHOUSE_ALIAS)
+        with connect_new(settings, temp, SERVING_ALIAS, SERVING_STORAGE_VERSION) as con:
+            attach(con, settings.warehouse_db, WAREHOUSE_ALIAS)
             columns = {mart: _columns(con, mart) for mart in _mart_relations(con, settings.warehouse_db)}
             _refuse_personal_columns(con)
             con.execute(f"CREATE SCHEMA {MARTS_SCHEMA}")
@@ -196,8 +192,7 @@ def _postgres_target(settings: Settings, serving_file: Path) -> Iterator[Postgre
         yield None
         return
     started = time.monotonic()
-    with publish_postgres.swapped_in(settings.serving_url, serving_file, serving_file.parent,
-                                     settings.duckdb_config(serving_file)):
+    with publish_postgres.swapped_in(settings, serving_file, serving_file.parent):
         yield PostgresPublish(publish_postgres.target_description(settings.serving_url),
                               time.monotonic() - started)
 
@@ -226,10 +221,6 @@ def remove_leftover_temporaries(serving: Path) -> list[Path]:
             path.unlink()
             removed.append(path)
     return removed
-
-
-def _attach(con: duckdb.DuckDBPyConnection, path: Path, alias: str) -> None:
-    con.execute(f"ATTACH {literal(str(path))} AS {alias} (READ_ONLY)")
 
 
 def _mart_relations(con: duckdb.DuckDBPyConnection, warehouse_db: Path) -> list[str]:
@@ -354,7 +345,7 @@ def _write_publish_log(
     con.execute("CREATE SCHEMA meta")
     con.execute(PUBLISH_LOG_DDL)
     if serving.exists():
-        _attach(con, serving, PREVIOUS_SERVING_ALIAS)
+        attach(con, serving, PREVIOUS_SERVING_ALIAS)
         log_schema, log_table = PUBLISH_LOG.split(".")
         if relation_exists(con, log_schema, log_table, PREVIOUS_SERVING_ALIAS):
             con.execute(

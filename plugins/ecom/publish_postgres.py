@@ -39,7 +39,9 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
+from ecom.config import Settings
 from ecom.sql import identifier, literal
+from ecom.warehouse import connect
 
 # The serving file's schemas, all of them copied.
 SERVED_SCHEMAS = ("marts", "meta")
@@ -116,24 +118,23 @@ def postgres_type(duckdb_type: str, column: str) -> str:
     raise UnsupportedTypeError(f"{column} is {duckdb_type}, which the PostgreSQL target cannot hold")
 
 
-def served_tables(serving_file: Path) -> list[Table]:
-    """Every table of the served schemas in the serving file, mapped to PostgreSQL (raises on a type
-    without a counterpart before anything reaches PostgreSQL)."""
+def served_tables(con: duckdb.DuckDBPyConnection) -> list[Table]:
+    """Every table of the served schemas in the serving file open on `con`, mapped to PostgreSQL (raises
+    on a type without a counterpart before anything reaches PostgreSQL)."""
     where = "WHERE database_name = current_database() AND list_contains(?, schema_name)"
     served = [list(SERVED_SCHEMAS)]
-    with duckdb.connect(str(serving_file), read_only=True) as con:
-        tables = con.execute(
-            f"SELECT schema_name, table_name, comment FROM duckdb_tables() {where} ORDER BY ALL", served
-        ).fetchall()
-        columns = con.execute(
-            "SELECT schema_name, table_name, column_name, data_type, is_nullable, comment "
-            f"FROM duckdb_columns() {where} ORDER BY schema_name, table_name, column_index", served
-        ).fetchall()
-        constraints = con.execute(
-            "SELECT schema_name, table_name, constraint_type, constraint_column_names, constraint_text "
-            f"FROM duckdb_constraints() {where} AND constraint_type IN ('PRIMARY KEY', 'UNIQUE', 'CHECK') "
-            "ORDER BY schema_name, table_name, constraint_index", served
-        ).fetchall()
+    tables = con.execute(
+        f"SELECT schema_name, table_name, comment FROM duckdb_tables() {where} ORDER BY ALL", served
+    ).fetchall()
+    columns = con.execute(
+        "SELECT schema_name, table_name, column_name, data_type, is_nullable, comment "
+        f"FROM duckdb_columns() {where} ORDER BY schema_name, table_name, column_index", served
+    ).fetchall()
+    constraints = con.execute(
+        "SELECT schema_name, table_name, constraint_type, constraint_column_names, constraint_text "
+        f"FROM duckdb_constraints() {where} AND constraint_type IN ('PRIMARY KEY', 'UNIQUE', 'CHECK') "
+        "ORDER BY schema_name, table_name, constraint_index", served
+    ).fetchall()
     table_columns: dict[tuple[str, str], list[Column]] = defaultdict(list)
     for schema, name, column, data_type, nullable, text in columns:
         mapped = postgres_type(data_type, f"{schema}.{name}.{column}")
@@ -151,18 +152,19 @@ def _constraint(kind: str, columns: list[str], text: str) -> str:
 
 
 @contextmanager
-def swapped_in(url: str, serving_file: Path, work_dir: Path, duckdb_config: dict[str, str]) -> Iterator[None]:
-    """Load `serving_file`'s schemas into PostgreSQL and swap them in; commits when the block exits
-    normally, rolls back (PostgreSQL as it was) when anything raises. The CSV of one table at a time
-    goes to a folder of its own under `work_dir`; DuckDB writes it with `duckdb_config`."""
-    tables = served_tables(serving_file)
+def swapped_in(settings: Settings, serving_file: Path, work_dir: Path) -> Iterator[None]:
+    """Load `serving_file`'s schemas into PostgreSQL (`settings.serving_url`) and swap them in; commits
+    when the block exits normally, rolls back (PostgreSQL as it was) when anything raises. The CSV of
+    one table at a time goes to a folder of its own under `work_dir`."""
+    with connect(settings, serving_file, read_only=True) as con:
+        tables = served_tables(con)
     with (tempfile.TemporaryDirectory(dir=work_dir, prefix="postgres_load.") as csv_dir,
-          psycopg.connect(url) as conn, conn.transaction()):
+          psycopg.connect(settings.serving_url) as conn, conn.transaction()):
         for schema in SERVED_SCHEMAS:
             new = sql.Identifier(schema + NEXT_SUFFIX)
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(new))
             conn.execute(sql.SQL("CREATE SCHEMA {}").format(new))
-        with duckdb.connect(str(serving_file), read_only=True, config=duckdb_config) as source:
+        with connect(settings, serving_file, read_only=True) as source:
             for table in tables:
                 _load(conn, source, table, Path(csv_dir))
         _lock_current(conn)

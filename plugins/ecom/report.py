@@ -8,8 +8,7 @@ page, never an error. Styles are inline and charts are inline base64 PNGs: no ne
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -27,7 +26,8 @@ from ecom.redaction import MASKED, mask_personal_content, masks_value, safe_text
 from ecom.report_checks import CheckGroup, check_label, group_failures
 from ecom.report_sections import SERVING, Chart, Row, Section, build_sections
 from ecom.report_trends import collect_history, trend_charts
-from ecom.sql import literal, relation_exists
+from ecom.sql import relation_exists
+from ecom.warehouse import IN_MEMORY, attach, connect
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 REPORT_TEMPLATE = "run_report.html.j2"
@@ -204,7 +204,9 @@ def collect_report(settings: Settings, run_id: str) -> RunReport:
         warehouse_db=settings.warehouse_db,
         serving_db=settings.serving_db,
     )
-    with _read_only_databases(report, {WAREHOUSE: settings.warehouse_db, SERVING: settings.serving_db}) as db:
+    paths = {WAREHOUSE: settings.warehouse_db, SERVING: settings.serving_db}
+    with connect(settings, IN_MEMORY) as con:
+        db = _attach_read_only(con, report, paths)
         _collect_ingestion(db, report)
         _collect_rejects(db, report)
         _collect_gates(db, report)
@@ -238,24 +240,22 @@ class _Databases:
         return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
 
-@contextmanager
-def _read_only_databases(report: RunReport, paths: dict[str, Path]) -> Iterator[_Databases]:
-    con = duckdb.connect()
+def _attach_read_only(
+    con: duckdb.DuckDBPyConnection, report: RunReport, paths: dict[str, Path]
+) -> _Databases:
+    """The databases that exist and open, attached read-only; a note on the report for each other."""
     databases = _Databases(con, report)
-    try:
-        for alias, path in paths.items():
-            if not path.exists():
-                report.notes.append(f"the {alias} database {path} does not exist")
-                continue
-            try:
-                con.execute(f"ATTACH {literal(str(path))} AS {alias} (READ_ONLY)")
-            except duckdb.Error as error:
-                report.notes.append(f"the {alias} database {path} could not be opened: {error}")
-                continue
-            databases.attached.add(alias)
-        yield databases
-    finally:
-        con.close()
+    for alias, path in paths.items():
+        if not path.exists():
+            report.notes.append(f"the {alias} database {path} does not exist")
+            continue
+        try:
+            attach(con, path, alias)
+        except duckdb.Error as error:
+            report.notes.append(f"the {alias} database {path} could not be opened: {error}")
+            continue
+        databases.attached.add(alias)
+    return databases
 
 
 def _collect_ingestion(db: _Databases, report: RunReport) -> None:

@@ -1,8 +1,10 @@
 """How the run report names and groups quality checks for a data steward.
 
 `check_label` says what a check means, in words, from its Great Expectations type and columns, and
-the arguments of the expectation when its suite is committed under expectations/ (the steward checks
-built from quality.yml are named by their suite). It is the one place where GX names become words.
+the arguments of the expectation: those of the raw gate's suites `raw.<table>` from the specs the raw
+contract gives (ecom.contract.gate_rules, the same the gate builds its suites from), those of the other
+suites from their JSON under expectations/ (the steward checks built from quality.yml are named by their
+suite). It is the one place where GX names become words.
 `group_failures` folds the failed results into one row per gate, table, check and severity, with
 counts and a few samples, so a check failing in a hundred files is one row, not a hundred.
 """
@@ -16,6 +18,8 @@ from functools import cache
 from typing import Any
 
 from ecom.config import EXPECTATIONS_DIR
+from ecom.contract import load_contract
+from ecom.contract.gate_rules import KEY_SCREEN, LATEST_VERSIONS, key_listing, table_rules
 
 Row = dict[str, Any]
 SAMPLES_SHOWN = 3
@@ -73,7 +77,13 @@ def check_label(suite: str, expectation: str, column: str | None) -> str:
     the limit max_share', 'total_amount ≥ 0'."""
     layer, _, name = suite.partition(".")
     columns = column.split(",") if column else []
-    phrase = _phrase(expectation, columns, _committed_kwargs(suite).get((expectation, column)))
+    kwargs = _suite_kwargs(suite).get((expectation, column))
+    phrase = _phrase(expectation, columns, kwargs)
+    condition = (kwargs or {}).get("row_condition")
+    if condition == LATEST_VERSIONS:
+        phrase += " (latest version of each key)"
+    elif condition:
+        phrase += f" where {_condition(condition)}"
     return f"{name.replace('_', ' ')}: {phrase}" if layer in GATE_LAYERS else phrase
 
 
@@ -82,7 +92,7 @@ def _phrase(expectation: str, columns: list[str], kwargs: Mapping[str, Any] | No
     known = kwargs or {}
     if expectation == "expect_column_values_to_not_be_null":
         return f"{named} is filled in"
-    if expectation == "expect_column_values_to_be_unique":
+    if expectation in ("expect_column_values_to_be_unique", KEY_SCREEN):
         return f"{named} is unique"
     if expectation == "expect_compound_columns_to_be_unique":
         return f"one row per ({named})"
@@ -114,22 +124,37 @@ def _range(column: str, low: Any, high: Any) -> str:
     return f"{column} within its allowed range"
 
 
+def _condition(condition: Mapping[str, Any]) -> str:
+    """A GX condition object (ecom.contract.gate_rules.row_condition) in words."""
+    column = condition["column"]["name"]
+    if condition.get("type") == "nullity":
+        return f"{column} is {'empty' if condition.get('is_null') else 'filled in'}"
+    return f"{column} {condition.get('operator', '==').replace('==', '=')} {condition.get('parameter')}"
+
+
 def _values(values: list[Any]) -> str:
     shown = ", ".join(str(v) for v in values[:VALUES_SHOWN])
     return shown + (f" … ({len(values)} values)" if len(values) > VALUES_SHOWN else "")
 
 
 @cache
-def _committed_kwargs(suite: str) -> dict[tuple[str, str | None], Mapping[str, Any]]:
-    """(type, checked column) -> kwargs of the committed suite's expectation, for the pairs that name one
-    expectation only; {} for a suite built in code. The path is ecom.quality.suites.suite_path's (not
-    imported: importing ecom.quality imports GX)."""
+def _suite_kwargs(suite: str) -> dict[tuple[str, str | None], Mapping[str, Any]]:
+    """(type, checked column) -> kwargs of the suite's expectation, for the pairs that name one expectation
+    only: a raw table's from the contract's specs, another suite's from its committed JSON; {} for a suite
+    built in code. The path is ecom.quality.suites.suite_path's (not imported: importing ecom.quality
+    imports GX)."""
     layer, _, name = suite.partition(".")
     path = EXPECTATIONS_DIR / layer / f"{name}.json"
-    if not name or not path.is_file():
+    contract = load_contract()
+    if layer == "raw" and name in contract.tables:
+        table = contract.table(name)
+        expectations = [*table_rules(contract, table), key_listing(contract, table)]
+    elif name and path.is_file():
+        expectations = json.loads(path.read_text(encoding="utf-8")).get("expectations", [])
+    else:
         return {}
     found: dict[tuple[str, str | None], list[Mapping[str, Any]]] = {}
-    for expectation in json.loads(path.read_text(encoding="utf-8")).get("expectations", []):
+    for expectation in expectations:
         kwargs = expectation.get("kwargs") or {}
         found.setdefault((expectation["type"], checked_column(kwargs)), []).append(kwargs)
     return {key: kwargs[0] for key, kwargs in found.items() if len(kwargs) == 1}

@@ -120,6 +120,16 @@ def test_first_run_publishes_the_marts(first_run: Run, warehouse: Path) -> None:
     assert str(warehouse / "reports" / "run_report.html") in first_run.output
 
 
+def test_the_demo_runs_without_a_warning(first_run: Run, warehouse: Path) -> None:
+    """The demo's data is correct as generated (repayments re-sent once paid included): every check of
+    the gates and every dbt test passes."""
+    assert first_run.returncode == 0, first_run.output
+    assert warehouse_query(warehouse, "select count(*) > 0 from audit.validation_results") == [(True,)]
+    assert warehouse_query(warehouse, """
+        select gate, suite, expectation, column_name, message from audit.validation_results
+        where not success order by all""") == []
+
+
 def test_user_portrait_matches_an_independent_computation(
     first_run: Run, warehouse: Path, orders: pd.DataFrame, as_of: date
 ) -> None:

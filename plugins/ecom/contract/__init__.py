@@ -1,5 +1,6 @@
-"""The raw data contract (raw_tables.yml): tables, columns, types, ranges, which columns are personal
-and which are the shop's own vocabulary."""
+"""The raw data contract (raw_tables.yml): tables, columns, types, ranges, which columns are personal,
+which are the shop's own vocabulary, and the rules the raw quality gate checks on pending rows (each
+column's own, key uniqueness, row rules)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ STORAGE_TYPES: dict[str, str] = {
 }
 # What becomes of a value a vocabulary's seed rows do not map (raw_tables.yml, `vocabularies`).
 KEEP, QUARANTINE = "keep", "quarantine"
+# Severities of the gate's rules (key_uniqueness, row_rules).
+ERROR, WARNING = "error", "warning"
+SEVERITIES = (ERROR, WARNING)
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,9 @@ _COLUMN_KEYS = {"name", "type", "nullable", "description", "personal", "allowed_
                 "min", "max", "excess_decimals"}
 # The keys `type_defaults` may give a type.
 _DEFAULT_KEYS = {"min", "max", "excess_decimals"}
+_TABLE_KEYS = {"required", "description", "primary_key", "columns", "row_rules", "freshness"}
+_FRESHNESS_KEYS = {"warn_after", "error_after"}
+_ROW_RULE_KEYS = {"column", "when", "severity", "description"}
 
 Bound = int | float | Decimal | date | datetime
 
@@ -75,12 +82,45 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """A condition on one column of a row: it equals `equals`, or (is_null) it has no value."""
+
+    column: str
+    equals: str | None = None
+    is_null: bool = False
+
+    def describe(self) -> str:
+        return f"{self.column} is empty" if self.is_null else f"{self.column} = {self.equals!r}"
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """`column` must have a value in the rows where `when` holds."""
+
+    column: str
+    when: Condition
+    severity: str
+    description: str
+
+
+@dataclass(frozen=True)
+class KeyRule:
+    """How the gate judges a primary key that occurs more than once among the pending rows."""
+
+    severity: str
+    description: str
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
     required: bool
     description: str
     primary_key: tuple[str, ...]
     columns: tuple[Column, ...]
+    row_rules: tuple[RowRule, ...] = ()
+    # dbt source freshness thresholds of this table when they differ from the contract's `freshness`.
+    freshness: dict[str, Any] | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -110,7 +150,9 @@ class Table:
 class Contract:
     tables: dict[str, Table]
     vocabularies: dict[str, Vocabulary]
+    key_uniqueness: KeyRule
     type_defaults: dict[str, dict[str, Any]] = field(default_factory=dict)  # type -> min/max/excess_decimals
+    freshness: dict[str, Any] = field(default_factory=dict)  # dbt source freshness: warn_after, error_after
 
     def table(self, name: str) -> Table:
         try:
@@ -121,6 +163,16 @@ class Contract:
     @property
     def required_tables(self) -> list[str]:
         return [t.name for t in self.tables.values() if t.required]
+
+
+def _parse_freshness(spec: dict, where: str) -> dict[str, Any]:
+    """dbt's freshness config: warn_after / error_after, each {count: N, period: minute|hour|day}."""
+    _checked(spec, _FRESHNESS_KEYS, where)
+    for name, bound in spec.items():
+        if set(bound) != {"count", "period"} or bound["period"] not in ("minute", "hour", "day") \
+                or not isinstance(bound["count"], int) or bound["count"] < 1:
+            raise ValueError(f"{where}: {name} must be {{count: N, period: minute|hour|day}}, not {bound!r}")
+    return dict(spec)
 
 
 def _parse_vocabulary(name: str, spec: dict) -> Vocabulary:
@@ -198,6 +250,37 @@ def _parse_type_defaults(document: dict) -> dict[str, dict[str, Any]]:
     return defaults
 
 
+def _checked(spec: dict, known: set[str], where: str) -> dict:
+    unknown = sorted(str(key) for key in set(spec) - known)
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}")
+    return spec
+
+
+def _severity(value: object, where: str) -> str:
+    if value not in SEVERITIES:
+        raise ValueError(f"{where}: severity {value!r} is not one of error, warning")
+    return str(value)
+
+
+def _parse_row_rule(spec: dict, table: str, columns: set[str]) -> RowRule:
+    where = f"table {table!r}, row rule on {spec.get('column')!r}"
+    _checked(spec, _ROW_RULE_KEYS, where)
+    when = _checked(dict(spec["when"]), {"column", "equals", "is_null"}, f"{where}, when")
+    if ("equals" in when) == bool(when.get("is_null")):
+        raise ValueError(f"{where}: `when` needs exactly one of equals, is_null: true")
+    for name in (spec["column"], when["column"]):
+        if name not in columns:
+            raise ValueError(f"{where}: no column {name!r}")
+    equals = when.get("equals")
+    return RowRule(
+        column=spec["column"],
+        when=Condition(when["column"], None if equals is None else str(equals), bool(when.get("is_null"))),
+        severity=_severity(spec["severity"], where),
+        description=spec["description"],
+    )
+
+
 def parse_contract(document: dict) -> Contract:
     vocabularies = {
         name: _parse_vocabulary(name, spec) for name, spec in (document.get("vocabularies") or {}).items()
@@ -205,14 +288,22 @@ def parse_contract(document: dict) -> Contract:
     type_defaults = _parse_type_defaults(document)
     tables = {}
     for name, spec in document["tables"].items():
+        _checked(spec, _TABLE_KEYS, f"table {name!r}")
+        columns = tuple(_parse_column(c, vocabularies, type_defaults) for c in spec["columns"])
+        names = {c.name for c in columns}
         tables[name] = Table(
             name=name,
             required=bool(spec["required"]),
             description=spec["description"],
             primary_key=tuple(spec["primary_key"]),
-            columns=tuple(_parse_column(c, vocabularies, type_defaults) for c in spec["columns"]),
+            columns=columns,
+            row_rules=tuple(_parse_row_rule(r, name, names) for r in spec.get("row_rules") or ()),
+            freshness=_parse_freshness(spec["freshness"], f"table {name!r}") if "freshness" in spec else None,
         )
-    return Contract(tables=tables, vocabularies=vocabularies, type_defaults=type_defaults)
+    key = _checked(dict(document["key_uniqueness"]), {"severity", "description"}, "key_uniqueness")
+    return Contract(tables=tables, vocabularies=vocabularies, type_defaults=type_defaults,
+                    freshness=_parse_freshness(document.get("freshness") or {}, "freshness"),
+                    key_uniqueness=KeyRule(_severity(key["severity"], "key_uniqueness"), key["description"]))
 
 
 @cache

@@ -25,6 +25,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from ecom.contract import Column, load_contract
+from ecom.ingest import casting
+
 MANIFEST_PATH = Path("_defects") / "manifest.json"
 QUARANTINE, STOP, LOAD = "quarantine", "stop", "load"
 LOW_VOLUME_SHARE = 0.1
@@ -227,16 +230,22 @@ def exact_duplicate_row(injector: _Injector) -> None:
     )
 
 
+def _column(table: str, name: str) -> Column:
+    return load_contract().table(table).column(name)
+
+
 def null_required(injector: _Injector) -> None:
+    column = _column("events", "event_type")
+    assert not column.nullable
     _set_value(
         injector,
         "null_required_value",
         "an event without event_type (required)",
         "events",
         8,
-        "event_type",
+        column.name,
         "",
-        "required value is empty",
+        casting.REQUIRED_EMPTY,
     )
 
 
@@ -249,7 +258,7 @@ def unparseable_timestamp(injector: _Injector) -> None:
         9,
         "occurred_at",
         "31/06/2026 10:00",
-        "not a valid timestamp",
+        casting.invalid(_column("events", "occurred_at")),
     )
 
 
@@ -268,15 +277,16 @@ def future_timestamp(injector: _Injector) -> None:
 
 
 def negative_amount(injector: _Injector) -> None:
+    spend = _column("marketing_spend", "spend")
     _set_value(
         injector,
         "negative_amount",
         "a negative marketing spend",
         "marketing_spend",
         11,
-        "spend",
-        "-120.00",
-        "is below the minimum 0",
+        spend.name,
+        f"{spend.min - 120:.2f}",
+        casting.below_minimum(spend),
     )
 
 
@@ -289,7 +299,7 @@ def comma_decimal(injector: _Injector) -> None:
         12,
         "spend",
         "120,50",
-        "not a valid decimal",
+        casting.invalid(_column("marketing_spend", "spend")),
     )
 
 
@@ -327,15 +337,16 @@ def unknown_channel(injector: _Injector) -> None:
 
 
 def out_of_range(injector: _Injector) -> None:
+    rating = _column("reviews", "rating")
     _set_value(
         injector,
         "out_of_range_value",
-        "a review rating of 7 (1 to 5)",
+        f"a review rating of {rating.max + 2:g} ({rating.min:g} to {rating.max:g})",
         "reviews",
         5,
-        "rating",
-        "7",
-        "is above the maximum 5",
+        rating.name,
+        f"{rating.max + 2:g}",
+        casting.above_maximum(rating),
         minimum_records=1,
     )
 
@@ -409,6 +420,7 @@ def extra_column(injector: _Injector) -> None:
 
 
 def missing_column(injector: _Injector) -> None:
+    assert not _column("order_items", "unit_price").nullable  # a required column: the file cannot load
     file = injector.file("order_items", 21)
     drop = file.column("unit_price")
     file.header.pop(drop)
@@ -426,6 +438,9 @@ def missing_column(injector: _Injector) -> None:
 
 
 def renamed_column(injector: _Injector) -> None:
+    # a required column goes missing, a column the contract does not know appears
+    assert not _column("marketing_spend", "spend").nullable
+    assert "amount" not in load_contract().table("marketing_spend").column_names
     file = injector.file("marketing_spend", 22)
     file.header[file.column("spend")] = "amount"
     file.save()

@@ -1,5 +1,7 @@
-"""Raw layer ingestion: landed files → raw_pending.<table> exactly once (rejects kept) → raw.<table>.
+"""The raw layer: landed files → raw_pending.<table> exactly once (rejects kept) → raw.<table>.
 
+It owns every write to raw_pending, raw, audit.rejects and audit.load_manifest: stage (ingest),
+quarantine what the raw gate found (quarantine_rows) and promote (promote_pending).
 See docs/architecture.md, "Raw layer".
 """
 
@@ -7,6 +9,7 @@ from ecom.ingest.discovery import OutsideLandingError
 from ecom.ingest.loader import UnreadableFileError
 from ecom.ingest.manifest import ChangedFileError
 from ecom.ingest.promotion import latest_order_date, promote_pending
+from ecom.ingest.quarantine import quarantine_rows
 from ecom.ingest.result import IngestResult, TableCounts, batch_warnings
 from ecom.ingest.runner import ingest
 
@@ -20,4 +23,5 @@ __all__ = [
     "ingest",
     "latest_order_date",
     "promote_pending",
+    "quarantine_rows",
 ]

@@ -122,6 +122,26 @@ def bound_sql(column: Column, bound: Bound) -> str:
     return str(bound)
 
 
+# The reasons of the contract's own rules (the defect catalogue quotes them as its expected outcomes).
+REQUIRED_EMPTY = "required value is empty"
+
+
+def invalid(column: Column) -> str:
+    return _INVALID_REASONS[column.type]
+
+
+def not_allowed(column: Column) -> str:
+    return f"is not an allowed value ({', '.join(column.allowed_values or ())})"
+
+
+def below_minimum(column: Column) -> str:
+    return f"is below the minimum {bound_text(column.min)}"
+
+
+def above_maximum(column: Column) -> str:
+    return f"is above the maximum {bound_text(column.max)}"
+
+
 def _problem_sql(column: Column, nested: bool) -> str | None:
     """A CASE giving the column's problem struct for a row (NULL if none); None when it can have none."""
 
@@ -134,25 +154,23 @@ def _problem_sql(column: Column, nested: bool) -> str | None:
         branches.append(f"WHEN list_contains({NESTED_COLUMN}, {literal(column.name)}) "
                         f"THEN {problem(NESTED_REASON)}")
     if column.type != "text":
-        branches.append(f"WHEN {text} IS NOT NULL AND {typed} IS NULL "
-                        f"THEN {problem(_INVALID_REASONS[column.type])}")
+        branches.append(f"WHEN {text} IS NOT NULL AND {typed} IS NULL THEN {problem(invalid(column))}")
     if column.type in ("id", "text") and not column.personal:
         branches.append(f"WHEN {looks_personal_sql(text)} THEN {problem(PERSONAL_REASON)}")
     if not column.nullable:
-        branches.append(f"WHEN {text} IS NULL THEN {problem('required value is empty')}")
+        branches.append(f"WHEN {text} IS NULL THEN {problem(REQUIRED_EMPTY)}")
     if column.type == "decimal" and column.excess_decimals == "reject":
         branches.append(f"WHEN {_has_excess_decimals(column)} "
                         f"THEN {problem(f'has more than {DECIMAL_SCALE} decimals')}")
     if column.allowed_values:
         allowed = ", ".join(literal(value) for value in column.allowed_values)
-        reason = f"is not an allowed value ({', '.join(column.allowed_values)})"
-        branches.append(f"WHEN {typed} NOT IN ({allowed}) THEN {problem(reason)}")
+        branches.append(f"WHEN {typed} NOT IN ({allowed}) THEN {problem(not_allowed(column))}")
     if column.min is not None:
-        reason = f"is below the minimum {bound_text(column.min)}"
-        branches.append(f"WHEN {typed} < {bound_sql(column, column.min)} THEN {problem(reason)}")
+        branches.append(f"WHEN {typed} < {bound_sql(column, column.min)} "
+                        f"THEN {problem(below_minimum(column))}")
     if column.max is not None:
-        reason = f"is above the maximum {bound_text(column.max)}"
-        branches.append(f"WHEN {typed} > {bound_sql(column, column.max)} THEN {problem(reason)}")
+        branches.append(f"WHEN {typed} > {bound_sql(column, column.max)} "
+                        f"THEN {problem(above_maximum(column))}")
     return f"CASE {' '.join(branches)} END" if branches else None
 
 

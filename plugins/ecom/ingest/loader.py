@@ -15,6 +15,13 @@ import duckdb
 from ecom.contract import Table
 from ecom.ingest.casting import PROBLEM_TYPE, TYPED_TABLE, typed_rows_sql
 from ecom.ingest.discovery import LandedFile
+from ecom.ingest.layers import (
+    LINEAGE_COLUMNS,
+    PENDING_SCHEMA,
+    UTC_NOW_SQL,
+    file_loaded_at_sql,
+    relation_name,
+)
 from ecom.ingest.manifest import FileLoad, record_loads
 from ecom.ingest.readers import (
     BROKEN_COLUMNS,
@@ -25,13 +32,6 @@ from ecom.ingest.readers import (
     MisreadFileError,
     read_landed_files,
     reading_groups,
-)
-from ecom.ingest.warehouse import (
-    LINEAGE_COLUMNS,
-    PENDING_SCHEMA,
-    UTC_NOW_SQL,
-    file_loaded_at_sql,
-    relation_name,
 )
 from ecom.redaction import MASKED, stored_value_sql
 from ecom.sql import identifier, literal

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import duckdb
 
 from ecom.ingest.discovery import FileStat, LandedFile, RecordedFile
-from ecom.ingest.warehouse import PENDING_SCHEMA, file_loaded_at_sql, relation_name
+from ecom.ingest.layers import PENDING_SCHEMA, file_loaded_at_sql, relation_name
 from ecom.sql import relation_exists
 
 

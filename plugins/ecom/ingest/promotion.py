@@ -7,17 +7,15 @@ from zoneinfo import ZoneInfo
 
 from ecom.config import Settings
 from ecom.contract import load_contract
-from ecom.ingest.warehouse import (
+from ecom.ingest.layers import (
     PENDING_SCHEMA,
     RAW_SCHEMA,
     UTC_NOW_SQL,
     business_day_sql,
-    ensure_audit_tables,
     ensure_layer_table,
     landed_relations,
-    transaction,
-    warehouse_connection,
 )
+from ecom.warehouse import connect, ensure_audit_tables, transaction
 
 
 def promote_pending(settings: Settings) -> dict[str, int]:
@@ -28,7 +26,7 @@ def promote_pending(settings: Settings) -> dict[str, int]:
     """
     contract = load_contract()
     promoted: dict[str, int] = {}
-    with warehouse_connection(settings) as con:
+    with connect(settings) as con:
         ensure_audit_tables(con)
         with transaction(con):
             tables = [row[0] for row in con.execute(
@@ -56,7 +54,7 @@ def latest_order_date(settings: Settings, today: date | None = None) -> date | N
     """
     if not settings.warehouse_db.exists():
         return None
-    with warehouse_connection(settings) as con:  # (checks the time zone first)
+    with connect(settings) as con:
         sources = landed_relations(con, "orders")
         if not sources:
             return None

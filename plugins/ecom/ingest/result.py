@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 import duckdb
 
 from ecom.config import Settings
+from ecom.ingest.layers import UTC_NOW_SQL
 from ecom.ingest.manifest import FileLoad
-from ecom.ingest.warehouse import AUDIT_SCHEMA, UTC_NOW_SQL
 from ecom.sql import relation_exists
+from ecom.warehouse import AUDIT_SCHEMA, connect
 
 
 @dataclass
@@ -90,7 +91,7 @@ def batch_warnings(settings: Settings, batch_id: str) -> list[str]:
     """The warnings ingest batch `batch_id` recorded (none when the warehouse has none)."""
     if not settings.warehouse_db.exists():
         return []
-    with duckdb.connect(str(settings.warehouse_db), read_only=True) as con:
+    with connect(settings, read_only=True) as con:
         if not relation_exists(con, AUDIT_SCHEMA, "ingest_warnings"):
             return []
         rows = con.execute("SELECT warning FROM audit.ingest_warnings WHERE batch_id = ? ORDER BY rowid",

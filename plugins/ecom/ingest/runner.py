@@ -9,6 +9,7 @@ import duckdb
 from ecom.config import Settings
 from ecom.contract import Table, load_contract
 from ecom.ingest.discovery import LandedFile, discover_landing
+from ecom.ingest.layers import PENDING_SCHEMA, ensure_layer_table
 from ecom.ingest.loader import drop_staging_tables, stage_files, write_staged
 from ecom.ingest.manifest import (
     FileLoad,
@@ -22,13 +23,7 @@ from ecom.ingest.manifest import (
     withdrawn_file_ids,
 )
 from ecom.ingest.result import IngestResult, record_warnings
-from ecom.ingest.warehouse import (
-    PENDING_SCHEMA,
-    ensure_audit_tables,
-    ensure_layer_table,
-    transaction,
-    warehouse_connection,
-)
+from ecom.warehouse import connect, ensure_audit_tables, transaction
 
 # Landed bytes read, typed and written per transaction: bounds the staging tables' memory.
 CHUNK_BYTES = 16 << 20
@@ -47,7 +42,7 @@ def ingest(settings: Settings, batch_id: str) -> IngestResult:
     contract = load_contract()
     if not settings.landing_dir.is_dir():  # before the warehouse is created
         raise FileNotFoundError(f"landing folder {settings.landing_dir} does not exist (ECOM_LANDING_DIR)")
-    with warehouse_connection(settings) as con:
+    with connect(settings) as con:
         ensure_audit_tables(con)
         recorded = recorded_files(con)
         discovery = discover_landing(settings.landing_dir, list(contract.tables), recorded)

@@ -18,6 +18,7 @@ from typing import Any
 from ecom.config import Settings
 from ecom.quality.history import record_gate_result
 from ecom.quality.results import ERROR, WARNING, CheckResult, GateResult
+from ecom.warehouse import connect
 
 DBT_GATE = "dbt"
 RUN_RESULTS = "run_results.json"
@@ -54,7 +55,8 @@ def record_dbt_results(
     if not checks:
         return 0
     result = GateResult(gate=DBT_GATE, run_id=run_id, as_of=as_of, checks=checks)
-    return record_gate_result(settings.warehouse_db, result, replace_suites=True)
+    with connect(settings) as con:
+        return record_gate_result(con, result, replace_suites=True)
 
 
 def dbt_checks(run_results: dict[str, Any], manifest: dict[str, Any]) -> list[CheckResult]:

@@ -9,6 +9,10 @@ connection is still held (SQLAlchemy's FullyBufferedCursorFetchStrategy, meant f
 outlive the database conversation). GX's metric queries return aggregates, and its lists of offending
 rows are cut to `partial_unexpected_count` in the query, so what is buffered stays small.
 
+Statements given as plain text are not buffered: GX's metrics are SQLAlchemy constructs, and the one
+text statement it runs is a query asset's own query, executed only to read its column names (GX's
+`column_reflection_fallback`); buffering it fetched every row of the batch into Python.
+
 It also opens DuckDB with exactly the configuration it is given (duckdb-engine adds a user agent to
 it): DuckDB shares one open database between the connections of a process only when their
 configurations are equal, so a gate can validate the warehouse it holds open.
@@ -16,6 +20,8 @@ configurations are equal, so a gate can validate the warehouse it holds open.
 
 from __future__ import annotations
 
+import atexit
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +37,7 @@ class BufferedExecutionContext(duckdb_engine.Dialect.execution_ctx_cls):
     def post_exec(self) -> None:
         super().post_exec()
         description = self.cursor.description
-        if description is not None:
+        if description is not None and not self.is_text:
             self.cursor_fetch_strategy = FullyBufferedCursorFetchStrategy(self.cursor, description)
 
 
@@ -52,3 +58,20 @@ registry.register(DIALECT, __name__, BufferedDuckDBDialect.__name__)
 def connection_string(database: Path) -> str:
     """The SQLAlchemy URL of a DuckDB file through the buffered dialect."""
     return f"duckdb+buffered:///{database.resolve()}"
+
+
+@atexit.register
+def _drop_duckdb_type_constants() -> None:
+    """Let DuckDB's type constants go before the interpreter tears its extension down.
+
+    In a process that has imported both Great Expectations and duckdb-engine, the globals of
+    `duckdb.value.constant` (DuckDBPyType objects such as INTEGER) outlive the interpreter's module
+    cleanup, and nanobind, which checks at exit that no instance of its types is left, prints about a
+    hundred lines of "nanobind: leaked ..." after the program's own output. Nothing runs DuckDB code
+    after exit handlers, so the module's references to them are dropped here (atexit runs before that
+    check).
+    """
+    constants = sys.modules.get("duckdb.value.constant")
+    for name, value in list(vars(constants).items()) if constants else []:
+        if isinstance(value, duckdb.sqltypes.DuckDBPyType):
+            delattr(constants, name)

@@ -3,30 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import duckdb
 
 from ecom.quality.results import GateResult
-
-VALIDATION_RESULTS_DDL = """
-create schema if not exists audit;
-create table if not exists audit.validation_results (
-    run_id varchar not null,
-    gate varchar not null,
-    suite varchar not null,
-    table_name varchar,
-    file_path varchar,
-    expectation varchar not null,
-    column_name varchar,
-    severity varchar not null,
-    success boolean not null,
-    observed varchar,
-    message varchar,
-    as_of date,
-    validated_at timestamp not null  -- UTC
-)
-"""
+from ecom.warehouse import ensure_audit_tables, transaction
 
 RESULT_COLUMNS = (
     "run_id", "gate", "suite", "table_name", "file_path", "expectation", "column_name",
@@ -34,9 +15,12 @@ RESULT_COLUMNS = (
 )  # fmt: skip
 
 
-def record_gate_result(warehouse_db: Path, result: GateResult, replace_suites: bool = False) -> int:
-    """Append the gate's checks; returns the number of rows written. With `replace_suites`, the rows the
-    same run and gate recorded earlier for the suites of `result` are removed first (a check run again)."""
+def record_gate_result(
+    con: duckdb.DuckDBPyConnection, result: GateResult, replace_suites: bool = False
+) -> int:
+    """Append the gate's checks (connection: ecom.warehouse.connect); returns the number of rows written.
+    With `replace_suites`, the rows the same run and gate recorded earlier for the suites of `result` are
+    removed first (a check run again)."""
     validated_at = datetime.now(UTC).replace(tzinfo=None)
     rows = [
         (
@@ -56,9 +40,8 @@ def record_gate_result(warehouse_db: Path, result: GateResult, replace_suites: b
         )
         for check in result.checks
     ]
-    with duckdb.connect(str(warehouse_db)) as con:
-        con.execute(VALIDATION_RESULTS_DDL)
-        con.execute("begin")
+    ensure_audit_tables(con)
+    with transaction(con):
         if replace_suites:
             con.execute(
                 "delete from audit.validation_results "
@@ -71,5 +54,4 @@ def record_gate_result(warehouse_db: Path, result: GateResult, replace_suites: b
                 f"values ({', '.join('?' * len(RESULT_COLUMNS))})",
                 rows,
             )
-        con.execute("commit")
     return len(rows)

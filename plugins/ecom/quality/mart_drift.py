@@ -7,13 +7,13 @@ log, so what the gate validates is as small as the list of marts.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
 from great_expectations.core.expectation_suite import ExpectationSuite
 
+from ecom.config import Settings
 from ecom.publish import PUBLISH_LOG
 from ecom.quality.outcomes import checks_per_row
 from ecom.quality.reads import fetch_frame
@@ -21,18 +21,19 @@ from ecom.quality.results import CheckResult
 from ecom.quality.suites import GX_SEVERITY_BY_META
 from ecom.quality.validate import GateValidator
 from ecom.sql import identifier, relation_exists
+from ecom.warehouse import connect
 
 SUITE = "marts_gate.mart_drift"
 INDEX_COLUMNS = ["table_name", "previous_run_id", "previous_rows", "rows"]
 COLUMNS = [*INDEX_COLUMNS, "row_ratio"]
 
 
-def last_published_rows(serving_db: Path) -> tuple[str, dict[str, int]] | None:
+def last_published_rows(settings: Settings) -> tuple[str, dict[str, int]] | None:
     """(run id, rows per mart) of the last publish, or None before the first one."""
-    if not serving_db.is_file():
+    if not settings.serving_db.is_file():
         return None
     log_schema, log_table = PUBLISH_LOG.split(".")
-    with duckdb.connect(str(serving_db), read_only=True) as con:
+    with connect(settings, settings.serving_db, read_only=True) as con:
         if not relation_exists(con, log_schema, log_table):
             return None
         rows = con.execute(

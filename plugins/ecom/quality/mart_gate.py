@@ -19,8 +19,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import duckdb
-
 from ecom.config import Settings
 from ecom.dbt_manifest import attribution_models, dbt_project_dir, manifest_path, mart_contracts
 from ecom.quality.config import load_quality_config
@@ -38,6 +36,7 @@ from ecom.quality.reconciliation import (
 from ecom.quality.results import CheckResult, GateResult
 from ecom.quality.suites import load_suite, suite_path
 from ecom.quality.validate import GateValidator
+from ecom.warehouse import connect
 
 MART_GATE = "mart"
 # The columns naming a failing row of the reconciliation.
@@ -51,14 +50,10 @@ def run_mart_gate(settings: Settings, run_id: str, as_of: date) -> GateResult:
     manifest = manifest_path(dbt_project_dir())
     contracts = mart_contracts(manifest)
     drift_settings = load_quality_config().mart_drift
-    previous = last_published_rows(settings.serving_db)
+    previous = last_published_rows(settings)
     checks: list[CheckResult] = []
     notes: list[str] = []
-    database = settings.warehouse_db
-    with (
-        GateValidator(settings, MART_GATE, run_id) as validator,
-        duckdb.connect(str(database), config=settings.duckdb_config(database)) as con,
-    ):
+    with GateValidator(settings, MART_GATE, run_id) as validator, connect(settings) as con:
         checks += readiness_checks(con, contracts, manifest)
         present = set(built_marts(con))
         needed = [
@@ -87,7 +82,8 @@ def run_mart_gate(settings: Settings, run_id: str, as_of: date) -> GateResult:
         notes=notes,
         data_docs_index=data_docs_index,
     )
-    record_gate_result(settings.warehouse_db, result)
+    with connect(settings) as con:
+        record_gate_result(con, result)
     return result
 
 

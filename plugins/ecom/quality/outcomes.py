@@ -17,6 +17,7 @@ from great_expectations.core import ExpectationSuiteValidationResult, Expectatio
 from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 from great_expectations.expectations.row_conditions import deserialize_row_condition
 
+from ecom.contract.gate_rules import LATEST_VERSIONS
 from ecom.quality.results import CheckResult
 from ecom.quality.suites import gate_severity
 from ecom.report_checks import checked_column
@@ -56,11 +57,19 @@ def shown(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
+# The raw gate's key checks hold on the latest version of each key (ecom.contract.gate_rules).
+_LATEST_VERSIONS = repr(deserialize_row_condition(LATEST_VERSIONS))
+
+
 def expectation_label(config: ExpectationConfiguration) -> str:
     """The expectation type and its arguments, e.g. expect_column_values_to_be_between(min_value=0.0)."""
     arguments = {k: v for k, v in config.kwargs.items() if k not in _NOT_ARGUMENTS and v is not None}
     if "row_condition" in arguments:
-        arguments["row_condition"] = repr(deserialize_row_condition(arguments["row_condition"]))
+        condition = repr(deserialize_row_condition(arguments["row_condition"]))
+        if condition == _LATEST_VERSIONS:  # the key checks' own scope, not an argument to show
+            del arguments["row_condition"]
+        else:
+            arguments["row_condition"] = condition
     if not arguments:
         return config.type
     return f"{config.type}({', '.join(f'{k}={v!r}' for k, v in arguments.items())})"

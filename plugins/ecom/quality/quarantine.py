@@ -1,10 +1,15 @@
-"""Row-level quarantine by the raw gate: rules that need the as-of date or other tables.
+"""The raw gate's quarantine rules: pending rows that need the as-of date or other tables to judge.
 
 Ingestion quarantines what one value shows (untypable, empty yet required, outside the contract's
-allowed values or range). Before validating, the raw gate moves the pending rows these rules catch
-to audit.rejects, with a reason, and keeps audit.load_manifest reconciled (rows_loaded goes down and
-rows_rejected up by the same count), so the rest of each file still loads. Rules run in order, each
-on the rows the earlier ones left; each is switched on or off in quality.yml (`quarantine_rules`).
+allowed values or range). These rules find more: exact duplicates and conflicting keys within a file,
+event times after the as-of date, orders of unknown customers, order totals that differ from their
+items. Rules run in order (each switched on or off in quality.yml `quarantine_rules`), each on the rows
+the earlier ones left. The gate only reads: what the rules find goes into a temporary table of this
+connection (ecom.ingest.quarantine.FINDINGS_COLUMNS), which the raw layer then applies
+(ecom.ingest.quarantine.quarantine_rows).
+
+Duplicates and conflicts are judged on the rows whose key occurs more than once in their file, found
+in one pass over the table's pending rows (usually few rows): the other rules are filters and joins.
 """
 
 from __future__ import annotations
@@ -15,22 +20,24 @@ from datetime import date
 import duckdb
 
 from ecom.contract import Contract, Table
-from ecom.ingest.warehouse import (
+from ecom.ingest.layers import (
     PENDING_SCHEMA,
     RAW_SCHEMA,
-    UTC_NOW_SQL,
     business_day_sql,
+    business_day_start_sql,
+    business_time_sql,
     relation_name,
-    transaction,
 )
+from ecom.ingest.quarantine import FINDINGS_COLUMNS
 from ecom.quality.config import QuarantineRules
 from ecom.sql import identifier, literal, relation_exists
 
-CAUGHT = "gate_quarantine_caught"
+FINDINGS = "gate_quarantine_findings"
+SHARED_KEYS = "gate_rows_sharing_a_key"
 # The day of a file's partition folder, e.g. orders/dt=2026-06-30/orders.csv.
 PARTITION_DAY_PATTERN = r"(?:^|/)dt=(\d{4}-\d{2}-\d{2})(?:/|$)"
-# A rule's SELECT gives the pending rows it catches: _file_id, _line, column_name, raw_value, reason.
-CAUGHT_COLUMNS = "_file_id VARCHAR, _line BIGINT, column_name VARCHAR, raw_value VARCHAR, reason VARCHAR"
+# Rows not found by an earlier rule (p: a pending row).
+_NOT_FOUND = f"NOT EXISTS (SELECT 1 FROM {FINDINGS} f WHERE f._file_id = p._file_id AND f._line = p._line)"
 
 
 @dataclass(frozen=True)
@@ -43,25 +50,36 @@ class RuleOutcome:
         return f"{self.table}: {self.rows} row(s) quarantined by rule {self.rule}"
 
 
-def quarantine_pending_rows(
+@dataclass(frozen=True)
+class Findings:
+    """The rows to quarantine, in the temporary table `relation`, and how many each rule found."""
+
+    relation: str
+    outcomes: list[RuleOutcome]
+
+
+def find_quarantine_rows(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
     rules: QuarantineRules,
     event_time: dict[str, str],
     as_of: date,
     business_tz: str,
-) -> list[RuleOutcome]:
-    """Apply every enabled rule to the rows of pending files; returns what each rule quarantined."""
-    if not relation_exists(con, "audit", "load_manifest"):
-        return []
+) -> Findings:
+    """Apply every enabled rule to the rows of pending files; nothing durable is written."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {FINDINGS} ({FINDINGS_COLUMNS})")
     outcomes: list[RuleOutcome] = []
+    if not relation_exists(con, "audit", "load_manifest"):
+        return Findings(FINDINGS, outcomes)
     for table in contract.tables.values():
         if not relation_exists(con, PENDING_SCHEMA, table.name):
             continue
         pending = _pending_rows_sql(table)
+        if rules.exact_duplicates or rules.conflicting_keys:
+            _find_rows_sharing_a_key(con, table, pending)
         rule_sql: list[tuple[str, str | None]] = [
-            ("exact_duplicates", _exact_duplicates_sql(table, pending) if rules.exact_duplicates else None),
-            ("conflicting_keys", _conflicting_keys_sql(table, pending) if rules.conflicting_keys else None),
+            ("exact_duplicates", _exact_duplicates_sql(table) if rules.exact_duplicates else None),
+            ("conflicting_keys", _conflicting_keys_sql(table) if rules.conflicting_keys else None),
             (
                 "future_timestamps",
                 _future_sql(table, pending, event_time.get(table.name), as_of, business_tz)
@@ -80,44 +98,44 @@ def quarantine_pending_rows(
             ),
         ]
         for rule, sql in rule_sql:
-            if sql is not None and (rows := _quarantine(con, table, sql)):
+            if sql is not None and (rows := _record(con, table, sql)):
                 outcomes.append(RuleOutcome(rule=rule, table=table.name, rows=rows))
-    return outcomes
+        con.execute(f"DROP TABLE IF EXISTS {SHARED_KEYS}")
+    return Findings(FINDINGS, outcomes)
 
 
 def _pending_rows_sql(table: Table) -> str:
+    """The table's rows of pending files that no earlier rule found, with the file's path as `_path`."""
     return (
         f"(SELECT p.*, m.path AS _path FROM {relation_name(PENDING_SCHEMA, table.name)} p "
-        f"JOIN audit.load_manifest m ON m.file_id = p._file_id WHERE m.status = 'pending')"
+        f"JOIN audit.load_manifest m ON m.file_id = p._file_id WHERE m.status = 'pending' AND {_NOT_FOUND})"
     )
 
 
-def _quarantine(con: duckdb.DuckDBPyConnection, table: Table, caught_sql: str) -> int:
-    """Move the caught rows to audit.rejects and out of raw_pending, reconciling the manifest."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {CAUGHT} ({CAUGHT_COLUMNS})")
-    con.execute(f"INSERT INTO {CAUGHT} SELECT DISTINCT ON (_file_id, _line) * FROM ({caught_sql})")
-    [(caught,)] = con.execute(f"SELECT count(*) FROM {CAUGHT}").fetchall()
-    if not caught:
-        return 0
-    with transaction(con):
-        con.execute(
-            "INSERT INTO audit.rejects (batch_id, file_id, table_name, path, line, column_name, raw_value, "
-            "reason, rejected_at) "
-            "SELECT m.batch_id, c._file_id, m.table_name, m.path, c._line, c.column_name, "
-            f"c.raw_value, c.reason, {UTC_NOW_SQL} FROM {CAUGHT} c JOIN audit.load_manifest m "
-            "ON m.file_id = c._file_id"
-        )
-        con.execute(
-            f"DELETE FROM {relation_name(PENDING_SCHEMA, table.name)} p USING {CAUGHT} c "
-            "WHERE p._file_id = c._file_id AND p._line = c._line"
-        )
-        con.execute(
-            "UPDATE audit.load_manifest m SET rows_loaded = m.rows_loaded - c.n, "
-            "rows_rejected = m.rows_rejected + c.n "
-            f"FROM (SELECT _file_id, count(*) AS n FROM {CAUGHT} GROUP BY ALL) c WHERE m.file_id = c._file_id"
-        )
-    con.execute(f"DROP TABLE {CAUGHT}")
-    return int(caught)
+def _find_rows_sharing_a_key(con: duckdb.DuckDBPyConnection, table: Table, pending: str) -> None:
+    """Keep, in a temporary table, the pending rows whose primary key occurs more than once: the only rows
+    an exact duplicate or a conflicting key (within a file) can be among."""
+    key = ", ".join(identifier(c) for c in table.primary_key)
+    same_key = " AND ".join(
+        f"p.{identifier(c)} IS NOT DISTINCT FROM s.{identifier(c)}" for c in table.primary_key
+    )
+    # Grouping the key alone (over all files: a few more candidates, a much smaller hash table than by
+    # file and key), then picking those rows back, is far cheaper than a window over whole rows.
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {SHARED_KEYS} AS SELECT * FROM {pending} p "
+        f"SEMI JOIN (SELECT {key} FROM {relation_name(PENDING_SCHEMA, table.name)} "
+        f"GROUP BY ALL HAVING count(*) > 1) s ON {same_key}"
+    )
+
+
+def _record(con: duckdb.DuckDBPyConnection, table: Table, caught_sql: str) -> int:
+    """Add the rows `caught_sql` selects (_file_id, _line, column_name, raw_value, reason) to the findings,
+    once per row; returns how many."""
+    [(added,)] = con.execute(
+        f"INSERT INTO {FINDINGS} SELECT {literal(table.name)}, * "
+        f"FROM (SELECT DISTINCT ON (_file_id, _line) * FROM ({caught_sql}))"
+    ).fetchall()
+    return int(added)
 
 
 def _key_text(table: Table, alias: str = "") -> str:
@@ -130,17 +148,22 @@ def _key_text(table: Table, alias: str = "") -> str:
     return " || ', ' || ".join(parts)
 
 
-def _exact_duplicates_sql(table: Table, pending: str) -> str:
+def _shared_key_rows_sql() -> str:
+    """The rows sharing a key in their file that no earlier rule found."""
+    return f"(SELECT * FROM {SHARED_KEYS} p WHERE {_NOT_FOUND})"
+
+
+def _exact_duplicates_sql(table: Table) -> str:
     columns = ", ".join(identifier(c) for c in table.column_names)
     return (
         f"SELECT _file_id, _line, NULL AS column_name, {_key_text(table)} AS raw_value, "
         f"'exact duplicate of line ' || first_line || ' of the same file' AS reason "
-        f"FROM (SELECT *, min(_line) OVER (PARTITION BY _file_id, {columns}) AS first_line FROM {pending}) "
-        f"WHERE _line > first_line"
+        f"FROM (SELECT *, min(_line) OVER (PARTITION BY _file_id, {columns}) AS first_line "
+        f"FROM {_shared_key_rows_sql()}) WHERE _line > first_line"
     )
 
 
-def _conflicting_keys_sql(table: Table, pending: str) -> str:
+def _conflicting_keys_sql(table: Table) -> str:
     key = ", ".join(identifier(c) for c in table.primary_key)
     return (
         f"SELECT _file_id, _line, {literal(table.primary_key[0])} AS column_name, "
@@ -149,8 +172,8 @@ def _conflicting_keys_sql(table: Table, pending: str) -> str:
         f"|| ' of the same file' AS reason "
         f"FROM (SELECT *, count(*) OVER w AS copies, "
         f"string_agg(_line::VARCHAR, ', ' ORDER BY _line) OVER w AS lines "
-        f"FROM {pending} WINDOW w AS (PARTITION BY _file_id, {key} ROWS BETWEEN UNBOUNDED PRECEDING "
-        f"AND UNBOUNDED FOLLOWING)) WHERE copies > 1"
+        f"FROM {_shared_key_rows_sql()} WINDOW w AS (PARTITION BY _file_id, {key} "
+        f"ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) WHERE copies > 1"
     )
 
 
@@ -165,27 +188,37 @@ def _future_sql(
     if column_name is None:
         return None
     column = table.column(column_name)
-    value = identifier(column.name)
-    day = business_day_sql(value, business_tz) if column.type == "timestamp" else value
+    value = f"p.{identifier(column.name)}"
+    timestamp = column.type == "timestamp"
+    day = business_day_sql(value, business_tz) if timestamp else value
+    # what landed: a timestamp is stored in UTC, and landed (when naive) in business local time
+    landed = business_time_sql(value, business_tz) if timestamp else value
     as_of_sql = f"DATE {literal(as_of.isoformat())}"
-    partition_day = f"TRY_CAST(regexp_extract(_path, {literal(PARTITION_DAY_PATTERN)}, 1) AS DATE)"
+    partition_day = f"TRY_CAST(regexp_extract(path, {literal(PARTITION_DAY_PATTERN)}, 1) AS DATE)"
+    # Per file, the first day after the last one vouched for (and for timestamps the instant it begins),
+    # so that only the rows caught are converted to their day.
+    first_future = f"greatest({as_of_sql}, coalesce({partition_day}, {as_of_sql})) + 1"
+    limit = business_day_start_sql(first_future, business_tz) if timestamp else first_future
     return (
-        f"SELECT _file_id, _line, {literal(column.name)} AS column_name, {value}::VARCHAR AS raw_value, "
+        f"SELECT p._file_id, p._line, {literal(column.name)} AS column_name, {landed}::VARCHAR AS raw_value, "
         f"{literal(column.name + ' is after the as-of date ' + as_of.isoformat() + ' (business day ')} "
-        f"|| {day}::VARCHAR || ')' AS reason FROM {pending} "
-        f"WHERE {day} > greatest({as_of_sql}, coalesce({partition_day}, {as_of_sql}))"
+        f"|| {day}::VARCHAR || ')' AS reason FROM {pending} p "
+        f"JOIN (SELECT file_id, {limit} AS first_future FROM audit.load_manifest "
+        f"WHERE status = 'pending' AND table_name = {literal(table.name)}) f ON f.file_id = p._file_id "
+        f"WHERE {value} >= f.first_future"
     )
 
 
 def _landed_sql(con: duckdb.DuckDBPyConnection, table: str, columns: str) -> str | None:
-    """Accepted rows plus rows of pending files of a table, or None when neither exists."""
+    """Accepted rows plus rows of pending files of a table that no rule found, or None when neither
+    exists."""
     sources = []
     if relation_exists(con, RAW_SCHEMA, table):
         sources.append(f"SELECT {columns} FROM {relation_name(RAW_SCHEMA, table)}")
     if relation_exists(con, PENDING_SCHEMA, table):
         sources.append(
             f"SELECT {columns} FROM {relation_name(PENDING_SCHEMA, table)} p JOIN audit.load_manifest m "
-            "ON m.file_id = p._file_id WHERE m.status = 'pending'"
+            f"ON m.file_id = p._file_id WHERE m.status = 'pending' AND {_NOT_FOUND}"
         )
     return " UNION ALL ".join(sources) or None
 

@@ -1,105 +1,135 @@
-"""Validate a table's pending rows against its raw suite with memory bounded by a chunk size.
+"""Validate a table's pending rows against its raw suite, as queries in the warehouse.
 
-Row-wise expectations (not null, in set, between, ...) judge each row alone: they run on chunks of at
-most `chunk_rows` rows, read from DuckDB in file and line order. Key uniqueness needs every row at once:
-it runs on only the rows whose key occurs more than once among the pending rows (DuckDB finds them),
-usually few. The parts' results are combined (result_parts.py) into the result validating all rows in
-one frame gives (same verdicts, counts and listed file lines) and stored as the suite's result of the run.
+Great Expectations runs the suite (raw_suites.py) through its SQL engine on `pending_rows_sql`: the
+table's rows of pending files with the file's path, so a failure lists offending rows by file and line
+(`_file_path`, `_line`). GX bundles the suite's aggregates into one query over the rows and cuts its
+listings of offending rows in the query: nothing grows with the size of a load but DuckDB's own work,
+which it spills past ECOM_DUCKDB_MEMORY_LIMIT.
+
+Listings come from a second validation of the failed expectations only (a run that passes pays no
+sort): on the rows in file and line order, so the first offending rows are listed; a failed key screen
+(the share of distinct keys) is replaced there by the key's listing, which names the files and lines
+that share a key.
 """
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import duckdb
-from great_expectations.core import ExpectationSuiteValidationResult
+from great_expectations.core import ExpectationSuiteValidationResult, ExpectationValidationResult
 from great_expectations.core.expectation_suite import ExpectationSuite
-from great_expectations.expectations.expectation import (
-    ColumnMapExpectation,
-    ColumnPairMapExpectation,
-    MulticolumnMapExpectation,
-)
-from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
-from great_expectations.expectations.registry import get_expectation_impl
 
+from ecom.contract import Contract, Table
+from ecom.contract.gate_rules import SUPERSEDED_COLUMN
+from ecom.ingest.layers import PENDING_SCHEMA, relation_name
 from ecom.quality.outcomes import FILE_COLUMN, LINE_COLUMN
-from ecom.quality.raw_frames import count_pending_rows, pending_row_chunks, pending_rows_sharing_key
-from ecom.quality.result_parts import combine, with_rows_left_out
-from ecom.quality.suites import SuiteError
+from ecom.quality.raw_suites import KEY_SCREEN, key_column, key_listing, raw_suite
 from ecom.quality.validate import GateValidator
-from ecom.sql import identifier
+from ecom.sql import identifier, literal, relation_exists
 
-KEY_UNIQUENESS = frozenset({"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"})
-ROW_WISE = (ColumnMapExpectation, ColumnPairMapExpectation, MulticolumnMapExpectation)
 INDEX_COLUMNS = [FILE_COLUMN, LINE_COLUMN]
 
 
+def pending_rows_sql(table: Table) -> str:
+    """The table's rows from pending files, with the file's path as `_file_path` (and a compound key's
+    values as one column, raw_suites.key_column), and when a later version of the row's key was loaded
+    (`SUPERSEDED_COLUMN`, empty for the key's latest version: a re-send replaces what it re-sends).
+
+    Rows of a file that lacks a required column are left out: the per-file schema check reports that
+    file, and row checks on a column the file never had would only repeat it as null values.
+    """
+    compound = ""
+    if len(table.primary_key) > 1:
+        values = ", ".join(f"p.{identifier(column)}::varchar" for column in table.primary_key)
+        compound = f", [{values}] as {identifier(key_column(table))}"
+    pending = relation_name(PENDING_SCHEMA, table.name)
+    key = ", ".join(f"p.{identifier(column)}" for column in table.primary_key)
+    same_key = " and ".join(f"v.{identifier(c)} is not distinct from p.{identifier(c)}"
+                            for c in table.primary_key)
+    # each key's latest load among the checked rows: one aggregate grouped on the key
+    versions = (f"select {key}, max(p._loaded_at) as _latest from {pending} as p "
+                f"join audit.load_manifest as m on m.file_id = p._file_id where {_checked_files_sql(table)} "
+                "group by all")
+    return (
+        f"select p.*, m.path as {FILE_COLUMN}{compound}, "
+        f"case when p._loaded_at < v._latest then v._latest end as {SUPERSEDED_COLUMN} "
+        f"from {pending} as p "
+        f"join audit.load_manifest as m on m.file_id = p._file_id "
+        f"join ({versions}) as v on {same_key} where {_checked_files_sql(table)}"
+    )
+
+
+def _checked_files_sql(table: Table) -> str:
+    """The manifest rows (`m`) of the table's pending files that have all its required columns."""
+    required = ", ".join(literal(column) for column in table.required_columns)
+    return (f"m.status = 'pending' and m.table_name = {literal(table.name)} "
+            f"and not list_has_any(m.missing_columns, [{required}]::varchar[])")
+
+
 def validate_pending_rows(
-    validator: GateValidator,
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    required_columns: list[str],
-    suite: ExpectationSuite,
-    chunk_rows: int,
+    validator: GateValidator, con: duckdb.DuckDBPyConnection, contract: Contract, table: Table
 ) -> ExpectationSuiteValidationResult | None:
-    """The suite's stored result on the table's pending rows (raw_frames.pending_row_chunks);
-    None when there are none."""
-    row_wise, key_checks = split_suite(suite)
-    parts: list[ExpectationSuiteValidationResult] = []
-    rows = 0
-    for chunk in pending_row_chunks(con, table, required_columns, chunk_rows):
-        rows += len(chunk)
-        parts.append(validator.evaluate(row_wise, chunk, INDEX_COLUMNS))
+    """The stored result of `raw.<table>` on the table's pending rows; None when there are none."""
+    if not relation_exists(con, PENDING_SCHEMA, table.name):
+        return None
+    [(rows,)] = con.execute(
+        "select coalesce(sum(m.rows_loaded), 0) from audit.load_manifest as m "
+        f"where {_checked_files_sql(table)}"
+    ).fetchall()
     if not rows:
         return None
-    for check in key_checks:
-        ignored = ignored_rows_sql(check)
-        frame = pending_rows_sharing_key(con, table, required_columns, key_columns(check), ignored)
-        part = validator.evaluate(_subsuite(suite, [check]), frame, INDEX_COLUMNS)
-        left_out = rows - len(frame), count_pending_rows(con, table, required_columns, ignored)
-        part.results = [with_rows_left_out(result, *left_out) for result in part.results]
-        parts.append(part)
-    return validator.store(suite, combine(suite, parts))
+    query = pending_rows_sql(table)
+    suite = raw_suite(contract, table)
+    result = validator.evaluate_query(suite, query, INDEX_COLUMNS)
+    failed = {_identity(r.expectation_config.to_json_dict()): r for r in result.results if not r.success}
+    if failed:
+        result = _listed_in_order(validator, contract, table, result, failed)
+    return validator.store(suite, result)
 
 
-def split_suite(suite: ExpectationSuite) -> tuple[ExpectationSuite, list[ExpectationConfiguration]]:
-    """(the suite's row-wise expectations as a suite of the same name, its key-uniqueness expectations).
+def _listed_in_order(
+    validator: GateValidator,
+    contract: Contract,
+    table: Table,
+    result: ExpectationSuiteValidationResult,
+    failed: dict[str, ExpectationValidationResult],
+) -> ExpectationSuiteValidationResult:
+    """`result` with each failed expectation validated again on the rows in file and line order, so that
+    its listing holds the first offending rows (DuckDB keeps the order under GX's LIMIT, as a top-N of the
+    rows that fail); a failed key screen is replaced by the key's listing."""
+    again = {
+        identity: key_listing(contract, table) if r.expectation_config.type == KEY_SCREEN
+        else r.expectation_config.to_json_dict()
+        for identity, r in failed.items()
+    }
+    listing = ExpectationSuite(name=result.suite_name, expectations=list(again.values()))
+    ordered = f"{pending_rows_sql(table)} order by {FILE_COLUMN}, {LINE_COLUMN}"
+    relisted = {_identity(r.expectation_config.to_json_dict()): r
+                for r in validator.evaluate_query(listing, ordered, INDEX_COLUMNS).results}
+    by_first = {identity: relisted[_identity(config)] for identity, config in again.items()}
+    results = [
+        by_first.get(_identity(r.expectation_config.to_json_dict()), r) if not r.success else r
+        for r in result.results
+    ]
+    successes = sum(r.success for r in results)
+    return ExpectationSuiteValidationResult(
+        results=results,
+        success=successes == len(results),
+        suite_name=result.suite_name,
+        statistics={
+            "evaluated_expectations": len(results),
+            "successful_expectations": successes,
+            "unsuccessful_expectations": len(results) - successes,
+            "success_percent": successes / len(results) * 100,
+        },
+        meta=result.meta,
+        batch_id=result.batch_id,
+    )
 
-    Raises SuiteError for an expectation that judges the rows together (e.g. a column mean) or a
-    uniqueness one with `mostly` or a row condition: their verdict cannot be put together from chunks.
-    """
-    row_wise, key_checks = [], []
-    for position, config in enumerate(suite.expectation_configurations, start=1):
-        where = f"suite {suite.name}, expectation #{position} ({config.type})"
-        if not issubclass(get_expectation_impl(config.type), ROW_WISE):
-            raise SuiteError(f"{where}: raw suites take row-wise expectations and key uniqueness only")
-        if config.kwargs.get("mostly", 1) != 1:
-            raise SuiteError(f"{where}: raw suites cannot use mostly (rows are validated in chunks)")
-        if config.type in KEY_UNIQUENESS:
-            if config.kwargs.get("row_condition"):
-                raise SuiteError(f"{where}: a key uniqueness expectation cannot have a row_condition")
-            key_checks.append(config)
-        else:
-            row_wise.append(config)
-    return _subsuite(suite, row_wise), key_checks
 
-
-def key_columns(config: ExpectationConfiguration) -> list[str]:
-    kwargs = config.kwargs
-    return [kwargs["column"]] if "column" in kwargs else list(kwargs["column_list"])
-
-
-def ignored_rows_sql(config: ExpectationConfiguration) -> str:
-    """SQL condition for the rows GX leaves out of a uniqueness expectation (it counts them missing):
-    a null value for one column; for a compound key as its `ignore_row_if` says."""
-    nulls = [f"{identifier(column)} is null" for column in key_columns(config)]
-    if "column" in config.kwargs:
-        return nulls[0]
-    ignore_row_if = config.kwargs.get("ignore_row_if") or "all_values_are_missing"
-    return {
-        "all_values_are_missing": " and ".join(nulls),
-        "any_value_is_missing": " or ".join(nulls),
-        "never": "false",
-    }[ignore_row_if]
-
-
-def _subsuite(suite: ExpectationSuite, configs: list[ExpectationConfiguration]) -> ExpectationSuite:
-    return ExpectationSuite(name=suite.name, expectations=[config.to_json_dict() for config in configs])
+def _identity(config: dict[str, Any]) -> str:
+    """An expectation as text: its type and arguments (not the batch it ran on)."""
+    kwargs = {k: v for k, v in config["kwargs"].items() if k != "batch_id"}
+    return json.dumps([config["type"], kwargs], sort_keys=True, default=str)

@@ -1,11 +1,11 @@
-"""dbt source freshness of the raw layer, recorded as gate `freshness` beside the other checks.
+"""dbt source freshness of the raw layer, recorded as gate `source_freshness` beside the other checks.
 
 Each raw table's freshness is how long ago its newest row was loaded (`loaded_at_field: _loaded_at`,
-the time its file was ingested), against the thresholds the dbt sources declare. `dbt source
-freshness` computes it in the warehouse; its sources.json becomes one check per table that has
-landed: `warn` is a warning, `error` (and a query that could not run) an error, which stops the run
-before dbt builds marts on stale data. An optional table that never landed has no raw relation and
-no check.
+the time its file was ingested), against the thresholds the contract declares (`freshness`, rendered
+into the dbt sources). `dbt source freshness` computes it in the warehouse; its sources.json becomes
+one check per table that has landed: `warn` is a warning, `error` (and a query that could not run) an
+error, which stops the run before dbt builds marts on stale data. An optional table that never landed
+has no raw relation and no check.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from typing import Any
 
 from ecom.config import Settings
 from ecom.dbt_invoke import dbt_target_dir, invoke_dbt
-from ecom.ingest.warehouse import RAW_SCHEMA, warehouse_connection
+from ecom.ingest.layers import RAW_SCHEMA
 from ecom.quality.history import record_gate_result
 from ecom.quality.results import ERROR, WARNING, CheckResult, GateResult
 from ecom.sql import relation_exists
+from ecom.warehouse import connect
 
-FRESHNESS_GATE = "freshness"
+FRESHNESS_GATE = "source_freshness"
 SOURCES_JSON = "sources.json"
 SOURCE = "shop"
 CHECK = "source_freshness"
@@ -45,12 +46,13 @@ def check_source_freshness(settings: Settings, run_id: str, as_of: date, tables:
         reason = outcome.exception or f"see {settings.dbt_log_dir / 'dbt.log'}"
         raise RuntimeError(f"dbt source freshness wrote no {SOURCES_JSON}: {reason}")
     result.checks = freshness_checks(json.loads(output.read_text(encoding="utf-8")))
-    record_gate_result(settings.warehouse_db, result)
+    with connect(settings) as con:
+        record_gate_result(con, result)
     return result
 
 
 def _landed(settings: Settings, tables: list[str]) -> list[str]:
-    with warehouse_connection(settings) as con:
+    with connect(settings, read_only=True) as con:
         return [table for table in tables if relation_exists(con, RAW_SCHEMA, table)]
 
 

@@ -76,7 +76,7 @@ def steward_checks(
         ),
         StewardCheck(
             "file_rows",
-            frames.pending_files(con).drop(columns="columns_present"),
+            frames.pending_files(con),
             ["table_name", "file_path", "rows_read"],
             {"type": "expect_column_values_to_be_between", "kwargs": {"column": "rows_read", "min_value": 1}},
             config.no_rows_severity,

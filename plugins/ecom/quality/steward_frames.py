@@ -1,33 +1,39 @@
 """Frames of the steward checks the raw gate adds to its suites (see steward_checks.py).
 
-Every frame has `table_name` and, where a check is about one file, `file_path`; the checked value and
-its limit sit side by side so the stored result shows both. Days are business days (time zone
-`business_tz`); "landed" rows are the accepted rows plus those of files awaiting acceptance.
+Each frame is a small aggregate DuckDB computes (one row per pending file, table, day or column):
+rows are never fetched. Every frame has `table_name` and, where a check is about one file,
+`file_path`; the checked value and its limit sit side by side so the stored result shows both. Days
+are business days (time zone `business_tz`); "landed" rows are the accepted rows plus those of files
+awaiting acceptance.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
-from statistics import median
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from ecom.contract import Contract, load_contract
-from ecom.ingest.warehouse import PENDING_SCHEMA, RAW_SCHEMA, business_day_sql, relation_name
+from ecom.ingest.layers import (
+    PENDING_SCHEMA,
+    RAW_SCHEMA,
+    business_day_sql,
+    business_day_start_sql,
+    relation_name,
+)
 from ecom.quality.config import QualityConfig
 from ecom.quality.quarantine import PARTITION_DAY_PATTERN
 from ecom.quality.reads import fetch_frame
-from ecom.sql import identifier, relation_exists
+from ecom.sql import identifier, literal, relation_exists
 from ecom.vocabulary import unmapped_values as unmapped_vocabulary_values
 
-PARTITION_DAY = re.compile(PARTITION_DAY_PATTERN)
 _PENDING_FILES = "m.status = 'pending'"
-# Values compared per side in a distribution check: bounds memory, and the statistics' sampling error
-# (about 1/sqrt(n)) stays far under their limits.
+_PARTITION_DAY = f"TRY_CAST(regexp_extract(m.path, {literal(PARTITION_DAY_PATTERN)}, 1) AS DATE)"
+# Values compared per side in a distribution check: bounds the work on a long history, and the
+# statistics' sampling error (about 1/sqrt(n)) stays far under their limits.
 SAMPLE_ROWS = 100_000
+KS, TVD = "ks", "tvd"
 
 
 def quarantine_shares(con: duckdb.DuckDBPyConnection, config: QualityConfig) -> pd.DataFrame:
@@ -46,10 +52,10 @@ def quarantine_shares(con: duckdb.DuckDBPyConnection, config: QualityConfig) -> 
 
 
 def pending_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """One row per file awaiting acceptance: rows read and its columns."""
+    """One row per file awaiting acceptance: its rows read."""
     return fetch_frame(
         con,
-        "SELECT table_name, path AS file_path, rows_read, columns_present FROM audit.load_manifest m "
+        "SELECT table_name, path AS file_path, rows_read FROM audit.load_manifest m "
         f"WHERE {_PENDING_FILES} ORDER BY table_name, path",
     )
 
@@ -62,67 +68,68 @@ def unmapped_values(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def schema_changes(con: duckdb.DuckDBPyConnection, contract: Contract) -> pd.DataFrame:
-    """Per pending file: columns added and removed against its table's last accepted file.
+    """Per pending file with columns: columns added and removed against its table's last accepted file.
 
     Before any file of the table was accepted, only columns outside the contract count (added): a file
-    may lack the contract's optional columns.
+    may lack the contract's optional columns. An empty file is left to the file_schema and no-rows checks.
     """
-    accepted = dict(
-        con.execute(
-            "SELECT table_name, arg_max(columns_present, accepted_at) FROM audit.load_manifest "
-            "WHERE status = 'accepted' GROUP BY ALL"
-        ).fetchall()
+    declared = ", ".join(
+        f"({literal(table.name)}, [{', '.join(literal(c) for c in table.column_names)}]::VARCHAR[])"
+        for table in contract.tables.values()
     )
-    rows = []
-    for file in pending_files(con).itertuples():
-        if file.table_name not in contract.tables or not file.columns_present.size:
-            continue  # an empty file: the file_schema and no-rows checks report it
-        last_accepted = list(accepted.get(file.table_name) or [])
-        reference = last_accepted or contract.table(file.table_name).column_names
-        present = list(file.columns_present)
-        added = [c for c in present if c not in reference]
-        removed = [c for c in last_accepted if c not in present]
-        rows.append(
-            (
-                file.table_name,
-                file.file_path,
-                ", ".join(added),
-                ", ".join(removed),
-                bool(added or removed),
-                "last accepted file" if file.table_name in accepted else "contract",
-            )
+    return fetch_frame(
+        con,
+        f"""
+        WITH contract (table_name, columns) AS (VALUES {declared}),
+        accepted AS (
+            SELECT table_name, arg_max(columns_present, accepted_at) AS columns
+            FROM audit.load_manifest WHERE status = 'accepted' GROUP BY ALL
+        ),
+        compared AS (
+            SELECT m.table_name, m.path AS file_path, m.columns_present AS present, a.columns AS accepted,
+                   CASE WHEN len(a.columns) > 0 THEN a.columns ELSE c.columns END AS reference
+            FROM audit.load_manifest m
+            JOIN contract c USING (table_name)
+            LEFT JOIN accepted a USING (table_name)
+            WHERE {_PENDING_FILES} AND len(m.columns_present) > 0
+        ),
+        changes AS (
+            SELECT *, list_filter(present, lambda c: NOT list_contains(reference, c)) AS added,
+                   list_filter(coalesce(accepted, []), lambda c: NOT list_contains(present, c))
+                       AS removed
+            FROM compared
         )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "table_name",
-            "file_path",
-            "added_columns",
-            "removed_columns",
-            "schema_changed",
-            "compared_with",
-        ],
+        SELECT table_name, file_path, array_to_string(added, ', ') AS added_columns,
+               array_to_string(removed, ', ') AS removed_columns,
+               len(added) + len(removed) > 0 AS schema_changed,
+               CASE WHEN accepted IS NULL THEN 'contract' ELSE 'last accepted file' END AS compared_with
+        FROM changes ORDER BY table_name, file_path
+        """,
     )
 
 
 def late_rows(con: duckdb.DuckDBPyConnection, config: QualityConfig, business_tz: str) -> pd.DataFrame:
     """Per pending file in a dt=YYYY-MM-DD partition: rows whose day is over max_days_late before it."""
-    rows = []
-    for file in pending_files(con).itertuples():
-        column = config.event_time.get(file.table_name)
-        match = PARTITION_DAY.search(file.file_path)
-        if column is None or match is None or not relation_exists(con, PENDING_SCHEMA, file.table_name):
-            continue
-        partition = date.fromisoformat(match.group(1))
-        day = _day_sql(file.table_name, column, business_tz)
-        [(late, oldest)] = con.execute(
-            f"SELECT count(*) FILTER (WHERE {day} < ?), min({day}) "
-            f"FROM {relation_name(PENDING_SCHEMA, file.table_name)} p JOIN audit.load_manifest m "
-            "ON m.file_id = p._file_id WHERE m.path = ? AND m.status = 'pending'",
-            [partition - timedelta(days=config.max_days_late), file.file_path],
-        ).fetchall()
-        rows.append((file.table_name, file.file_path, partition, oldest, int(late)))
-    return pd.DataFrame(rows, columns=["table_name", "file_path", "partition_day", "oldest_day", "late_rows"])
+    late_before = f"partition_day - {int(config.max_days_late)}"
+    parts = [
+        f"""
+        SELECT f.table_name, f.path AS file_path, f.partition_day,
+               {_day_of(table, column, f"min(p.{identifier(column)})", business_tz)} AS oldest_day,
+               count(*) FILTER (WHERE p.{identifier(column)} < f.late_limit) AS late_rows
+        FROM (SELECT *, {_day_start(table, column, late_before, business_tz)} AS late_limit FROM (
+                  SELECT file_id, table_name, path, {_PARTITION_DAY} AS partition_day
+                  FROM audit.load_manifest m WHERE {_PENDING_FILES} AND m.table_name = {literal(table)}
+              ) WHERE partition_day IS NOT NULL) f
+        LEFT JOIN {relation_name(PENDING_SCHEMA, table)} p ON p._file_id = f.file_id
+        GROUP BY ALL
+        """
+        for table, column in config.event_time.items()
+        if relation_exists(con, PENDING_SCHEMA, table)
+    ]
+    columns = ["table_name", "file_path", "partition_day", "oldest_day", "late_rows"]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return fetch_frame(con, " UNION ALL ".join(parts) + " ORDER BY table_name, file_path")[columns]
 
 
 def daily_volume(
@@ -135,26 +142,38 @@ def daily_volume(
     volume = config.volume
     recent, trailing = int(volume["recent_days"]), int(volume["trailing_days"])
     first_day = as_of - timedelta(days=recent + trailing - 1)
-    rows = []
-    for table, column in config.event_time.items():
-        landed = _landed_days_sql(con, table, column, business_tz)
-        if landed is None:
-            continue
-        counts = dict(
-            con.execute(
-                f"SELECT day, count(*) FROM ({landed}) WHERE day BETWEEN ? AND ? GROUP BY ALL",
-                [first_day, as_of],
-            ).fetchall()
+    first_recent = as_of - timedelta(days=recent - 1)
+    parts = [
+        f"""
+        SELECT {literal(table)} AS table_name, d.day, coalesce(c.rows, 0) AS rows
+        FROM (SELECT unnest(generate_series($first_day, $as_of, INTERVAL 1 DAY))::DATE AS day) d
+        LEFT JOIN (SELECT {_day_of(table, column, "value", business_tz)} AS day, count(*) AS rows
+                   FROM ({landed}) WHERE NOT {_before_day(table, column, "$first_day", business_tz, "value")}
+                   AND {_before_day(table, column, "$as_of + 1", business_tz, "value")}
+                   GROUP BY ALL) c USING (day)
+        """
+        for table, column in config.event_time.items()
+        if (landed := _landed_values_sql(con, table, column)) is not None
+    ]
+    columns = ["table_name", "day", "rows", "baseline_rows", "ratio"]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return fetch_frame(
+        con,
+        f"""
+        WITH per_day AS ({" UNION ALL ".join(parts)}),
+        baseline AS (
+            SELECT table_name, median(rows)::DOUBLE AS baseline_rows FROM per_day
+            WHERE day < $first_recent GROUP BY ALL
         )
-        days = [first_day + timedelta(days=i) for i in range(recent + trailing)]
-        baseline = median(counts.get(day, 0) for day in days[:trailing])
-        if baseline < volume["min_baseline_rows"]:
-            continue
-        rows += [
-            (table, day, counts.get(day, 0), float(baseline), counts.get(day, 0) / baseline)
-            for day in days[trailing:]
-        ]
-    return pd.DataFrame(rows, columns=["table_name", "day", "rows", "baseline_rows", "ratio"])
+        SELECT table_name, day, rows, baseline_rows, rows / baseline_rows AS ratio
+        FROM per_day JOIN baseline USING (table_name)
+        WHERE day >= $first_recent AND baseline_rows >= $min_baseline_rows
+        ORDER BY table_name, day
+        """,
+        {"first_day": first_day, "as_of": as_of, "first_recent": first_recent,
+         "min_baseline_rows": volume["min_baseline_rows"]},
+    )[columns]
 
 
 def freshness(
@@ -163,10 +182,15 @@ def freshness(
     """Per table with a freshness limit and landed rows: its last day on or before as_of, days since."""
     rows = []
     for table, max_days in config.freshness_max_days.items():
-        landed = _landed_days_sql(con, table, config.event_time[table], business_tz)
+        column = config.event_time[table]
+        landed = _landed_values_sql(con, table, column)
         if landed is None:
             continue
-        [(last_day,)] = con.execute(f"SELECT max(day) FROM ({landed}) WHERE day <= ?", [as_of]).fetchall()
+        [(last_day,)] = con.execute(
+            f"SELECT {_day_of(table, column, 'max(value)', business_tz)} FROM ({landed}) "
+            f"WHERE {_before_day(table, column, '$as_of + 1', business_tz, 'value')}",
+            {"as_of": as_of},
+        ).fetchall()
         if last_day is not None:
             rows.append((table, last_day, (as_of - last_day).days, max_days))
     return pd.DataFrame(rows, columns=["table_name", "last_day", "days_since_last_row", "max_days"])
@@ -207,59 +231,78 @@ def null_rate_shifts(con: duckdb.DuckDBPyConnection, config: QualityConfig) -> p
 
 def distribution_shifts(con: duckdb.DuckDBPyConnection, config: QualityConfig) -> pd.DataFrame:
     """Per key column: Kolmogorov-Smirnov statistic (numbers) or total variation distance (categories)
-    between the pending and the accepted values."""
+    between the pending and the accepted values, each side a random sample of at most SAMPLE_ROWS."""
     settings = config.distribution
     rows = []
-    for kind, limit, statistic in (
-        ("numeric", settings["max_ks"], ks_statistic),
-        ("categorical", settings["max_tvd"], total_variation_distance),
-    ):
+    kinds = (("numeric", settings["max_ks"], KS), ("categorical", settings["max_tvd"], TVD))
+    for kind, limit, statistic in kinds:
         for table, columns in settings[kind].items():
             for column in columns:
-                values = _accepted_and_pending(con, table, column)
-                if values is None or min(len(v) for v in values) < settings["min_rows"]:
+                samples = _accepted_and_pending_samples(con, table, column)
+                if samples is None:
                     continue
-                rows.append(
-                    (table, column, "ks" if kind == "numeric" else "tvd", statistic(*values), float(limit))
-                )
+                [(shift, accepted_rows, pending_rows)] = con.execute(
+                    distribution_shift_sql(statistic, *samples)
+                ).fetchall()
+                if min(accepted_rows or 0, pending_rows or 0) < settings["min_rows"]:
+                    continue
+                rows.append((table, column, statistic, float(shift), float(limit)))
     return pd.DataFrame(rows, columns=["table_name", "column_name", "statistic", "shift", "max_shift"])
 
 
-def ks_statistic(sample_a: np.ndarray, sample_b: np.ndarray) -> float:
-    """Two-sample Kolmogorov-Smirnov statistic: the largest gap between the two empirical CDFs."""
-    a, b = np.sort(sample_a.astype(float)), np.sort(sample_b.astype(float))
-    points = np.concatenate([a, b])
-    gaps = np.searchsorted(a, points, side="right") / len(a) - np.searchsorted(b, points, side="right") / len(
-        b
-    )
-    return float(np.max(np.abs(gaps)))
+def distribution_shift_sql(statistic: str, sample_a: str, sample_b: str) -> str:
+    """One row: the statistic (KS or TVD) between the non-null `value`s of two queries, and their counts.
+
+    KS: the largest gap between the two empirical distribution functions, taken at every value either
+    side holds. TVD: half the sum of the absolute differences of the value shares.
+    """
+    per_value = f"""
+        SELECT value, count(*) FILTER (WHERE side = 'a') AS in_a, count(*) FILTER (WHERE side = 'b') AS in_b
+        FROM (SELECT value, 'a' AS side FROM ({sample_a}) UNION ALL SELECT value, 'b' FROM ({sample_b}))
+        WHERE value IS NOT NULL GROUP BY ALL"""
+    if statistic == KS:  # the gap at each value (a window), then the largest
+        shift = """SELECT coalesce(max(gap), 0), any_value(rows_a), any_value(rows_b) FROM (
+            SELECT abs(sum(in_a) OVER w / rows_a - sum(in_b) OVER w / rows_b) AS gap, rows_a, rows_b
+            FROM per_value, totals WINDOW w AS (ORDER BY value))"""
+    else:
+        shift = """SELECT coalesce(sum(abs(in_a / rows_a - in_b / rows_b)) / 2, 0), any_value(rows_a),
+            any_value(rows_b) FROM per_value, totals"""
+    return (f"WITH per_value AS ({per_value}), "
+            f"totals AS (SELECT sum(in_a) AS rows_a, sum(in_b) AS rows_b FROM per_value) {shift}")
 
 
-def total_variation_distance(sample_a: np.ndarray, sample_b: np.ndarray) -> float:
-    """Half the sum of absolute differences of the value shares (None counts as a value)."""
-    shares_a = pd.Series(sample_a).value_counts(normalize=True, dropna=False)
-    shares_b = pd.Series(sample_b).value_counts(normalize=True, dropna=False)
-    both = shares_a.to_frame("a").join(shares_b.to_frame("b"), how="outer").fillna(0.0)
-    return float((both["a"] - both["b"]).abs().sum() / 2)
+def _is_timestamp(table: str, column: str) -> bool:
+    return load_contract().table(table).column(column).type == "timestamp"
 
 
-def _day_sql(table: str, column: str, business_tz: str, alias: str = "p") -> str:
-    """SQL for the business day of a row (of relation `alias`) by its event-time column."""
-    column_type = load_contract().table(table).column(column).type
-    value = f"{alias}.{identifier(column)}"
-    return business_day_sql(value, business_tz) if column_type == "timestamp" else value
+def _day_of(table: str, column: str, value_sql: str, business_tz: str) -> str:
+    """SQL for the business day of `value_sql`, a value of the table's event-time column."""
+    return business_day_sql(value_sql, business_tz) if _is_timestamp(table, column) else value_sql
 
 
-def _landed_days_sql(con: duckdb.DuckDBPyConnection, table: str, column: str, business_tz: str) -> str | None:
-    day = _day_sql(table, column, business_tz)
+def _day_start(table: str, column: str, day_sql: str, business_tz: str) -> str:
+    """SQL for the smallest event-time value on the business day `day_sql`: the instant it begins for a
+    timestamp column (business_day_start_sql), the day itself for a date column."""
+    return business_day_start_sql(day_sql, business_tz) if _is_timestamp(table, column) else day_sql
+
+
+def _before_day(table: str, column: str, day_sql: str, business_tz: str, value_sql: str) -> str:
+    """SQL: the event time `value_sql` falls on a business day before `day_sql` (compared as values, so a
+    filter converts no row to its day)."""
+    return f"{value_sql} < {_day_start(table, column, day_sql, business_tz)}"
+
+
+def _landed_values_sql(con: duckdb.DuckDBPyConnection, table: str, column: str) -> str | None:
+    """The event-time `value` of every landed row of the table, or None when nothing has landed."""
+    value = f"p.{identifier(column)}"
     sources = (
-        [f"SELECT {day} AS day FROM {relation_name(RAW_SCHEMA, table)} p"]
+        [f"SELECT {value} AS value FROM {relation_name(RAW_SCHEMA, table)} p"]
         if relation_exists(con, RAW_SCHEMA, table)
         else []
     )
     if relation_exists(con, PENDING_SCHEMA, table):
         sources.append(
-            f"SELECT {day} AS day FROM {relation_name(PENDING_SCHEMA, table)} p "
+            f"SELECT {value} AS value FROM {relation_name(PENDING_SCHEMA, table)} p "
             f"JOIN audit.load_manifest m ON m.file_id = p._file_id WHERE {_PENDING_FILES}"
         )
     return " UNION ALL ".join(sources) or None
@@ -282,10 +325,11 @@ def _null_shares(con: duckdb.DuckDBPyConnection, table: str, column: str) -> tup
     return float(accepted_share), int(pending_rows), float(pending_share)
 
 
-def _accepted_and_pending(
+def _accepted_and_pending_samples(
     con: duckdb.DuckDBPyConnection, table: str, column: str
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """Non-null values of accepted and of pending rows, each a random sample of at most SAMPLE_ROWS."""
+) -> tuple[str, str] | None:
+    """Queries of the non-null `value`s of accepted and of pending rows, each a random sample of at most
+    SAMPLE_ROWS; None unless both relations exist."""
     if not (relation_exists(con, RAW_SCHEMA, table) and relation_exists(con, PENDING_SCHEMA, table)):
         return None
     value = f"p.{identifier(column)}"
@@ -294,10 +338,5 @@ def _accepted_and_pending(
         f"SELECT {value} AS value FROM {relation_name(PENDING_SCHEMA, table)} p JOIN audit.load_manifest m "
         f"ON m.file_id = p._file_id WHERE {_PENDING_FILES} AND {value} IS NOT NULL"
     )
-    sampled = [
-        con.execute(
-            f"SELECT value FROM ({rows}) USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (42)"
-        ).fetchnumpy()["value"]
-        for rows in (accepted, pending)
-    ]
-    return np.asarray(sampled[0]), np.asarray(sampled[1])
+    sample = f"USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (42)"
+    return f"SELECT value FROM ({accepted}) {sample}", f"SELECT value FROM ({pending}) {sample}"

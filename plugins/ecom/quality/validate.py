@@ -21,7 +21,6 @@ from great_expectations.core import ExpectationSuiteValidationResult
 from great_expectations.core.batch_definition import BatchDefinition
 from great_expectations.core.expectation_suite import ExpectationSuite
 from great_expectations.core.run_identifier import RunIdentifier
-from great_expectations.core.validation_definition import DATAFRAME_REPLACEMENT_STR
 from great_expectations.data_context import FileDataContext
 from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.data_context.types.resource_identifiers import (
@@ -33,6 +32,7 @@ from great_expectations.validator.v1_validator import Validator
 
 from ecom.config import Settings
 from ecom.quality.gx_sql import connection_string
+from ecom.warehouse import duckdb_config
 
 DATA_DOCS_SITE = "local_site"
 INDEXED_RESULTS_AT_MOST = 300
@@ -74,7 +74,7 @@ class GateValidator:
         self.context = open_context(settings)
         self._gate = gate
         self._database = settings.warehouse_db
-        self._database_config = settings.duckdb_config(settings.warehouse_db)
+        self._database_config = duckdb_config(settings, settings.warehouse_db)
         self._datasource = self.context.data_sources.add_or_update_pandas(f"ecom_{gate}")
         self._sql_datasource: SQLDatasource | None = None
         self.run_identifier = RunIdentifier(run_name=f"{run_id}.{gate}", run_time=datetime.now(UTC))
@@ -105,7 +105,8 @@ class GateValidator:
     def evaluate_query(
         self, suite: ExpectationSuite, query: str, index_columns: list[str]
     ) -> ExpectationSuiteValidationResult:
-        """`validate_query` without storing the result (see `evaluate`)."""
+        """`validate_query` without storing the result: for a result the gate completes (e.g. listings
+        validated again on ordered rows) before `store` keeps it."""
         validator = Validator(
             batch_definition=self._query_batch_definition(suite.name, query),
             result_format=_result_format(index_columns),
@@ -136,28 +137,16 @@ class GateValidator:
             run_id=self.run_identifier,
         )
 
-    def evaluate(
-        self, suite: ExpectationSuite, frame: pd.DataFrame, index_columns: list[str]
-    ) -> ExpectationSuiteValidationResult:
-        """Validate `frame` as `validate` does, without storing the result: for a suite validated in
-        parts (e.g. some of its expectations on each chunk of rows), whose combined result `store` keeps."""
-        validator = Validator(
-            batch_definition=self._batch_definition(suite.name),
-            batch_parameters={"dataframe": frame},
-            result_format=_result_format(index_columns),
-        )
-        return validator.validate_expectation_suite(suite)
-
     def store(
         self, suite: ExpectationSuite, result: ExpectationSuiteValidationResult
     ) -> ExpectationSuiteValidationResult:
-        """Keep `result` as the run's result of `suite`, where `validate` keeps its results (Data Docs
-        read them there); returns it."""
+        """Keep `result` (of `evaluate_query`) as the run's result of `suite`, where `validate` keeps its
+        results (Data Docs read them there); returns it."""
         self.context.suites.add_or_update(suite)
         result.meta |= {
             "run_id": self.run_identifier,
             "validation_time": self.run_identifier.run_time,
-            "batch_parameters": {"dataframe": DATAFRAME_REPLACEMENT_STR},
+            "batch_parameters": None,
         }
         suite_id = ExpectationSuiteIdentifier(name=suite.name)
         self.context.validation_results_store.store_validation_results(

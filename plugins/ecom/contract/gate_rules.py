@@ -1,0 +1,106 @@
+"""The raw gate's rules of each table, as plain expectation specs built from the raw data contract.
+
+Every rule comes from plugins/ecom/contract/raw_tables.yml, so none is written twice:
+- per column, in the contract's order: not null (nullable: false), in set (allowed_values), between
+  (min, max, the column's own or its type's `type_defaults`, for decimal and integer columns), all with
+  severity error. Ingestion already rejects a row that breaks one of them (and one outside a date or
+  timestamp range); the gate checks them again on the rows it is about to promote. A vocabulary column
+  has no value list here: the shop's seed maps its values (an unmapped value of a `quarantine`
+  vocabulary is rejected at ingest, one of a `keep` vocabulary is the steward check unmapped_values).
+- the primary key unique among the latest versions of the pending rows, with the contract's
+  `key_uniqueness` severity: a row re-sent in a later file (a later `_loaded_at`) is the key's new
+  version, as staging keeps it, so only rows of one file (one load) sharing a key fail. The rows the gate
+  validates carry `SUPERSEDED_COLUMN`, when a later version of their key is pending (else empty);
+  both key expectations hold on the rows where it is empty (`LATEST_VERSIONS`);
+- the table's `row_rules`: a column that must have a value where a condition holds.
+
+A spec is {type, kwargs, severity (error | warning), notes}: ecom.quality.raw_suites makes the GX suite
+`raw.<table>` of them, and the run report (ecom.report_checks) names the checks from the same specs.
+Nothing here imports Great Expectations.
+
+The key is checked as the share of distinct values (`KEY_SCREEN`): one aggregate query, where GX's
+row-listing uniqueness expectation (`expect_column_values_to_be_unique`) takes three window queries.
+Only when the share is below 1 does the gate validate `key_listing` too, to name the files and lines
+sharing a key (ecom.quality.raw_rows). A compound key is checked as one column of the rows the gate
+validates, `key_column`: the list of its values as text, so that rows whose keys are both empty in one
+column share the key (GX's compound uniqueness joins on equality in SQL, where an empty value equals
+nothing).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecom.contract import ERROR, Column, Condition, Contract, RowRule, Table
+
+KEY_SCREEN = "expect_column_proportion_of_unique_values_to_be_between"
+KEY_LISTING = "expect_column_values_to_be_unique"
+# The column of the validated rows naming when a later version of the row's key was loaded (NULL: this
+# row is its key's latest version), and the condition that keeps the latest versions.
+SUPERSEDED_COLUMN = "_superseded_at"
+LATEST_VERSIONS = {"type": "nullity", "column": {"name": SUPERSEDED_COLUMN}, "is_null": True}
+# The types whose range the gate checks again (dates and timestamps are bounded at ingest only).
+NUMERIC_TYPES = ("decimal", "integer")
+
+Spec = dict[str, Any]
+
+
+def table_rules(contract: Contract, table: Table) -> list[Spec]:
+    """The specs of `raw.<table>`: the column rules, the key screen and the row rules of the table."""
+    specs = [spec for column in table.columns for spec in _column_rules(column)]
+    screen = {"column": key_column(table), "min_value": 1.0, "row_condition": LATEST_VERSIONS}
+    specs.append(_spec(KEY_SCREEN, screen, contract.key_uniqueness.severity, _key_note(contract, table)))
+    specs += [_row_rule(rule) for rule in table.row_rules]
+    return specs
+
+
+def key_column(table: Table) -> str:
+    """The column holding the primary key: the key's own column, or for a compound key the column the
+    gate adds, named after its columns (ecom.quality.raw_rows.pending_rows_sql)."""
+    return ",".join(table.primary_key)
+
+
+def key_listing(contract: Contract, table: Table) -> Spec:
+    """The spec that lists the pending rows sharing a primary key, by their index columns."""
+    return _spec(KEY_LISTING, {"column": key_column(table), "row_condition": LATEST_VERSIONS},
+                 contract.key_uniqueness.severity, _key_note(contract, table))
+
+
+def _key_note(contract: Contract, table: Table) -> str:
+    return (f"Primary key ({', '.join(table.primary_key)}) unique among the latest versions of the "
+            "pending rows. "
+            f"{contract.key_uniqueness.description}")
+
+
+def _column_rules(column: Column) -> list[Spec]:
+    rules = []
+    if not column.nullable:
+        rules.append(_spec("expect_column_values_to_not_be_null", {"column": column.name}, ERROR,
+                           "Non-nullable in the raw data contract."))
+    if column.allowed_values:
+        kwargs = {"column": column.name, "value_set": list(column.allowed_values)}
+        rules.append(_spec("expect_column_values_to_be_in_set", kwargs, ERROR,
+                           "Allowed values of the raw data contract."))
+    bounds = {name: value for name, value in (("min_value", column.min), ("max_value", column.max))
+              if value is not None and column.type in NUMERIC_TYPES}
+    if bounds:
+        rules.append(_spec("expect_column_values_to_be_between", {"column": column.name, **bounds}, ERROR,
+                           "Range of the raw data contract."))
+    return rules
+
+
+def _row_rule(rule: RowRule) -> Spec:
+    kwargs = {"column": rule.column, "row_condition": row_condition(rule.when)}
+    return _spec("expect_column_values_to_not_be_null", kwargs, rule.severity, rule.description)
+
+
+def row_condition(condition: Condition) -> dict[str, Any]:
+    """A GX condition object (GX 1.9+; string conditions are deprecated)."""
+    column = {"name": condition.column}
+    if condition.is_null:
+        return {"type": "nullity", "column": column, "is_null": True}
+    return {"type": "comparison", "column": column, "operator": "==", "parameter": condition.equals}
+
+
+def _spec(kind: str, kwargs: dict[str, Any], severity: str, notes: str) -> Spec:
+    return {"type": kind, "kwargs": kwargs, "severity": severity, "notes": notes}
