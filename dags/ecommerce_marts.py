@@ -3,6 +3,8 @@
 Task logic lives in `ecom.pipeline_tasks`; this file only wires it into Airflow. The dbt task group is
 rendered from dbt_project/target/manifest.json (cosmos manifest load mode: no dbt call at parse time);
 `ecom run` and docker-compose's airflow-init keep that manifest fresh (`python -m ecom.dbt_manifest`).
+dbt runs in cosmos' watcher mode: one `dbt build` (the producer task) and one task per model and per
+model's tests that reports how its node ended in that build.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import yaml
 from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param, chain, task
-from airflow.sdk.exceptions import AirflowFailException
-from airflow.sdk.types import DagRunProtocol
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+from airflow.sdk.types import DagRunProtocol, RuntimeTaskInstanceProtocol
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
 
@@ -22,6 +24,7 @@ from ecom import pipeline_tasks
 from ecom.alerts import on_task_failure
 from ecom.config import Settings
 from ecom.dbt_manifest import dbt_project_dir, manifest_path, mart_names
+from ecom.dbt_watcher import use_build_producer
 from ecom.pipeline_tasks import DAG_ID, WAREHOUSE_POOL
 
 # The as-of date the ingest task resolved (its return value); templated into every later task and dbt.
@@ -64,6 +67,16 @@ def ingest(params: dict | None = None, ds: str | None = None, run_id: str | None
     return as_of.isoformat()
 
 
+@task.short_circuit(task_id="anything_new")
+def anything_new(as_of: str, params: dict | None = None) -> bool:
+    """False when nothing landed and neither the as-of date nor the code changed: every later task is
+    skipped and serving.duckdb stays as the last publish left it."""
+    reason = pipeline_tasks.nothing_new(Settings.from_env(), date.fromisoformat(as_of),
+                                        full_refresh=params["full_refresh"])
+    print(reason or "new input since the last publish: building")
+    return reason is None
+
+
 @task(task_id="raw_quality_gate")
 def raw_quality_gate(as_of: str, run_id: str | None = None) -> None:
     with _no_retry_on_permanent_failure():
@@ -82,7 +95,9 @@ def publish(as_of: str, run_id: str | None = None) -> None:
 
 
 @task(task_id="reports")
-def reports(run_id: str | None = None) -> str:
+def reports(run_id: str | None = None, ti: RuntimeTaskInstanceProtocol | None = None) -> str:
+    if ti.xcom_pull(task_ids="anything_new") is False:
+        raise AirflowSkipException("nothing new: the latest report still describes the published marts")
     path = pipeline_tasks.write_report(Settings.from_env(), run_id)
     print(f"run report: {path}")
     return str(path)
@@ -90,7 +105,7 @@ def reports(run_id: str | None = None) -> str:
 
 def _dbt_task_group() -> DbtTaskGroup:
     warehouse = Settings.from_env()
-    return DbtTaskGroup(
+    group = DbtTaskGroup(
         group_id="dbt",
         project_config=ProjectConfig(
             dbt_project_path=DBT_PROJECT,
@@ -110,21 +125,27 @@ def _dbt_task_group() -> DbtTaskGroup:
             profiles_yml_filepath=DBT_PROJECT / "profiles.yml",
         ),
         execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.LOCAL,
+            # One `dbt build` of the whole project (dbt's own order, threads and test semantics: a failed
+            # test skips what is built on its model); the model tasks only report its results. A model
+            # task retried, or cleared in the UI, runs dbt for its model alone (cosmos' fallback).
+            execution_mode=ExecutionMode.WATCHER,
             invocation_mode=InvocationMode.DBT_RUNNER,
-            # A model's build runs the tests whose every parent is built by then (itself or upstream):
-            # a relationship test between two models runs with the later of the two.
+            # For those single-model runs: the tests whose every parent is built by then.
             test_indirect_selection=TestIndirectSelection.BUILDABLE,
         ),
         # `ecom run --full-refresh` / the DAG param: incremental models are rebuilt from every raw row.
         operator_args={"full_refresh": "{{ params.full_refresh }}"},
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
-            test_behavior=TestBehavior.BUILD,
+            # A `<model>.test` task beside each `<model>.run` shows its tests' verdict (watcher mode has no
+            # per-model build task: the producer's build runs them).
+            test_behavior=TestBehavior.AFTER_EACH,
             # Our Assets are the published marts (see publish), not the working warehouse's relations.
             emit_datasets=False,
         ),
     )
+    use_build_producer(list(group.children.values()))
+    return group
 
 
 with DAG(
@@ -160,6 +181,7 @@ with DAG(
 ) as dag:
     chain(
         ingest(),
+        anything_new(AS_OF),
         raw_quality_gate(AS_OF),
         _dbt_task_group(),
         mart_quality_gate(AS_OF),

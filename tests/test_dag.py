@@ -22,15 +22,21 @@ os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, TriggerRule
-from airflow.sdk.exceptions import AirflowFailException, ParamValidationError
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException, ParamValidationError
 
 from ecom import pipeline_tasks
 from ecom.config import DAGS_DIR, DBT_PROJECT_DIR, Settings
 from ecom.dbt_manifest import ensure_manifest
 
 DAG_FILE = DAGS_DIR / "ecommerce_marts.py"
-PYTHON_TASKS = ["ingest", "raw_quality_gate", "mart_quality_gate", "publish", "reports"]
+PYTHON_TASKS = ["ingest", "anything_new", "raw_quality_gate", "mart_quality_gate", "publish", "reports"]
 AS_OF_TEMPLATE = "{{ ti.xcom_pull(task_ids='ingest') }}"
+# cosmos watcher mode: the one `dbt build`, and the task that lets the group succeed when it is skipped.
+PRODUCER = "dbt.dbt_producer_watcher"
+PRODUCER_DONE = "dbt.dbt_producer_watcher_done"
+NODE_TASK_SUFFIX = {"model": "run", "seed": "seed"}
+CONSUMER_OPERATORS = {"run": "DbtRunWatcherOperator", "seed": "DbtSeedWatcherOperator",
+                      "test": "DbtTestWatcherOperator"}
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +69,22 @@ def dbt_nodes(manifest: dict, resource_type: str) -> dict[str, dict]:
     return {uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] == resource_type}
 
 
-def dbt_task_id(node: dict) -> str:
-    """cosmos names a build task `<node name>_<resource type>_build` inside the task group `dbt`."""
-    return f"dbt.{node['name']}_{node['resource_type']}_build"
+def buildable_nodes(manifest: dict) -> dict[str, dict]:
+    return {**dbt_nodes(manifest, "model"), **dbt_nodes(manifest, "seed")}
+
+
+def nodes_with_tests(manifest: dict) -> set[str]:
+    """Unique ids of the models and seeds some dbt test depends on."""
+    return {uid for test in dbt_nodes(manifest, "test").values() for uid in test["depends_on"]["nodes"]}
+
+
+def node_tasks(node: dict, tested: set[str]) -> list[str]:
+    """cosmos' tasks for a model or seed: `<name>_run` alone, or `<name>.run` then `<name>.test` in a group
+    of its own when the node has tests (`seed` in place of `run` for a seed)."""
+    suffix = NODE_TASK_SUFFIX[node["resource_type"]]
+    if node["unique_id"] in tested:
+        return [f"dbt.{node['name']}.{suffix}", f"dbt.{node['name']}.test"]
+    return [f"dbt.{node['name']}_{suffix}"]
 
 
 def dbt_tasks(dag: DAG) -> set[str]:
@@ -91,21 +110,38 @@ def test_dag_file_parses_without_running_dbt(bag: DagBag, monkeypatch: pytest.Mo
     assert dbt_tasks(second.dags["ecommerce_marts"]) == dbt_tasks(bag.dags["ecommerce_marts"])
 
 
-def test_one_dbt_build_task_per_model_and_seed(dag: DAG, manifest: dict) -> None:
-    buildable = {**dbt_nodes(manifest, "model"), **dbt_nodes(manifest, "seed")}
+def test_one_dbt_build_and_a_task_per_model_seed_and_their_tests(dag: DAG, manifest: dict) -> None:
+    tested = nodes_with_tests(manifest)
+    expected = {PRODUCER, PRODUCER_DONE}
+    for node in buildable_nodes(manifest).values():
+        expected |= set(node_tasks(node, tested))
 
-    assert dbt_tasks(dag) == {dbt_task_id(node) for node in buildable.values()}
-    operators = {type(dag.get_task(task_id)).__name__ for task_id in dbt_tasks(dag)}
-    assert operators == {"DbtBuildLocalOperator"}
+    assert dbt_tasks(dag) == expected
+    assert type(dag.get_task(PRODUCER)).__mro__[1].__name__ == "DbtProducerWatcherOperator"
+    for task_id in expected - {PRODUCER, PRODUCER_DONE}:
+        kind = task_id.rsplit(".", 1)[-1] if task_id.count(".") == 2 else task_id.rsplit("_", 1)[-1]
+        assert type(dag.get_task(task_id)).__name__ == CONSUMER_OPERATORS[kind], task_id
+    assert len(tested) > 20  # most models have tests: their verdict is a task of its own
 
 
 def test_dbt_tasks_follow_the_dbt_dependency_graph(dag: DAG, manifest: dict) -> None:
-    buildable = {**dbt_nodes(manifest, "model"), **dbt_nodes(manifest, "seed")}
+    buildable = buildable_nodes(manifest)
+    tested = nodes_with_tests(manifest)
     for node in buildable.values():
+        first, *test = node_tasks(node, tested)
         parent_ids = [uid for uid in node["depends_on"].get("nodes", []) if uid in buildable]
-        parents = {dbt_task_id(buildable[uid]) for uid in parent_ids}
-        expected = parents or {"raw_quality_gate"}
-        assert dag.get_task(dbt_task_id(node)).upstream_task_ids == expected, node["name"]
+        parents = {node_tasks(buildable[uid], tested)[-1] for uid in parent_ids}
+        assert dag.get_task(first).upstream_task_ids == (parents or {"raw_quality_gate"}), node["name"]
+        if test:
+            assert dag.get_task(test[0]).upstream_task_ids == {first}
+
+
+def test_the_build_starts_after_the_raw_gate_and_the_model_tasks_watch_it(dag: DAG) -> None:
+    producer = dag.get_task(PRODUCER)
+    assert producer.upstream_task_ids == {"raw_quality_gate"}
+    assert producer.downstream_task_ids == {PRODUCER_DONE}
+    for task_id in dbt_tasks(dag) - {PRODUCER, PRODUCER_DONE}:
+        assert dag.get_task(task_id).producer_task_id == PRODUCER, task_id
 
 
 def test_pipeline_order(dag: DAG) -> None:
@@ -114,13 +150,50 @@ def test_pipeline_order(dag: DAG) -> None:
 
     assert set(dag.task_ids) == set(PYTHON_TASKS) | dbt
     assert dag.get_task("ingest").upstream_task_ids == set()
-    assert dag.get_task("raw_quality_gate").upstream_task_ids == {"ingest"}
+    assert dag.get_task("anything_new").upstream_task_ids == {"ingest"}
+    assert dag.get_task("raw_quality_gate").upstream_task_ids == {"anything_new"}
     assert dag.get_task("raw_quality_gate").downstream_task_ids == {
         t for t in dbt if not (dag.get_task(t).upstream_task_ids & dbt)
     }
+    assert PRODUCER_DONE in dbt_leaves
     assert dag.get_task("mart_quality_gate").upstream_task_ids == dbt_leaves
     assert dag.get_task("publish").upstream_task_ids == {"mart_quality_gate"}
     assert dag.get_task("reports").upstream_task_ids == {"publish"}
+
+
+def test_nothing_new_skips_everything_after_ingest(dag: DAG, monkeypatch: pytest.MonkeyPatch) -> None:
+    decide = dag.get_task("anything_new")
+    assert type(decide).__name__ == "_ShortCircuitDecoratedOperator"
+    assert decide.ignore_downstream_trigger_rules  # the whole rest of the run, whatever its trigger rules
+    calls = []
+
+    def nothing_new(settings: Settings, as_of: date, full_refresh: bool) -> str | None:
+        calls.append((as_of, full_refresh))
+        return "nothing new since run-1" if not full_refresh else None
+
+    monkeypatch.setattr(pipeline_tasks, "nothing_new", nothing_new)
+
+    assert decide.python_callable("2024-05-31", params={"full_refresh": False}) is False
+    assert decide.python_callable("2024-05-31", params={"full_refresh": True}) is True
+    assert calls == [(date(2024, 5, 31), False), (date(2024, 5, 31), True)]
+    assert list(decide.op_args) == [AS_OF_TEMPLATE]
+
+
+def test_reports_are_skipped_when_nothing_was_new(dag: DAG, monkeypatch: pytest.MonkeyPatch,
+                                                  tmp_path: Path) -> None:
+    written = []
+    monkeypatch.setattr(pipeline_tasks, "write_report",
+                        lambda settings, run_id: written.append(run_id) or tmp_path / "r.html")
+    reports = dag.get_task("reports").python_callable
+
+    def ti(decision: bool | None) -> SimpleNamespace:
+        return SimpleNamespace(xcom_pull=lambda task_ids: {"anything_new": decision}[task_ids])
+
+    with pytest.raises(AirflowSkipException, match="nothing new"):
+        reports(run_id="run-2", ti=ti(False))
+    assert reports(run_id="run-3", ti=ti(True)) == str(tmp_path / "r.html")
+    assert reports(run_id="run-4", ti=ti(None)) == str(tmp_path / "r.html")  # ingest failed: report it
+    assert written == ["run-3", "run-4"]
 
 
 def test_reports_runs_whatever_happened_upstream_without_hiding_a_failure(dag: DAG) -> None:
@@ -169,7 +242,7 @@ def test_as_of_param(dag: DAG) -> None:
 
 def test_dbt_gets_the_resolved_as_of_and_logs_under_the_warehouse(dag: DAG,
                                                                    warehouse_env: Path) -> None:
-    task = dag.get_task(sorted(dbt_tasks(dag))[0])
+    task = dag.get_task(PRODUCER)
     ti = SimpleNamespace(xcom_pull=lambda task_ids: {"ingest": "2024-05-31"}[task_ids])
 
     rendered = task.render_template(task.env, {"ti": ti}, jinja_env=dag.get_template_env())
@@ -179,8 +252,11 @@ def test_dbt_gets_the_resolved_as_of_and_logs_under_the_warehouse(dag: DAG,
         "DBT_LOG_PATH": str(warehouse_env / "dbt" / "logs"),
     }
     assert task.invocation_mode.value == "dbt_runner"
-    assert task.indirect_selection == "buildable"
     assert task.install_deps is False
+    assert (task.select, task.exclude) == (None, None)  # the whole project in one build
+    # A test task retried alone runs the tests whose every parent is built by then.
+    test_tasks = [dag.get_task(t) for t in dbt_tasks(dag) if t.endswith(".test")]
+    assert {task.indirect_selection for task in test_tasks} == {"buildable"}
 
 
 def test_python_tasks_read_the_as_of_from_ingest(dag: DAG) -> None:
@@ -229,11 +305,61 @@ def test_every_task_alerts_on_failure(dag: DAG) -> None:
         assert on_task_failure in callbacks, task.task_id
 
 
-def test_full_refresh_param_reaches_every_dbt_task(dag: DAG) -> None:
+def test_full_refresh_param_reaches_the_build_and_every_model_task(dag: DAG) -> None:
     assert dag.params.get_param("full_refresh").value is False
-    for task_id in dbt_tasks(dag):
+    model_tasks = [t for t in dbt_tasks(dag) if t.endswith("run")]
+    assert model_tasks
+    for task_id in [PRODUCER, *model_tasks]:  # a model task retried alone runs `dbt run` for its model
         task = dag.get_task(task_id)
         for value, expected in ((True, "True"), (False, "False")):
             rendered = task.render_template(task.full_refresh, {"params": {"full_refresh": value}},
                                             jinja_env=dag.get_template_env())
             assert rendered == expected, task_id
+
+
+def test_ecom_run_starts_the_model_tasks_once_the_build_has_ended(bag: DagBag) -> None:
+    """dag.test runs ready tasks one at a time in no set order: a model task must not wait on the build."""
+    from ecom.in_process_run import prepare_for_dag_test
+
+    dag = DagBag(dag_folder=str(DAG_FILE)).dags["ecommerce_marts"]  # a copy: the fixture's stays as parsed
+    before = {t.task_id: (set(t.upstream_task_ids), t.trigger_rule) for t in dag.tasks}
+
+    prepare_for_dag_test(dag)
+
+    consumers = dbt_tasks(dag) - {PRODUCER, PRODUCER_DONE}
+    first = {t for t in consumers if before[t][0] == {"raw_quality_gate"}}
+    assert first and {t.rsplit("_", 1)[-1].rsplit(".", 1)[-1] for t in first} <= {"run", "seed"}
+    for task in dag.tasks:
+        assert task.retries == 0, task.task_id
+        if task.task_id in first:
+            assert task.upstream_task_ids == {"raw_quality_gate", PRODUCER}
+            assert task.trigger_rule == TriggerRule.ALL_DONE_MIN_ONE_SUCCESS
+        else:
+            assert (set(task.upstream_task_ids), task.trigger_rule) == before[task.task_id], task.task_id
+        if task.task_id in consumers:
+            assert task.poke_retry_number == 1  # a node without a result fails instead of running dbt alone
+
+
+def dbt_event(name: str, unique_id: str, status: str) -> str:
+    """A dbt JSON log line as cosmos receives it from dbt's event callback."""
+    return json.dumps({"info": {"name": name, "msg": f"{name} {unique_id}", "level": "debug"},
+                       "data": {"node_info": {"unique_id": unique_id, "node_status": status,
+                                              "resource_type": unique_id.split(".")[0]}}})
+
+
+def test_the_build_tells_the_model_tasks_how_each_node_ended_and_not_its_progress(dag: DAG) -> None:
+    from ecom.dbt_watcher import DbtBuildProducer
+
+    producer = dag.get_task(PRODUCER)
+    assert isinstance(producer, DbtBuildProducer)
+    pushed: dict[str, object] = {}
+    ti = SimpleNamespace(xcom_push=lambda key, value: pushed.update({key: value}), xcom_pull=lambda **_: None)
+    parse = producer._make_parse_callable()
+    model = "model.ecom.int_orders"
+
+    for step in ("NodeStart", "NodeCompiling", "NodeExecuting"):
+        parse(dbt_event(step, model, "started"), {"context": {"ti": ti}})
+    assert pushed == {}
+    parse(dbt_event("NodeFinished", model, "success"), {"context": {"ti": ti}})
+    assert pushed["model__ecom__int_orders_status"] == {"status": "success", "outlet_uris": []}
+    assert pushed["model__ecom__int_orders_dbt_event"]["status"] == "success"

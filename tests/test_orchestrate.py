@@ -47,6 +47,7 @@ def test_airflow_environment(settings: Settings, tmp_path: Path) -> None:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos_cache"),
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        "AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY": "False",
     }
     assert base["AIRFLOW_HOME"] == "/elsewhere"  # the caller's mapping is left alone
 
