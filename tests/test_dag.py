@@ -347,7 +347,9 @@ def dbt_event(name: str, unique_id: str, status: str) -> str:
                                               "resource_type": unique_id.split(".")[0]}}})
 
 
-def test_the_build_tells_the_model_tasks_how_each_node_ended_and_not_its_progress(dag: DAG) -> None:
+def test_the_build_tells_the_model_tasks_how_each_node_ended_and_not_its_progress(
+    dag: DAG, manifest: dict
+) -> None:
     from ecom.dbt_watcher import DbtBuildProducer
 
     producer = dag.get_task(PRODUCER)
@@ -356,10 +358,16 @@ def test_the_build_tells_the_model_tasks_how_each_node_ended_and_not_its_progres
     ti = SimpleNamespace(xcom_push=lambda key, value: pushed.update({key: value}), xcom_pull=lambda **_: None)
     parse = producer._make_parse_callable()
     model = "model.ecom.int_orders"
+    tests = [uid for uid, test in dbt_nodes(manifest, "test").items() if model in test["depends_on"]["nodes"]]
+    assert sorted(producer.tests_per_model[model]) == sorted(tests)
 
     for step in ("NodeStart", "NodeCompiling", "NodeExecuting"):
         parse(dbt_event(step, model, "started"), {"context": {"ti": ti}})
     assert pushed == {}
     parse(dbt_event("NodeFinished", model, "success"), {"context": {"ti": ti}})
-    assert pushed["model__ecom__int_orders_status"] == {"status": "success", "outlet_uris": []}
-    assert pushed["model__ecom__int_orders_dbt_event"]["status"] == "success"
+    assert pushed.pop("model__ecom__int_orders_status") == {"status": "success", "outlet_uris": []}
+    assert pushed.pop("model__ecom__int_orders_dbt_event")["status"] == "success"
+    for test in tests:
+        parse(dbt_event("NodeFinished", test, "pass"), {"context": {"ti": ti}})
+    # The model's test task reads one aggregate, once every test on the model has passed; nothing else.
+    assert pushed == {"model__ecom__int_orders_tests_status": "pass"}

@@ -1,29 +1,49 @@
-"""The dbt build task passes every dbt log line to cosmos but a node's progress steps."""
+"""The dbt build task passes dbt's log lines to cosmos' parser but a node's progress steps, and keeps a
+test's own last event out of XCom."""
 
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
-from ecom.dbt_watcher import event_name, without_progress_events
+from ecom.dbt_watcher import dbt_event, results_only
 
 
-def line(name: str) -> str:
-    return json.dumps({"info": {"name": name, "msg": "m"}, "data": {}})
+def line(name: str, unique_id: str | None = None) -> str:
+    info = {"unique_id": unique_id, "resource_type": unique_id.split(".")[0]} if unique_id else None
+    node = {"node_info": info} if info else {}
+    return json.dumps({"info": {"name": name, "msg": "m"}, "data": node})
 
 
 def test_progress_steps_are_left_out_and_everything_else_goes_through() -> None:
     parsed = []
-    parse = without_progress_events(lambda text, extra: parsed.append((event_name(text) or text, extra)))
+    parse = results_only(lambda text, extra: parsed.append(dbt_event(text).get("info", {}).get("name", text)))
 
-    for text in [line("NodeStart"), line("NodeCompiling"), line("NodeExecuting"), line("NodeFinished"),
-                 line("RunResultError"), line("MainReportVersion"), "Going to open: a plain line"]:
-        parse(text, {"context": 1})
+    for text in [line("NodeStart", "model.p.a"), line("NodeCompiling", "model.p.a"),
+                 line("NodeExecuting", "test.p.t"), line("NodeFinished", "model.p.a"), line("RunResultError"),
+                 line("MainReportVersion"), "Going to open: a plain line"]:
+        parse(text, {"context": None})
 
-    assert parsed == [("NodeFinished", {"context": 1}), ("RunResultError", {"context": 1}),
-                      ("MainReportVersion", {"context": 1}), ("Going to open: a plain line", {"context": 1})]
+    assert parsed == ["NodeFinished", "RunResultError", "MainReportVersion", "Going to open: a plain line"]
 
 
-def test_event_name() -> None:
-    assert event_name(line("NodeFinished")) == "NodeFinished"
-    assert event_name("not json") is None
-    assert event_name("[1, 2]") is None
+def test_a_tests_own_event_is_not_pushed_but_what_it_pushes_for_its_model_is() -> None:
+    pushed = []
+    ti = SimpleNamespace(xcom_push=lambda key, value: pushed.append(key), try_number=1)
+
+    def parse(text: str, extra: dict) -> None:
+        task_instance = extra["context"]["ti"]
+        assert task_instance.try_number == 1  # everything else is the task instance's own
+        task_instance.xcom_push(key="test__p__t_dbt_event", value={})
+        task_instance.xcom_push(key="model__p__a_tests_status", value="pass")
+
+    results_only(parse)(line("NodeFinished", "test.p.t"), {"context": {"ti": ti}})
+    results_only(parse)(line("NodeFinished", "model.p.a"), {"context": {"ti": ti}})
+
+    assert pushed == ["model__p__a_tests_status", "test__p__t_dbt_event", "model__p__a_tests_status"]
+
+
+def test_dbt_event() -> None:
+    assert dbt_event(line("NodeFinished"))["info"]["name"] == "NodeFinished"
+    assert dbt_event("not json") == {}
+    assert dbt_event("[1, 2]") == {}

@@ -1,10 +1,11 @@
 """The watcher group's `dbt build` task, telling the model tasks how each node ended and no more.
 
-cosmos' producer (`DbtProducerWatcherOperator`) turns dbt's events into XComs the model tasks read:
-every node's result, and also each "began running / compiling / executing" step of every node and
-test. Each XCom is a round trip to Airflow's API and its database (about a quarter of the build's
-time at our size, measured), yet the model tasks read only how their node ended. `DbtBuildProducer`
-leaves those progress steps out; every event that ends a node or reports an error still goes through.
+cosmos' producer (`DbtProducerWatcherOperator`) turns dbt's events into XComs the model tasks read.
+Each XCom is a round trip to Airflow's API and its database: under `ecom run` they were most of the
+build's time (measured). Besides each node's result it pushes every "began running / compiling /
+executing" step of every node, and a copy of each test's last event, which no task reads (a test
+task reads its model's aggregated test result). `DbtBuildProducer` leaves both out; every result and
+every error still goes through cosmos' own parser.
 """
 
 from __future__ import annotations
@@ -13,33 +14,59 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from cosmos.operators._watcher.state import get_dbt_event_xcom_key
 from cosmos.operators.watcher import DbtProducerWatcherOperator
 
 # dbt events of a node that has not ended yet (dbt's structured logging names).
 PROGRESS_EVENTS = frozenset({"NodeStart", "NodeCompiling", "NodeExecuting"})
 
+Parse = Callable[[str, Any], None]
 
-def event_name(line: str) -> str | None:
-    """The dbt event name of a JSON log line; None for a line that is not a dbt JSON event."""
+
+def dbt_event(line: str) -> dict:
+    """A dbt JSON log line as a dict; {} for a line that is not a dbt JSON event."""
     try:
-        return json.loads(line).get("info", {}).get("name")
-    except (json.JSONDecodeError, AttributeError):
-        return None
+        event = json.loads(line)
+    except json.JSONDecodeError:
+        return {}
+    return event if isinstance(event, dict) else {}
 
 
-def without_progress_events(parse: Callable[[str, Any], None]) -> Callable[[str, Any], None]:
-    """`parse` for every dbt log line but a node's progress steps."""
+class _WithoutEventXCom:
+    """A task instance that does not push `node_id`'s last-event XCom (nobody reads a test's)."""
 
-    def parse_unless_progress(line: str, extra_kwargs: Any) -> None:
-        if event_name(line) not in PROGRESS_EVENTS:
-            parse(line, extra_kwargs)
+    def __init__(self, task_instance: Any, node_id: str) -> None:
+        self._task_instance = task_instance
+        self._event_key = get_dbt_event_xcom_key(node_id)
 
-    return parse_unless_progress
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._task_instance, name)
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        if key != self._event_key:
+            self._task_instance.xcom_push(key=key, value=value)
+
+
+def results_only(parse: Parse) -> Parse:
+    """`parse` for every dbt log line but a node's progress steps; a test's own event is not pushed."""
+
+    def parse_results(line: str, extra_kwargs: Any) -> None:
+        event = dbt_event(line)
+        if event.get("info", {}).get("name") in PROGRESS_EVENTS:
+            return
+        node = event.get("data", {}).get("node_info") or {}
+        context = (extra_kwargs or {}).get("context")
+        if node.get("resource_type") == "test" and context is not None:
+            ti = _WithoutEventXCom(context["ti"], node["unique_id"])
+            extra_kwargs = {**extra_kwargs, "context": {**context, "ti": ti, "task_instance": ti}}
+        parse(line, extra_kwargs)
+
+    return parse_results
 
 
 class DbtBuildProducer(DbtProducerWatcherOperator):
-    def _make_parse_callable(self) -> Callable[[str, Any], None]:
-        return without_progress_events(super()._make_parse_callable())
+    def _make_parse_callable(self) -> Parse:
+        return results_only(super()._make_parse_callable())
 
 
 def use_build_producer(tasks: list[Any]) -> None:
