@@ -27,6 +27,8 @@ from ecom.dbt_manifest import dbt_project_dir, manifest_path, mart_names
 from ecom.dbt_watcher import use_build_producer
 from ecom.pipeline_tasks import DAG_ID, WAREHOUSE_POOL
 
+# anything_new's XCom when the run has nothing to do: the reason, which the reports task reads too.
+NOTHING_NEW = "nothing_new"
 # The as-of date the ingest task resolved (its return value); templated into every later task and dbt.
 AS_OF = "{{ ti.xcom_pull(task_ids='ingest') }}"
 
@@ -68,12 +70,15 @@ def ingest(params: dict | None = None, ds: str | None = None, run_id: str | None
 
 
 @task.short_circuit(task_id="anything_new")
-def anything_new(as_of: str, params: dict | None = None) -> bool:
+def anything_new(as_of: str, params: dict | None = None,
+                 ti: RuntimeTaskInstanceProtocol | None = None) -> bool:
     """False when nothing landed and neither the as-of date nor the code changed: every later task is
-    skipped and serving.duckdb stays as the last publish left it."""
+    skipped and serving.duckdb stays as the last publish left it (XCom `nothing_new`: why)."""
     reason = pipeline_tasks.nothing_new(Settings.from_env(), date.fromisoformat(as_of),
                                         full_refresh=params["full_refresh"])
     print(reason or "new input since the last publish: building")
+    if reason:
+        ti.xcom_push(key=NOTHING_NEW, value=reason)
     return reason is None
 
 
@@ -96,7 +101,7 @@ def publish(as_of: str, run_id: str | None = None) -> None:
 
 @task(task_id="reports")
 def reports(run_id: str | None = None, ti: RuntimeTaskInstanceProtocol | None = None) -> str:
-    if ti.xcom_pull(task_ids="anything_new") is False:
+    if ti.xcom_pull(task_ids="anything_new", key=NOTHING_NEW):
         raise AirflowSkipException("nothing new: the latest report still describes the published marts")
     path = pipeline_tasks.write_report(Settings.from_env(), run_id)
     print(f"run report: {path}")

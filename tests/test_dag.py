@@ -163,6 +163,8 @@ def test_pipeline_order(dag: DAG) -> None:
 
 def test_nothing_new_skips_everything_after_ingest(dag: DAG, monkeypatch: pytest.MonkeyPatch) -> None:
     decide = dag.get_task("anything_new")
+    pushed = []
+    ti = SimpleNamespace(xcom_push=lambda key, value: pushed.append((key, value)))
     assert type(decide).__name__ == "_ShortCircuitDecoratedOperator"
     assert decide.ignore_downstream_trigger_rules  # the whole rest of the run, whatever its trigger rules
     calls = []
@@ -173,9 +175,10 @@ def test_nothing_new_skips_everything_after_ingest(dag: DAG, monkeypatch: pytest
 
     monkeypatch.setattr(pipeline_tasks, "nothing_new", nothing_new)
 
-    assert decide.python_callable("2024-05-31", params={"full_refresh": False}) is False
-    assert decide.python_callable("2024-05-31", params={"full_refresh": True}) is True
+    assert decide.python_callable("2024-05-31", params={"full_refresh": False}, ti=ti) is False
+    assert decide.python_callable("2024-05-31", params={"full_refresh": True}, ti=ti) is True
     assert calls == [(date(2024, 5, 31), False), (date(2024, 5, 31), True)]
+    assert pushed == [("nothing_new", "nothing new since run-1")]  # what the reports task reads
     assert list(decide.op_args) == [AS_OF_TEMPLATE]
 
 
@@ -186,14 +189,15 @@ def test_reports_are_skipped_when_nothing_was_new(dag: DAG, monkeypatch: pytest.
                         lambda settings, run_id: written.append(run_id) or tmp_path / "r.html")
     reports = dag.get_task("reports").python_callable
 
-    def ti(decision: bool | None) -> SimpleNamespace:
-        return SimpleNamespace(xcom_pull=lambda task_ids: {"anything_new": decision}[task_ids])
+    def ti(reason: str | None) -> SimpleNamespace:
+        return SimpleNamespace(xcom_pull=lambda task_ids, key: {("anything_new", "nothing_new"): reason}[
+            (task_ids, key)])
 
     with pytest.raises(AirflowSkipException, match="nothing new"):
-        reports(run_id="run-2", ti=ti(False))
-    assert reports(run_id="run-3", ti=ti(True)) == str(tmp_path / "r.html")
-    assert reports(run_id="run-4", ti=ti(None)) == str(tmp_path / "r.html")  # ingest failed: report it
-    assert written == ["run-3", "run-4"]
+        reports(run_id="run-2", ti=ti("nothing new since run-1"))
+    # New input, or the run stopped before deciding (ingest failed): the report says what happened.
+    assert reports(run_id="run-3", ti=ti(None)) == str(tmp_path / "r.html")
+    assert written == ["run-3"]
 
 
 def test_reports_runs_whatever_happened_upstream_without_hiding_a_failure(dag: DAG) -> None:
