@@ -149,7 +149,7 @@ def _dbt_task_group() -> DbtTaskGroup:
             emit_datasets=False,
         ),
     )
-    use_build_producer(list(group.children.values()))
+    use_build_producer(group)
     return group
 
 

@@ -375,3 +375,15 @@ def test_the_build_tells_the_model_tasks_how_each_node_ended_and_not_its_progres
         parse(dbt_event("NodeFinished", test, "pass"), {"context": {"ti": ti}})
     # The model's test task reads one aggregate, once every test on the model has passed; nothing else.
     assert pushed == {"model__ecom__int_orders_tests_status": "pass"}
+
+
+def test_a_relationship_test_is_reported_by_the_later_models_test_task(dag: DAG, manifest: dict) -> None:
+    listed = dag.get_task(PRODUCER).tests_per_model
+    relationship = next(uid for uid, node in dbt_nodes(manifest, "test").items()
+                        if node["name"].startswith("relationships_user_portrait_customer_id"))
+    assert sorted(manifest["nodes"][relationship]["depends_on"]["nodes"]) == [
+        "model.ecom.stg_shop__customers", "model.ecom.user_portrait"]
+    # dbt runs it once user_portrait is built; stg_shop__customers' test task does not wait for it
+    assert relationship in listed["model.ecom.user_portrait"]
+    assert relationship not in listed["model.ecom.stg_shop__customers"]
+    assert listed["model.ecom.stg_shop__customers"]  # its own tests

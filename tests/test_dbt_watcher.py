@@ -47,3 +47,19 @@ def test_dbt_event() -> None:
     assert dbt_event(line("NodeFinished"))["info"]["name"] == "NodeFinished"
     assert dbt_event("not json") == {}
     assert dbt_event("[1, 2]") == {}
+
+
+def test_a_test_of_a_model_and_of_one_built_on_it_reports_with_the_later() -> None:
+    from ecom.dbt_watcher import tests_on_last_parents
+
+    # a ← b ← c and b ← d: c and d are both built on b (on a through it), neither on the other.
+    depends_on = {"b": ["a"], "c": ["b"], "d": ["b"]}
+    tests_per_model = {"a": ["own_a", "a_to_c"], "b": ["b_to_d"], "c": ["a_to_c", "c_and_d"],
+                       "d": ["c_and_d", "b_to_d"]}
+
+    assert tests_on_last_parents(tests_per_model, depends_on) == {
+        "a": ["own_a"],  # its relationship with c runs once c is built: c's test task reports it
+        "c": ["a_to_c", "c_and_d"],
+        "b": ["b_to_d"],  # only a test with d: kept, or b's test task would wait for nothing
+        "d": ["c_and_d", "b_to_d"],
+    }

@@ -6,12 +6,18 @@ build's time (measured). Besides each node's result it pushes every "began runni
 executing" step of every node, and a copy of each test's last event, which no task reads (a test
 task reads its model's aggregated test result). `DbtBuildProducer` leaves both out; every result and
 every error still goes through cosmos' own parser.
+
+A test task reports the tests cosmos lists under its model. A test of two models, one built on the
+other (a relationship), is listed under both, so a failure of the later model (the test then does not
+run) would fail the earlier model's test task too. `tests_on_last_parents` lists it under the later
+one only, where dbt runs it, as the project's earlier one-task-per-model builds did.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from functools import cache
 from typing import Any
 
 from cosmos.operators._watcher.state import get_dbt_event_xcom_key
@@ -69,8 +75,30 @@ class DbtBuildProducer(DbtProducerWatcherOperator):
         return results_only(super()._make_parse_callable())
 
 
-def use_build_producer(tasks: list[Any]) -> None:
-    """Make the cosmos producer among `tasks` a DbtBuildProducer (cosmos instantiates its own class)."""
-    for task in tasks:
+def tests_on_last_parents(tests_per_model: Mapping[str, list[str]],
+                          depends_on: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
+    """`tests_per_model` with each test kept only under its models that none of its other models is built
+    on (`depends_on`: node → the nodes it is built from). A model left with none keeps its list: cosmos
+    gave it a test task, which must have results to wait for."""
+
+    @cache
+    def ancestors(node: str) -> frozenset[str]:
+        parents = frozenset(depends_on.get(node, ()))
+        return parents.union(*(ancestors(parent) for parent in parents))
+
+    models_of: dict[str, set[str]] = {}
+    for model, tests in tests_per_model.items():
+        for test in tests:
+            models_of.setdefault(test, set()).add(model)
+    return {model: [test for test in tests if not any(model in ancestors(other) for other in models_of[test])]
+            or tests for model, tests in tests_per_model.items()}
+
+
+def use_build_producer(group: Any) -> None:
+    """Make the producer of cosmos task group `group` a DbtBuildProducer (cosmos instantiates its own
+    class) and list each test under its last models only."""
+    depends_on = {uid: node.depends_on for uid, node in group.dbt_graph.nodes.items()}
+    for task in group.children.values():
         if type(task) is DbtProducerWatcherOperator:
             task.__class__ = DbtBuildProducer
+            task.tests_per_model = tests_on_last_parents(task.tests_per_model, depends_on)
