@@ -122,6 +122,8 @@ def _dbt_task_group() -> DbtTaskGroup:
             env_vars={
                 "ECOM_AS_OF": AS_OF,
                 "DBT_LOG_PATH": str(warehouse.dbt_log_dir),
+                # The build logs JSON to the console for cosmos to read; its dbt.log stays plain text.
+                "DBT_LOG_FORMAT_FILE": "text",
             },
         ),
         profile_config=ProfileConfig(

@@ -254,6 +254,7 @@ def test_dbt_gets_the_resolved_as_of_and_logs_under_the_warehouse(dag: DAG,
     assert rendered == {
         "ECOM_AS_OF": "2024-05-31",
         "DBT_LOG_PATH": str(warehouse_env / "dbt" / "logs"),
+        "DBT_LOG_FORMAT_FILE": "text",
     }
     assert task.invocation_mode.value == "dbt_runner"
     assert task.install_deps is False
