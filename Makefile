@@ -20,7 +20,12 @@ DEMO_SEED ?= 42
 SCALE ?= small
 BENCH_ARGS ?=
 
-.PHONY: help setup demo test lint clean browser bench
+# Client environments of BI tools, each its own venv (their DuckDB and SQLAlchemy are not ours):
+# tests/clients/<name>.txt -> build/clients/<name>/. Made once; again when its pins change.
+CLIENTS_DIR := build/clients
+CLIENT_ENVS := $(patsubst tests/clients/%.txt,$(CLIENTS_DIR)/%/.installed,$(wildcard tests/clients/*.txt))
+
+.PHONY: help setup demo test lint clean browser postgres clients bench
 
 help:
 	@echo "make demo   set up, generate a demo shop, run the whole DAG once, show where the marts are"
@@ -46,7 +51,7 @@ demo: setup
 	else $(BIN)/ecom generate --out $(DEMO_LANDING) --customers $(DEMO_CUSTOMERS) --days $(DEMO_DAYS) --seed $(DEMO_SEED); fi
 	$(BIN)/ecom run --landing $(DEMO_LANDING) --warehouse $(DEMO_WAREHOUSE)
 
-test: setup browser
+test: setup browser postgres clients
 	$(BIN)/ruff check plugins dags tests benchmarks
 	$(BIN)/python -m ecom.dbt_manifest  # once, before parallel test workers read it
 	$(BIN)/pytest
@@ -58,6 +63,20 @@ browser:
 	{ $(if $(filter 0,$(shell id -u)),,sudo )apt-get update -qq && \
 	  $(if $(filter 0,$(shell id -u)),,sudo )apt-get install -y -qq --no-install-recommends chromium; }
 
+# PostgreSQL server binaries (Debian's postgresql package): the tests start a throwaway server on
+# loopback for the PostgreSQL publish target. Instant when initdb and pg_ctl are there.
+postgres:
+	@command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || \
+	{ $(if $(filter 0,$(shell id -u)),,sudo )apt-get update -qq && \
+	  $(if $(filter 0,$(shell id -u)),,sudo )apt-get install -y -qq --no-install-recommends postgresql; }
+
+clients: $(CLIENT_ENVS)
+
+$(CLIENTS_DIR)/%/.installed: tests/clients/%.txt | $(UV)
+	$(UV) venv --quiet --allow-existing --python 3.11 $(CLIENTS_DIR)/$*
+	$(UV) pip install --quiet --python $(CLIENTS_DIR)/$*/bin/python -r $<
+	@touch $@
+
 lint: setup
 	$(BIN)/ruff check plugins dags tests benchmarks
 
@@ -65,4 +84,4 @@ bench: setup
 	$(BIN)/python benchmarks/run.py --scale $(SCALE) $(BENCH_ARGS)
 
 clean:
-	rm -rf $(DEMO_WAREHOUSE) $(DEMO_LANDING) dbt_project/target dbt_project/logs
+	rm -rf $(DEMO_WAREHOUSE) $(DEMO_LANDING) dbt_project/target dbt_project/logs build

@@ -23,10 +23,16 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from ecom.dbt_manifest import attribution_models
+
 LOOKBACK = pd.Timedelta(days=30)
 PORTRAIT_KEY = ["customer_id"]
 COHORT_KEY = ["cohort_start", "period_index"]
 ATTRIBUTION_KEY = ["model", "channel"]
+# The attribution models written here in pandas, each one of the dbt var attribution_models.
+PANDAS_MODELS = FIRST_TOUCH, LAST_TOUCH, LINEAR = "first_touch", "last_touch", "linear"
+if not set(PANDAS_MODELS) <= set(attribution_models()):
+    raise SystemExit(f"{PANDAS_MODELS} are not all models of the dbt var attribution_models")
 DATE_COLUMNS = {"first_order_date", "last_order_date", "cohort_start"}
 
 
@@ -111,13 +117,12 @@ def attribution_channel(landing: Path, orders: pd.DataFrame) -> pd.DataFrame:
     last = by_order.agg(channel=("channel", "last"), amount=("amount", "first"))
     share = 1.0 / by_order["order_id"].transform("size")
     credits = [
-        first.assign(model="first_touch", credit=1.0),
-        last.assign(model="last_touch", credit=1.0),
-        journeys[["channel", "amount"]].assign(model="linear", credit=share),
+        first.assign(model=FIRST_TOUCH, credit=1.0),
+        last.assign(model=LAST_TOUCH, credit=1.0),
+        journeys[["channel", "amount"]].assign(model=LINEAR, credit=share),
     ]
     untouched = orders.loc[~orders["order_id"].isin(journeys["order_id"]), ["amount"]]
-    credits += [untouched.assign(model=m, channel="direct", credit=1.0)
-                for m in ("first_touch", "last_touch", "linear")]
+    credits += [untouched.assign(model=m, channel="direct", credit=1.0) for m in PANDAS_MODELS]
     credit = pd.concat(credits, ignore_index=True)
     credit["revenue"] = credit["credit"] * credit["amount"]
     return credit.groupby(ATTRIBUTION_KEY, as_index=False).agg(
@@ -145,8 +150,8 @@ def differences(ours: dict[str, pd.DataFrame], serving_db: Path) -> list[str]:
     """
     keys = {"user_portrait": PORTRAIT_KEY, "cohort_retention": COHORT_KEY,
             "attribution_channel": ATTRIBUTION_KEY}
-    filters = {"cohort_retention": "cohort_grain = 'month'",
-               "attribution_channel": "model in ('first_touch', 'last_touch', 'linear')"}
+    filters = {"cohort_retention": "cohort_grain = 'month' and cohort_dimension = 'all'",
+               "attribution_channel": f"grain = 'channel' and model in {tuple(PANDAS_MODELS)}"}
     problems = []
     for mart, frame in ours.items():
         theirs = published(serving_db, mart, list(frame.columns), filters.get(mart, "true"))

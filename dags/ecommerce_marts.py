@@ -12,15 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import yaml
-from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param, chain, task
+from airflow.sdk import DAG, Asset, Context, CronDataIntervalTimetable, Param, chain, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.sdk.types import DagRunProtocol, RuntimeTaskInstanceProtocol
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
 
-from ecom import pipeline_tasks
+from ecom import lineage, pipeline_tasks
 from ecom.alerts import on_task_failure
 from ecom.config import Settings
 from ecom.dbt_manifest import dbt_project_dir, manifest_path, mart_names
@@ -37,6 +38,9 @@ DBT_MANIFEST = manifest_path(DBT_PROJECT)
 # What publish serves: every model dbt builds in schema `marts`, one Asset each.
 MART_ASSETS = [Asset(uri=f"ecom://serving/marts/{mart}", name=f"serving_marts_{mart}")
                for mart in mart_names(DBT_MANIFEST)]
+# OpenLineage datasets of the Python tasks (ecom.lineage); cosmos reports the dbt tasks' own.
+SETTINGS = Settings.from_env()
+DATASETS = lineage.PipelineDatasets.of(SETTINGS, DBT_MANIFEST)
 
 
 def _dbt_target_name() -> str:
@@ -54,7 +58,14 @@ def _no_retry_on_permanent_failure() -> Iterator[None]:
         raise AirflowFailException(str(error)) from error
 
 
-@task(task_id="ingest")
+def _record_dbt_results(project_dir: str, context: Context) -> None:
+    """cosmos callback after each dbt task, passed or failed: its tests into audit.validation_results."""
+    as_of = date.fromisoformat(context["ti"].xcom_pull(task_ids="ingest"))
+    target = Path(project_dir) / "target"
+    pipeline_tasks.record_dbt_results(Settings.from_env(), context["run_id"], as_of, target)
+
+
+@task(task_id="ingest", inlets=DATASETS.landed, outlets=DATASETS.pending)
 def ingest(params: dict | None = None, ds: str | None = None, run_id: str | None = None,
            dag_run: DagRunProtocol | None = None) -> str:
     """Load new landed files into raw_pending; return the run's as-of date (YYYY-MM-DD)."""
@@ -82,19 +93,19 @@ def anything_new(as_of: str, params: dict | None = None,
     return reason is None
 
 
-@task(task_id="raw_quality_gate")
+@task(task_id="raw_quality_gate", inlets=DATASETS.pending, outlets=DATASETS.raw)
 def raw_quality_gate(as_of: str, run_id: str | None = None) -> None:
     with _no_retry_on_permanent_failure():
         print(pipeline_tasks.raw_quality_gate(Settings.from_env(), run_id, date.fromisoformat(as_of)))
 
 
-@task(task_id="mart_quality_gate")
+@task(task_id="mart_quality_gate", inlets=DATASETS.warehouse_marts)
 def mart_quality_gate(as_of: str, run_id: str | None = None) -> None:
     with _no_retry_on_permanent_failure():
         print(pipeline_tasks.mart_quality_gate(Settings.from_env(), run_id, date.fromisoformat(as_of)))
 
 
-@task(task_id="publish", outlets=MART_ASSETS)
+@task(task_id="publish", inlets=DATASETS.warehouse_marts, outlets=[*MART_ASSETS, *DATASETS.published_marts])
 def publish(as_of: str, run_id: str | None = None) -> None:
     print(pipeline_tasks.publish_marts(Settings.from_env(), run_id, date.fromisoformat(as_of)))
 
@@ -109,7 +120,6 @@ def reports(run_id: str | None = None, ti: RuntimeTaskInstanceProtocol | None = 
 
 
 def _dbt_task_group() -> DbtTaskGroup:
-    warehouse = Settings.from_env()
     group = DbtTaskGroup(
         group_id="dbt",
         project_config=ProjectConfig(
@@ -121,7 +131,7 @@ def _dbt_task_group() -> DbtTaskGroup:
             # resolve to an earlier task's deleted copy).
             env_vars={
                 "ECOM_AS_OF": AS_OF,
-                "DBT_LOG_PATH": str(warehouse.dbt_log_dir),
+                "DBT_LOG_PATH": str(SETTINGS.dbt_log_dir),
                 # The build logs JSON to the console for cosmos to read; its dbt.log stays plain text.
                 "DBT_LOG_FORMAT_FILE": "text",
             },
@@ -141,11 +151,16 @@ def _dbt_task_group() -> DbtTaskGroup:
             test_indirect_selection=TestIndirectSelection.BUILDABLE,
         ),
         # `ecom run --full-refresh` / the DAG param: incremental models are rebuilt from every raw row.
-        operator_args={"full_refresh": "{{ params.full_refresh }}"},
+        # The callback records the test results of the build (run_results.json of its temporary target),
+        # and of a model task that runs its model alone.
+        operator_args={"full_refresh": "{{ params.full_refresh }}", "callback": _record_dbt_results},
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             # A `<model>.test` task beside each `<model>.run` shows its tests' verdict (watcher mode has no
-            # per-model build task: the producer's build runs them).
+            # per-model build task: the producer's build runs them). A test of several models runs in the
+            # one build once they are built, and is reported by the test tasks of the last of them
+            # (ecom.dbt_watcher): not detached, since cosmos' watcher gives a detached test task no
+            # result to wait for.
             test_behavior=TestBehavior.AFTER_EACH,
             # Our Assets are the published marts (see publish), not the working warehouse's relations.
             emit_datasets=False,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+import postgres_server as postgres_server_module
 from ecom.config import Settings
+from postgres_server import PostgresServer
 
 
 @pytest.fixture
@@ -19,3 +23,26 @@ def settings(tmp_path: Path) -> Settings:
     settings.landing_dir.mkdir()
     settings.warehouse_dir.mkdir()
     return settings
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of its own for the session (started on first use, stopped at the end)."""
+    server = postgres_server_module.start()
+    try:
+        yield server
+    finally:
+        postgres_server_module.stop(server)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """A fresh, empty database on the session's server, dropped afterwards."""
+    import psycopg
+
+    database = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server.url(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{database}"')
+    yield postgres_server.url(database)
+    with psycopg.connect(postgres_server.url(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{database}" WITH (FORCE)')

@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from types import SimpleNamespace
@@ -30,15 +31,14 @@ def context(exception: BaseException) -> dict:
     return {"ti": ti, "run_id": "manual__r1", "exception": exception}
 
 
-@pytest.fixture
-def webhook() -> Iterator[tuple[str, list[dict]]]:
-    """A local HTTP server recording the JSON bodies POSTed to it."""
-    received: list[dict] = []
+@contextmanager
+def serving(status: int, received: list[dict]) -> Iterator[int]:
+    """A local HTTP server answering every POST with `status` and recording its JSON body; yields its port."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
+            self.send_response(status)
             self.end_headers()
 
         def log_message(self, *args: object) -> None:
@@ -47,9 +47,19 @@ def webhook() -> Iterator[tuple[str, list[dict]]]:
     server = HTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/hook", received
-    server.shutdown()
-    server.server_close()
+    try:
+        yield server.server_port
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, list[dict]]]:
+    """A local webhook recording the JSON bodies POSTed to it."""
+    received: list[dict] = []
+    with serving(200, received) as port:
+        yield f"http://127.0.0.1:{port}/hook", received
 
 
 def test_the_summary_says_what_failed_and_where_to_look(settings: Settings) -> None:
@@ -109,3 +119,30 @@ def test_the_callback_posts_only_when_configured(tmp_path: Path, webhook, monkey
     on_task_failure(context(RuntimeError("second")))
     [body] = received
     assert "second" in body["text"] and str(tmp_path / "warehouse") in body["report"]
+
+
+@pytest.fixture
+def failing_webhook() -> Iterator[str]:
+    """A local webhook that answers every POST with HTTP 500; its URL carries a token, as real ones do."""
+    with serving(500, []) as port:
+        yield f"http://127.0.0.1:{port}/services/T0/B0/tok3n-XYZ?key=k3y"
+
+
+def test_a_webhook_that_fails_is_logged_without_its_token(settings: Settings, failing_webhook: str,
+                                                          caplog) -> None:
+    alert = failure_alert(context(RuntimeError("boom")), settings)
+    with caplog.at_level(logging.WARNING, logger="ecom.alerts"):
+        assert send_alert(alert, failing_webhook) is False
+
+    port = failing_webhook.split("127.0.0.1:")[1].split("/")[0]
+    assert f"alert webhook http://127.0.0.1:{port}/•••• could not be reached: HTTP Error 500" in caplog.text
+    for secret in ("tok3n-XYZ", "k3y", "services"):
+        assert secret not in caplog.text
+
+
+def test_secrets_and_personal_values_in_the_error_stay_out_of_the_alert(settings: Settings) -> None:
+    error = RuntimeError("POST https://hooks.example.com/services/T0/B0/tok3n failed for customer "
+                         "13977770003 (li.lei@example.com)")
+    alert = failure_alert(context(error), settings)
+
+    assert alert.error == "POST https://hooks.example.com/•••• failed for customer •••• (••••)"

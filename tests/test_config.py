@@ -66,6 +66,25 @@ def test_gate_chunk_rows_from_the_environment(monkeypatch):
             Settings.from_env()
 
 
+def test_serving_url_from_the_environment_is_never_shown(monkeypatch):
+    monkeypatch.delenv("ECOM_SERVING_URL", raising=False)
+    assert Settings.from_env().serving_url == ""
+    url = "postgresql://ecom:pa55word@db.example:5433/serving"
+    monkeypatch.setenv("ECOM_SERVING_URL", url)
+    s = Settings.from_env()
+    assert s.serving_url == url
+    assert "pa55word" not in repr(s)
+    for key, value in s.as_env().items():
+        monkeypatch.setenv(key, value)
+    assert Settings.from_env() == s
+    for bad, scheme in (("mysql://u:pa55word@h/db", "mysql"), ("u:pa55word@h/db", "no scheme")):
+        monkeypatch.setenv("ECOM_SERVING_URL", bad)
+        message = f"ECOM_SERVING_URL must be a postgresql://.*, not {scheme}$"
+        with pytest.raises(ValueError, match=message) as error:
+            Settings.from_env()
+        assert "pa55word" not in str(error.value)
+
+
 def test_dbt_profile_applies_the_same_duckdb_settings(monkeypatch, tmp_path):
     """profiles.yml, rendered as dbt renders it, gives dbt-duckdb the settings our connections use."""
     import os

@@ -21,11 +21,13 @@ os.environ.setdefault("AIRFLOW_HOME", str(Path(tempfile.gettempdir()) / "ecom-te
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 from airflow.dag_processing.dagbag import DagBag
+from airflow.providers.common.compat.lineage.entities import Table
 from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, TriggerRule
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException, ParamValidationError
 
 from ecom import pipeline_tasks
 from ecom.config import DAGS_DIR, DBT_PROJECT_DIR, Settings
+from ecom.contract import load_contract
 from ecom.dbt_manifest import ensure_manifest
 
 DAG_FILE = DAGS_DIR / "ecommerce_marts.py"
@@ -227,11 +229,34 @@ def test_publish_outlets_one_asset_per_mart(dag: DAG, manifest: dict) -> None:
                    if node["original_file_path"].startswith("models/marts/"))
 
     assert marts
-    assert [asset.uri for asset in dag.get_task("publish").outlets] == [
-        f"ecom://serving/marts/{mart}" for mart in marts
-    ]
-    assert all(isinstance(asset, Asset) for asset in dag.get_task("publish").outlets)
-    assert [t.task_id for t in dag.tasks if t.outlets] == ["publish"]
+    assets = [outlet for outlet in dag.get_task("publish").outlets if isinstance(outlet, Asset)]
+    assert [asset.uri for asset in assets] == [f"ecom://serving/marts/{mart}" for mart in marts]
+    assert [t.task_id for t in dag.tasks if any(isinstance(o, Asset) for o in t.outlets)] == ["publish"]
+
+
+def test_python_tasks_declare_their_lineage_datasets(dag: DAG, manifest: dict) -> None:
+    """Named as cosmos names the dbt tasks' datasets, so OpenLineage joins them into one graph."""
+    settings = Settings.from_env()
+    marts = sorted(node["name"] for node in dbt_nodes(manifest, "model").values()
+                   if node["original_file_path"].startswith("models/marts/"))
+    warehouse, serving = f"duckdb://{settings.warehouse_db}", f"duckdb://{settings.serving_db}"
+
+    def names(datasets: list) -> list[tuple[str, str]]:
+        return [(d.cluster, f"{d.database}.{d.name}") for d in datasets if isinstance(d, Table)]
+
+    raw_tables = sorted(load_contract().tables)
+    assert [f.url for f in dag.get_task("ingest").inlets] == [
+        (settings.landing_dir / table).as_uri() for table in raw_tables]
+    pending = [(warehouse, f"warehouse.raw_pending.{table}") for table in raw_tables]
+    assert names(dag.get_task("ingest").outlets) == names(dag.get_task("raw_quality_gate").inlets) == pending
+    raw = [(warehouse, f"warehouse.raw.{table}") for table in raw_tables]
+    assert names(dag.get_task("raw_quality_gate").outlets) == raw
+    assert names(dag.get_task("publish").inlets) == [(warehouse, f"warehouse.marts.{mart}") for mart in marts]
+    assert names(dag.get_task("publish").outlets) == [(serving, f"serving.marts.{mart}") for mart in marts]
+    portrait = next(t for t in dag.get_task("publish").outlets
+                    if isinstance(t, Table) and t.name == "user_portrait")
+    assert portrait.description.startswith("One row per customer") and len(portrait.columns) > 50
+    assert all(column.description and column.data_type for column in portrait.columns)
 
 
 def test_as_of_param(dag: DAG) -> None:
@@ -316,6 +341,8 @@ def test_full_refresh_param_reaches_the_build_and_every_model_task(dag: DAG) -> 
     assert model_tasks
     for task_id in [PRODUCER, *model_tasks]:  # a model task retried alone runs `dbt run` for its model
         task = dag.get_task(task_id)
+        if task_id.endswith("_test"):
+            continue  # a test task builds nothing
         for value, expected in ((True, "True"), (False, "False")):
             rendered = task.render_template(task.full_refresh, {"params": {"full_refresh": value}},
                                             jinja_env=dag.get_template_env())
@@ -388,3 +415,30 @@ def test_a_relationship_test_is_reported_by_the_later_models_test_task(dag: DAG,
     assert relationship in listed["model.ecom.user_portrait"]
     assert relationship not in listed["model.ecom.stg_shop__customers"]
     assert listed["model.ecom.stg_shop__customers"]  # its own tests
+    # A test of two sibling marts (neither built on the other) runs in the build once both are built;
+    # both test tasks report it.
+    sibling = "test.ecom.assert_cohort_cuts_partition_each_cohort"
+    assert sorted(manifest["nodes"][sibling]["depends_on"]["nodes"]) == [
+        "model.ecom.cohort_repeat_purchase", "model.ecom.cohort_retention"]
+    assert sibling in listed["model.ecom.cohort_retention"]
+    assert sibling in listed["model.ecom.cohort_repeat_purchase"]
+    assert not [t for t in dag.task_ids if t.endswith("_test")]  # no detached test task waits for nothing
+
+
+def test_every_dbt_task_records_its_test_results_under_the_run(dag: DAG, monkeypatch: pytest.MonkeyPatch,
+                                                               tmp_path: Path) -> None:
+    calls = []
+
+    def record(settings: Settings, run_id: str, as_of: date, target: Path) -> int:
+        calls.append((run_id, as_of, target))
+        return 0
+
+    monkeypatch.setattr(pipeline_tasks, "record_dbt_results", record)
+    callbacks = {dag.get_task(task_id).callback for task_id in dbt_tasks(dag) - {PRODUCER_DONE}}
+    [callback] = callbacks
+    ti = SimpleNamespace(xcom_pull=lambda task_ids: {"ingest": "2024-05-31"}[task_ids])
+
+    # cosmos calls it after the dbt command, with the task's temporary project copy
+    callback(str(tmp_path), context={"run_id": "manual__1", "ti": ti})
+
+    assert calls == [("manual__1", date(2024, 5, 31), tmp_path / "target")]

@@ -10,18 +10,27 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
 from collections.abc import Iterator
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
 import yaml
-from dbt.cli.main import dbtRunner
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+from dbt_metricflow.cli.cli_configuration import CLIConfiguration
+from metricflow.engine.metricflow_engine import MetricFlowQueryRequest
+from metricflow.validation.data_warehouse_model_validator import DataWarehouseModelValidator
+from metricflow_semantic_interfaces.validations.semantic_manifest_validator import SemanticManifestValidator
 
-from ecom.config import DBT_PROJECT_DIR
+from ecom.config import DBT_PROJECT_DIR, Settings
 from ecom.contract import load_contract
+from ecom.dbt_manifest import attribution_models
 from ecom.ingest.warehouse import LINEAGE_COLUMNS, ensure_layer_table
+from ecom.orchestrate import release_dbt_duckdb
+from ecom.quality.dbt_results import record_dbt_target
 
 AS_OF = "2024-03-31"
 MODEL_SCHEMAS = ("staging", "intermediate", "marts")
@@ -118,13 +127,13 @@ def build_warehouse(warehouse_dir: Path, tables: dict[str, list[list[dict]]]) ->
                                 loaded_at=datetime(2024, 4, 1, 0, 0, number))
 
 
-def dbt_build(warehouse_dir: Path) -> None:
+def dbt_invoke(warehouse_dir: Path, *command: str) -> dbtRunnerResult:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ECOM_WAREHOUSE_DIR", str(warehouse_dir))
         patch.setenv("ECOM_BUSINESS_TZ", "Asia/Shanghai")
         patch.delenv("ECOM_AS_OF", raising=False)
         result = dbtRunner().invoke([
-            "build",
+            *command,
             "--project-dir", str(DBT_PROJECT_DIR),
             "--profiles-dir", str(DBT_PROJECT_DIR),
             "--target-path", str(warehouse_dir / "dbt" / "target"),
@@ -132,6 +141,11 @@ def dbt_build(warehouse_dir: Path) -> None:
             "--vars", f"{{as_of_date: '{AS_OF}'}}",
             "--quiet",
         ])
+    return result
+
+
+def dbt_build(warehouse_dir: Path) -> None:
+    result = dbt_invoke(warehouse_dir, "build")
     failures = [f"{r.node.unique_id}: {r.status} {r.message}" for r in (result.result or [])
                 if str(r.status) in {"error", "fail"}]
     assert result.success, f"dbt build failed: {result.exception or failures}"
@@ -345,7 +359,7 @@ SPEND = {"search": 160, "social": 20, "kol_live": 10}  # on or before 2024-03-31
 
 def expected_channel_rows() -> list[tuple]:
     rows = []
-    for model in ["first_touch", "last_touch", "linear", "markov", "position_based", "shapley", "time_decay"]:
+    for model in sorted(attribution_models()):
         if model == "markov":
             credits = {channel: (4 * share, 230 * share) for channel, share in MARKOV_SHARE.items()}
         else:
@@ -505,7 +519,7 @@ def test_personal_columns_stop_at_raw(full_warehouse: Path) -> None:
 def test_every_model_column_is_documented(full_warehouse: Path) -> None:
     manifest = json.loads((full_warehouse / "dbt" / "target" / "manifest.json").read_text())
     models = [node for node in manifest["nodes"].values() if node["resource_type"] in {"model", "seed"}]
-    assert len(models) == 38
+    assert len(models) == 41  # with metricflow_time_spine
     for node in models:
         built = query(full_warehouse, f"""
             select column_name from information_schema.columns
@@ -516,3 +530,204 @@ def test_every_model_column_is_documented(full_warehouse: Path) -> None:
         if node["schema"] == "marts":
             assert node["config"]["contract"]["enforced"], node["unique_id"]
             assert node["config"]["meta"]["requires_sources"], node["unique_id"]
+
+
+# ---- dbt's test results in audit.validation_results, beside the gates' (ecom.quality.dbt_results) ----
+
+RECORDED = """
+    select table_name, expectation, column_name, severity, success, message from audit.validation_results
+    where run_id = ? and gate = 'dbt' order by all"""
+
+
+def recorded(warehouse_dir: Path, run_id: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse_dir / "warehouse.duckdb")) as con:
+        return con.execute(RECORDED, [run_id]).fetchall()
+
+
+def record(warehouse_dir: Path, run_id: str) -> int:
+    release_dbt_duckdb()
+    settings = Settings(landing_dir=warehouse_dir, warehouse_dir=warehouse_dir)
+    return record_dbt_target(settings, run_id, date.fromisoformat(AS_OF), warehouse_dir / "dbt" / "target")
+
+
+def test_every_test_of_a_build_is_recorded_once_with_its_model_and_severity(full_warehouse: Path) -> None:
+    run_results = json.loads((full_warehouse / "dbt" / "target" / "run_results.json").read_text())
+    tests = [r for r in run_results["results"] if r["unique_id"].split(".")[0] in {"test", "unit_test"}]
+    assert len(tests) > 250 and {r["status"] for r in tests} == {"pass"}
+
+    assert record(full_warehouse, "build-1") == len(tests)
+    assert record(full_warehouse, "build-1") == len(tests)  # a retried task replaces its results
+
+    rows = recorded(full_warehouse, "build-1")
+    assert len(rows) == len(tests) and all(success for *_, success, _ in rows)
+    assert ("user_portrait", "unique", "customer_id", "error", True, "dbt test unique holds") in rows
+    assert ("user_portrait", "relationships", "customer_id", "warning", True,
+            "dbt test relationships(to=\"ref('stg_shop__customers')\", field='customer_id') holds") in rows
+    assert ("cohort_retention", "accepted_range", "retention_rate", "error", True,
+            "dbt test accepted_range(min_value=1, max_value=1) where period_index = 0 holds") in rows
+    assert ("growth_accounting", "assert_growth_accounting_balances", None, "error", True,
+            "dbt test assert_growth_accounting_balances holds") in rows
+    unit_tests = [row for row in rows if row[1] == "unit_test"]
+    assert len(unit_tests) == sum(r["unique_id"].startswith("unit_test.") for r in tests)
+    assert ("int_orders", "unit_test", None, "error", True,
+            "dbt test int_orders_keeps_non_cancelled_orders_up_to_the_as_of_date holds") in unit_tests
+
+
+# Each breaks one rule of a mart that dbt tests (they were GX suites of the mart gate before).
+BREAKS = """
+    update marts.cohort_retention set retention_rate = 0.9, revenue_retention_rate = 0.9
+    where cohort_grain = 'month' and cohort_dimension = 'all' and cohort_start = date '2024-03-01'
+      and period_index = 0;
+    update marts.growth_accounting set retained_customers = 3 where activity_month = date '2024-02-01';
+    update marts.user_portrait set r_score = 6, recency_days = 90 where customer_id = 'c1';
+    update marts.user_portrait set churn_risk = 'doomed' where customer_id = 'c2';
+    insert into marts.user_tags select * from marts.user_tags where customer_id = 'c3' and tag = 'spend_band';
+    update marts.attribution_touchpoint set model = 'bogus' where order_id = 'o6' and model = 'linear';
+"""
+BROKEN_MARTS = ["cohort_retention", "growth_accounting", "user_portrait", "user_tags",
+                "attribution_touchpoint"]
+
+
+@pytest.fixture(scope="module")
+def broken_warehouse(full_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bool]:
+    """A copy of the full warehouse with BREAKS applied, after `dbt test` of the broken marts (and
+    whether that succeeded)."""
+    release_dbt_duckdb()
+    warehouse_dir = tmp_path_factory.mktemp("broken")
+    shutil.copy(full_warehouse / "warehouse.duckdb", warehouse_dir / "warehouse.duckdb")
+    query(warehouse_dir, BREAKS)
+    result = dbt_invoke(warehouse_dir, "test", "--select", " ".join(BROKEN_MARTS))
+    return warehouse_dir, result.success
+
+
+def test_a_broken_mart_fails_its_dbt_tests_and_the_steward_sees_which(broken_warehouse) -> None:
+    warehouse_dir, succeeded = broken_warehouse
+    assert not succeeded
+
+    record(warehouse_dir, "broken")
+
+    failed = [row for row in recorded(warehouse_dir, "broken") if not row[4]]
+    assert [(table, check, column, severity) for table, check, column, severity, *_ in failed] == [
+        ("attribution_touchpoint", "accepted_values", "model", "error"),
+        ("cohort_retention", "accepted_range", "retention_rate", "error"),
+        ("cohort_retention", "accepted_range", "revenue_retention_rate", "warning"),
+        ("growth_accounting", "assert_growth_accounting_balances", None, "error"),
+        ("growth_accounting", "not_below_column", "previous_active_customers", "error"),
+        ("user_portrait", "accepted_range", "r_score", "error"),
+        ("user_portrait", "accepted_values", "churn_risk", "error"),
+        ("user_portrait", "not_below_column", "tenure_days", "error"),
+        ("user_tags", "unique_combination_of_columns", None, "error"),
+    ]
+    messages = [message for *_, message in failed]
+    assert messages[0] == ("attribution_touchpoint, column model: dbt test "
+                           "accepted_values(values=\"var('attribution_models')\") fails on 1 row(s)")
+    assert messages[2] == ("cohort_retention, column revenue_retention_rate: dbt test accepted_range("
+                           "min_value=1, max_value=1) where period_index = 0 fails on 1 row(s)")
+    assert messages[4] == ("growth_accounting, column previous_active_customers: dbt test "
+                           "not_below_column(other_column='retained_customers') fails on 1 row(s)")
+
+def test_every_vocabulary_column_is_mapped_and_tested_in_staging(full_warehouse: Path) -> None:
+    """The raw contract declares the vocabulary columns; staging maps each through its vocabulary
+    and tests it (an error for vocabularies whose unmapped values the model cannot interpret)."""
+    manifest = json.loads((full_warehouse / "dbt" / "target" / "manifest.json").read_text())
+    nodes = manifest["nodes"].values()
+    models = {node["name"]: node for node in nodes if node["resource_type"] == "model"}
+    tested = {
+        (node["attached_node"].split(".")[-1], node["column_name"]):
+            (node["test_metadata"]["kwargs"]["vocabulary"], node["config"]["severity"].lower())
+        for node in nodes
+        if node.get("test_metadata", {}).get("name") == "vocabulary_mapped"
+    }
+    declared = {}
+    for table in load_contract().tables.values():
+        for column in table.columns:
+            if column.vocabulary is None:
+                continue
+            model = f"stg_shop__{table.name}"
+            severity = "error" if column.vocabulary.quarantines_unmapped else "warn"
+            declared[(model, column.name)] = (column.vocabulary.name, severity)
+            mapping = f"vocabulary_value('{column.vocabulary.name}', 'source.{column.name}')"
+            assert mapping in models[model]["raw_code"], (model, column.name)
+    assert len(declared) == 16
+    assert tested == declared
+
+
+LAST_TOUCH_CHANNELS = "grain = 'channel' and model = 'last_touch'"
+
+
+@pytest.fixture(scope="module")
+def metricflow(full_warehouse: Path) -> CLIConfiguration:
+    """MetricFlow as `mf` runs it (dbt_metricflow's CLI configuration), on the full warehouse."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ECOM_WAREHOUSE_DIR", str(full_warehouse))
+        patch.setenv("ECOM_AS_OF", AS_OF)
+        config = CLIConfiguration()
+        config.setup(dbt_profiles_path=DBT_PROJECT_DIR, dbt_project_path=DBT_PROJECT_DIR,
+                     configure_file_logging=False)
+        assert config.mf is not None  # connects now, while the environment names the warehouse
+    return config
+
+
+def rounded(rows: list[tuple]) -> list[tuple]:
+    """Numbers as floats rounded to 9 places: MetricFlow's ratios and the marts' differ in the last bits."""
+    return [tuple(round(float(v), 9) if isinstance(v, float | Decimal) else v for v in row) for row in rows]
+
+
+def metric_rows(config: CLIConfiguration, metrics: list[str], group_by: list[str] | None = None,
+                where: str | None = None) -> list[tuple]:
+    request = MetricFlowQueryRequest.create(
+        metric_names=metrics, group_by_names=group_by, order_by_names=group_by,
+        where_constraints=[where] if where else None)
+    return rounded(list(config.mf.query(request).result_df.rows))
+
+
+def test_semantic_models_and_metrics_validate_and_run_on_the_warehouse(metricflow: CLIConfiguration) -> None:
+    """What `mf validate-configs` checks: the semantics, then every element queried on the warehouse."""
+    semantics = SemanticManifestValidator().validate_semantic_manifest(metricflow.semantic_manifest)
+    assert list(semantics.all_issues) == []
+    warehouse = DataWarehouseModelValidator(sql_client=metricflow.sql_client)
+    checks = [warehouse.validate_semantic_models, warehouse.validate_dimensions, warehouse.validate_entities,
+              warehouse.validate_simple_metrics, warehouse.validate_metrics]
+    issues = [str(issue) for check in checks for issue in check(metricflow.semantic_manifest).all_issues]
+    assert issues == []
+
+
+def test_metrics_equal_the_hand_computed_values_and_the_marts(
+    metricflow: CLIConfiguration, full_warehouse: Path
+) -> None:
+    (headline,) = metric_rows(metricflow, ["revenue", "orders", "customers", "aov", "repeat_purchase_rate",
+                                           "customer_count", "clv", "spend"])
+    # Orders that count: o1 100, o2 50, o3 60, o4 0, o5 40, o6 80 (corrected), o8 30, o10 30, of c1-c5;
+    # c1 and c2 ordered on two days; spend on or before A: search 160, social 20, kol_live 10.
+    assert headline[:6] == (390, 8, 5, 48.75, 0.4, 5) and headline[7] == 190
+    assert [headline] == rounded(query(full_warehouse, f"""
+        select sum(total_revenue), sum(order_count), count(*), sum(total_revenue) / sum(order_count),
+               avg(case when frequency > 0 then 1 else 0 end), count(*), avg(predicted_clv_365d),
+               (select sum(spend) from marts.attribution_channel where {LAST_TOUCH_CHANNELS})
+        from marts.user_portrait"""))
+
+    assert metric_rows(metricflow, ["revenue"], ["metric_time__month"]) == [
+        (datetime(2023, 12, 1), 30), (datetime(2024, 1, 1), 180), (datetime(2024, 2, 1), 40),
+        (datetime(2024, 3, 1), 140)]
+
+    by_channel = metric_rows(metricflow, ["roas", "cpa"], ["channel", "attribution_day__model"],
+                             "{{ Dimension('attribution_day__model') }} = 'last_touch'")
+    assert by_channel == rounded(query(full_warehouse, f"""
+        select channel, model, roas, cpa from marts.attribution_channel
+        where {LAST_TOUCH_CHANNELS} order by 1"""))
+    spend_by_channel = metric_rows(metricflow, ["spend"], ["channel"])
+    assert spend_by_channel == rounded(query(full_warehouse, f"""
+        select channel, spend from marts.attribution_channel where {LAST_TOUCH_CHANNELS} order by 1"""))
+    assert {channel: spend for channel, spend in spend_by_channel if spend} == SPEND
+
+    retention = metric_rows(metricflow, ["d1_retention", "d7_retention", "d30_retention"])
+    rates = ", ".join(f"sum(day{n}_active_customers) / sum(case when day{n}_active_customers is not null "
+                      "then cohort_size end)" for n in (1, 7, 30))
+    assert retention == rounded(query(full_warehouse, f"select {rates} from marts.retention_daily"))
+    cohorts = metric_rows(metricflow, ["cohort_retention"], ["cohort_cell__period_index"],
+                          "{{ Dimension('cohort_cell__cohort_grain') }} = 'month' "
+                          "and {{ Dimension('cohort_cell__cohort_dimension') }} = 'all'")
+    assert cohorts == rounded(query(full_warehouse, """
+        select period_index, sum(active_customers) / sum(cohort_size) from marts.cohort_retention
+        where cohort_grain = 'month' and cohort_dimension = 'all' group by 1 order by 1"""))
+    assert cohorts[0] == (0, 1.0) and len(cohorts) == 4  # cohorts from 2023-12, months 0 to 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path, PurePosixPath
@@ -27,7 +28,7 @@ def mounts(service: str) -> dict[str, str]:
 
 
 def test_services() -> None:
-    assert set(SERVICES) == {"postgres", "airflow-volumes", *AIRFLOW_SERVICES}
+    assert set(SERVICES) == {"postgres", "serving-postgres", "airflow-volumes", *AIRFLOW_SERVICES}
     for service, command in LONG_RUNNING.items():
         assert SERVICES[service]["command"] == command
         assert "healthcheck" in SERVICES[service], service
@@ -42,6 +43,31 @@ def test_postgres_is_the_metadata_db_and_is_health_checked() -> None:
         assert re.fullmatch(r"postgresql\+psycopg2://airflow:\$\{POSTGRES_PASSWORD:\?[^}]*\}@postgres:5432/airflow",
                             env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]), service
         assert SERVICES[service]["depends_on"]["postgres"] == {"condition": "service_healthy"}
+
+
+def test_serving_postgres_is_its_own_database_for_bi_and_publish_loads_it() -> None:
+    serving = SERVICES["serving-postgres"]
+    assert serving["image"].startswith("postgres:")
+    assert serving["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
+    env = serving["environment"]
+    assert (env["POSTGRES_USER"], env["POSTGRES_DB"]) == ("ecom", "serving")
+    assert serving["volumes"][0].split(":")[0] != SERVICES["postgres"]["volumes"][0].split(":")[0]
+    assert "./docker/serving-postgres:/docker-entrypoint-initdb.d:ro" in serving["volumes"]
+    assert serving["ports"] == ["${SERVING_POSTGRES_PORT:-5433}:5432"]
+    for service in AIRFLOW_SERVICES:
+        url = SERVICES[service]["environment"]["ECOM_SERVING_URL"]
+        assert re.fullmatch(r"postgresql://ecom:\$\{SERVING_POSTGRES_PASSWORD:\?[^}]*\}@serving-postgres:5432/serving",
+                            url), service
+        assert SERVICES[service]["depends_on"]["serving-postgres"] == {"condition": "service_healthy"}
+
+
+def test_openlineage_events_go_to_a_file_under_the_warehouse() -> None:
+    for service in AIRFLOW_SERVICES:
+        env = SERVICES[service]["environment"]
+        transport = json.loads(env["AIRFLOW__OPENLINEAGE__TRANSPORT"])
+        events = "/data/warehouse/lineage/events.jsonl"
+        assert transport == {"type": "file", "log_file_path": events, "append": True}
+        assert PurePosixPath(events).parent.parent == PurePosixPath(env["ECOM_WAREHOUSE_DIR"])
 
 
 def test_components_wait_for_init() -> None:
@@ -65,7 +91,8 @@ def test_data_folders_exist_and_belong_to_the_airflow_user_before_init() -> None
     script = volumes["command"][-1]
     written = ["/data/landing", "/data/warehouse", "/opt/airflow/dbt_project/target"]
     paths = " ".join(written)
-    assert f"mkdir -p {paths}" in script
+    created = "/data/landing /data/warehouse /data/warehouse/lineage /opt/airflow/dbt_project/target"
+    assert f"mkdir -p {created}" in script
     assert 'chown -R "${AIRFLOW_UID:-50000}:0" ' + paths in script
     assert set(written[:2]) <= set(mounts("airflow-volumes"))
     assert SERVICES["airflow-init"]["depends_on"]["airflow-volumes"] == {
@@ -140,6 +167,7 @@ def test_env_example_defines_every_required_variable() -> None:
     example = (PROJECT_ROOT / "docker" / ".env.example").read_text(encoding="utf-8")
     defined = set(re.findall(r"^(\w+)=", example, re.MULTILINE))
 
-    secrets = {"POSTGRES_PASSWORD", "AIRFLOW_FERNET_KEY", "AIRFLOW_JWT_SECRET", "AIRFLOW_ADMIN_PASSWORD"}
+    secrets = {"POSTGRES_PASSWORD", "AIRFLOW_FERNET_KEY", "AIRFLOW_JWT_SECRET", "AIRFLOW_ADMIN_PASSWORD",
+               "SERVING_POSTGRES_PASSWORD", "SERVING_BI_PASSWORD"}
     assert required == secrets
     assert required | defaults <= defined

@@ -7,7 +7,6 @@ land day by day, as a shop's would.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
@@ -19,6 +18,7 @@ from ecom import pipeline_tasks
 from ecom.config import Settings
 from ecom.direct_run import dbt_build, run_steps
 from ecom.generate import generate_shop
+from published_marts import published_checksums
 
 LAST_DAY = date(2026, 6, 30)
 INCREMENTAL_FACTS = ("stg_shop__events", "stg_shop__orders", "stg_shop__order_items", "stg_shop__touchpoints")
@@ -37,21 +37,6 @@ def land_until(shop: Path, landing: Path, day: date, but: str | None = None) -> 
             shutil.copy2(path, target)
             copied += 1
     return copied
-
-
-def published_checksums(serving_db: Path) -> dict[str, str]:
-    """sha256 of each published mart's rows, order-free; doubles rounded to 6 decimals (summing
-    doubles in another row order moves the last bits, which is not a different number)."""
-    with duckdb.connect(str(serving_db), read_only=True) as con:
-        marts = [row[0] for row in con.sql(
-            "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
-        ).fetchall()]
-        return {mart: _rows_checksum(con.sql(f"select * from marts.{mart}").fetchall()) for mart in marts}
-
-
-def _rows_checksum(rows: list[tuple]) -> str:
-    normalised = sorted(repr(tuple(round(v, 6) if isinstance(v, float) else v for v in row)) for row in rows)
-    return hashlib.sha256("\n".join(normalised).encode()).hexdigest()
 
 
 def staging_rows(settings: Settings, model: str) -> list[tuple]:
@@ -91,7 +76,7 @@ def days(tmp_path_factory) -> dict[str, object]:
     run_steps(settings, LAST_DAY.isoformat(), run_id="same_day_again")
     again = published_checksums(settings.serving_db)
 
-    dbt_build(settings, LAST_DAY, full_refresh=True)
+    dbt_build(settings, LAST_DAY, "full_refresh", full_refresh=True)
     pipeline_tasks.publish_marts(settings, "full_refresh", LAST_DAY)
     return {
         "new_files": new_files,

@@ -33,7 +33,11 @@ def test_airflow_environment(settings: Settings, tmp_path: Path) -> None:
     env = orchestrate.airflow_environment(settings, base)
 
     home = tmp_path / "wh" / "airflow"
+    events = tmp_path / "wh" / "lineage" / "events.jsonl"
     assert env == {
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": f'{{"type": "file", "log_file_path": "{events}", "append": true}}',
+        "AIRFLOW__OPENLINEAGE__NAMESPACE": "ecom",
+        "AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD": "True",
         "PATH": "/usr/bin",
         "ECOM_LANDING_DIR": str(tmp_path / "landing"),
         "ECOM_WAREHOUSE_DIR": str(tmp_path / "wh"),
@@ -42,6 +46,7 @@ def test_airflow_environment(settings: Settings, tmp_path: Path) -> None:
         "ECOM_DUCKDB_MEMORY_LIMIT": "80%",
         "ECOM_DUCKDB_TEMP_DIR": "",
         "ECOM_GATE_CHUNK_ROWS": "500000",
+        "ECOM_SERVING_URL": "",
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
@@ -51,6 +56,10 @@ def test_airflow_environment(settings: Settings, tmp_path: Path) -> None:
         "AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY": "False",
     }
     assert base["AIRFLOW_HOME"] == "/elsewhere"  # the caller's mapping is left alone
+    # An OpenLineage endpoint of one's own wins over the file.
+    http = '{"type": "http", "url": "http://marquez:5000"}'
+    own = orchestrate.airflow_environment(settings, {**base, "AIRFLOW__OPENLINEAGE__TRANSPORT": http})
+    assert own["AIRFLOW__OPENLINEAGE__TRANSPORT"] == http
 
 
 def test_requested_as_of() -> None:
@@ -63,20 +72,22 @@ def test_run_pipeline_runs_the_dag_in_a_child_with_the_run_environment(
 ) -> None:
     seen = {}
 
-    def fake_run(command: list[str], env: dict[str, str], check: bool) -> subprocess.CompletedProcess:
-        seen.update(command=command, env=env)
+    def fake_run(command: list[str], env: dict[str, str], check: bool,
+                 pass_fds: tuple[int, ...]) -> subprocess.CompletedProcess:
+        seen.update(command=command, env=env, pass_fds=pass_fds)
         return subprocess.CompletedProcess(command, returncode=3)
 
     monkeypatch.setattr(orchestrate.subprocess, "run", fake_run)
-    monkeypatch.chdir(tmp_path)
+    settings = Settings(landing_dir=tmp_path / "landing", warehouse_dir=tmp_path / "wh")
 
-    code = orchestrate.run_pipeline(Path("landing"), Path("wh"), None)
+    code = orchestrate.run_pipeline(settings, lock_fd=7)
 
     assert code == 3
     assert seen["command"] == [sys.executable, "-m", "ecom.orchestrate", "latest"]
     assert seen["env"]["ECOM_LANDING_DIR"] == str(tmp_path / "landing")
     assert seen["env"]["ECOM_AS_OF"] == ""
     assert seen["env"]["AIRFLOW_HOME"] == str(tmp_path / "wh" / "airflow")
+    assert seen["pass_fds"] == (7,)  # the warehouse lock lives on in the child
     assert (tmp_path / "wh" / "airflow").is_dir()
 
 
@@ -99,7 +110,7 @@ def test_unchanged_summary_names_the_run_bi_still_reads(settings: Settings, tmp_
     report = tmp_path / "run_report.html"
     assert orchestrate.unchanged_summary(settings, report) == (
         f"nothing new since the last run: nothing rebuilt, {settings.serving_db} unchanged\nreport: {report}")
-    recorded = PublishedInputs("run-1", RunInputs("2024-05-31", "Europe/Paris", "a", "c"), 10, 20)
+    recorded = PublishedInputs("run-1", RunInputs("2024-05-31", "Europe/Paris", "", "a", "c"), 10, 20)
     settings.warehouse_dir.mkdir(parents=True)
     settings.published_inputs.write_text(json.dumps(dataclasses.asdict(recorded)))
 
@@ -161,6 +172,13 @@ def test_published_summary_names_the_serving_db_each_mart_and_why_one_is_empty(
         "  marts.user_portrait                       1457 rows",
         f"report: {tmp_path / 'report.html'}",
     ]
+    with_postgres = dataclasses.replace(settings, serving_url="postgresql://bi:pa55@db.example:5433/serving")
+    summary = orchestrate.published_summary(with_postgres, "run-2", tmp_path / "report.html")
+    assert summary.splitlines()[0] == (
+        f"run run-2 published to {settings.serving_db} and postgresql://db.example:5433/serving "
+        "(schema marts):"
+    )
+    assert "pa55" not in summary
 
 
 def test_console_to_sends_output_to_the_log_and_progress_to_the_console(
@@ -294,3 +312,11 @@ def test_dbt_project_dir_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     assert dbt_manifest.dbt_project_dir() == DBT_PROJECT_DIR
     monkeypatch.setenv(dbt_manifest.PROJECT_DIR_ENV, str(tmp_path))
     assert dbt_manifest.dbt_project_dir() == tmp_path
+
+
+def test_failure_summary_masks_personal_values_and_secrets_in_an_error(tmp_path: Path) -> None:
+    outcomes = [TaskOutcome("ingest", "failed", "landing file orders/a.csv cannot be read: Original Line: "
+                                                "o1,13977770003,https://user:pw@example.com/x")]
+
+    assert orchestrate.failure_summary(outcomes, tmp_path / "missing.html").splitlines()[1] == (
+        "    landing file orders/a.csv cannot be read: Original Line: o1,••••,https://example.com/••••")

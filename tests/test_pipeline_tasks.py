@@ -77,7 +77,7 @@ def test_ingest_then_latest_as_of(monkeypatch: pytest.MonkeyPatch, settings: Set
         return date(2024, 5, 31)
 
     install_module(monkeypatch, "ecom.ingest", ingest=ingest, latest_order_date=latest_order_date,
-                   ChangedFileError=type("ChangedFileError", (Exception,), {}))
+                   **refusals())
 
     as_of, summary = pipeline_tasks.ingest_and_resolve_as_of(settings, "run-7", "latest", LOGICAL_DATE)
 
@@ -86,14 +86,21 @@ def test_ingest_then_latest_as_of(monkeypatch: pytest.MonkeyPatch, settings: Set
     assert calls == [("ingest", settings, "run-7"), ("latest_order_date", settings)]
 
 
-def test_changed_file_fails_without_retry(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
-    changed_file_error = type("ChangedFileError", (Exception,), {})
+def refusals() -> dict[str, type[Exception]]:
+    """Stand-ins for the errors ingest refuses a landing with (a changed, outside or unreadable file)."""
+    return {name: type(name, (Exception,), {})
+            for name in ("ChangedFileError", "OutsideLandingError", "UnreadableFileError")}
+
+
+@pytest.mark.parametrize("refusal", ["ChangedFileError", "OutsideLandingError", "UnreadableFileError"])
+def test_a_refused_landing_fails_without_retry(monkeypatch: pytest.MonkeyPatch, settings: Settings,
+                                               refusal: str) -> None:
+    errors = refusals()
 
     def ingest(got_settings: Settings, batch_id: str) -> FakeResult:
-        raise changed_file_error("orders/2024-05.csv changed after it was accepted")
+        raise errors[refusal]("orders/2024-05.csv changed after it was accepted")
 
-    install_module(monkeypatch, "ecom.ingest", ingest=ingest, latest_order_date=never_called,
-                   ChangedFileError=changed_file_error)
+    install_module(monkeypatch, "ecom.ingest", ingest=ingest, latest_order_date=never_called, **errors)
 
     with pytest.raises(NoRetryError, match=r"orders/2024-05\.csv changed after it was accepted"):
         pipeline_tasks.ingest_and_resolve_as_of(settings, "run-7", "", LOGICAL_DATE)
@@ -166,3 +173,17 @@ def test_nothing_new_unless_a_full_refresh_is_asked_for(monkeypatch: pytest.Monk
 
     assert pipeline_tasks.nothing_new(settings, date(2024, 5, 31), full_refresh=False) == reason
     assert pipeline_tasks.nothing_new(settings, date(2024, 5, 31), full_refresh=True) is None
+
+
+@pytest.mark.parametrize(("task", "module", "function", "gate_name"), GATES)
+def test_a_gate_description_quoting_a_personal_value_is_masked(
+        monkeypatch: pytest.MonkeyPatch, settings: Settings, task, module: str, function: str,
+        gate_name: str) -> None:
+    description = "customers: file c.csv, column city: fails on 1 row(s): line 2 ('13977770003')"
+    install_module(monkeypatch, module, **{function: lambda *_: FakeResult(description, passed=False)})
+
+    with pytest.raises(QualityGateFailedError) as failure:
+        task(settings, "run-7", date(2024, 5, 31))
+
+    assert str(failure.value) == (f"{gate_name} failed:\n"
+                                  "customers: file c.csv, column city: fails on 1 row(s): line 2 ('••••')")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import sys
@@ -13,6 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+import client_envs
+import fake_marts
 from ecom import publish as publish_module
 from ecom.config import Settings
 from ecom.dbt_manifest import manifest_path, mart_source_requirements
@@ -22,88 +23,15 @@ from ecom.publish import (
     empty_mart_note,
     publish,
 )
+from fake_marts import DESCRIPTIONS, in_warehouse, leftovers, sha256
 
 AS_OF = date(2024, 3, 31)
 TOUCHPOINTS_MISSING = "empty: needs raw table touchpoints, which has not landed"
-MANIFEST = {
-    "nodes": {
-        "model.ecom.customer_portrait": {
-            "resource_type": "model",
-            "name": "customer_portrait",
-            "schema": "marts",
-            "config": {"meta": {"requires_sources": ["customers", "orders"]}},
-        },
-        "model.ecom.cohort_retention": {
-            "resource_type": "model",
-            "name": "cohort_retention",
-            "schema": "marts",
-            "config": {"meta": {"requires_sources": ["customers", "orders"]}},
-        },
-        "model.ecom.channel_attribution": {
-            "resource_type": "model",
-            "name": "channel_attribution",
-            "schema": "marts",
-            "config": {"meta": {"requires_sources": ["orders", "touchpoints"]}},
-        },
-        "model.ecom.stg_shop__orders": {
-            "resource_type": "model",
-            "name": "stg_shop__orders",
-            "schema": "staging",
-            "config": {"meta": {"requires_sources": ["orders"]}},
-        },
-    }
-}
 
 
 @pytest.fixture
 def settings(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    dbt_project = tmp_path / "dbt_project"
-    manifest_path(dbt_project).parent.mkdir(parents=True)
-    manifest_path(dbt_project).write_text(json.dumps(MANIFEST), encoding="utf-8")
-    monkeypatch.setenv("ECOM_DBT_PROJECT_DIR", str(dbt_project))
-    with duckdb.connect(str(settings.warehouse_db)) as con:
-        con.execute("""
-            CREATE SCHEMA raw;
-            CREATE TABLE raw.customers (customer_id VARCHAR, _file_id VARCHAR, _line BIGINT);
-            CREATE TABLE raw.orders (order_id VARCHAR, _file_id VARCHAR, _line BIGINT);
-            CREATE SCHEMA marts;
-            CREATE TABLE marts.customer_portrait (
-                customer_id VARCHAR NOT NULL PRIMARY KEY,
-                order_count BIGINT NOT NULL,
-                revenue DECIMAL(18,2),
-                first_order_date DATE,
-                channels VARCHAR[]
-            );
-            INSERT INTO marts.customer_portrait VALUES
-                ('00017', 2, 120.50, DATE '2024-01-05', ['search', 'social']),
-                ('c2', 1, 0.00, DATE '2024-02-11', ['direct']),
-                ('c3', 3, NULL, NULL, []);
-            CREATE TABLE marts.cohort_retention (
-                cohort_start DATE NOT NULL, period_index INTEGER NOT NULL,
-                customers BIGINT, retention_rate DOUBLE
-            );
-            INSERT INTO marts.cohort_retention VALUES
-                (DATE '2024-01-01', 0, 4, 1.0), (DATE '2024-01-01', 1, 2, 0.5),
-                (DATE '2024-02-01', 0, 5, 1.0);
-            CREATE TABLE marts.channel_attribution (
-                channel VARCHAR NOT NULL, model VARCHAR NOT NULL, conversions DOUBLE, revenue DECIMAL(18,2)
-            );
-            CREATE TABLE marts.customer_portrait__dbt_backup AS SELECT * FROM marts.customer_portrait;
-        """)
-    return settings
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def leftovers(settings: Settings) -> list[str]:
-    return sorted(p.name for p in settings.warehouse_dir.iterdir() if p.name.startswith("serving.duckdb."))
-
-
-def in_warehouse(settings: Settings, sql: str) -> None:
-    with duckdb.connect(str(settings.warehouse_db)) as con:
-        con.execute(sql)
+    return fake_marts.seed(settings, tmp_path, monkeypatch)
 
 
 def test_publish_copies_rows_types_and_constraints(settings: Settings) -> None:
@@ -151,6 +79,57 @@ def test_publish_copies_rows_types_and_constraints(settings: Settings) -> None:
     assert published_at == result.published_at
     assert "customer_portrait: 3 rows" in result.describe()
     assert "channel_attribution: 0 rows (empty: needs raw table touchpoints" in result.describe()
+
+
+READ_EVERY_MART = """
+import duckdb, json, sys
+with duckdb.connect(sys.argv[1], read_only=True) as con:
+    tables = con.execute("SELECT table_schema, table_name FROM information_schema.tables ORDER BY ALL")
+    rows = {f"{s}.{t}": con.execute(f'SELECT * FROM "{s}"."{t}" ORDER BY ALL').fetchall()
+            for s, t in tables.fetchall()}
+print(json.dumps({"version": duckdb.__version__, "rows": rows}, default=str))
+"""
+
+
+def test_the_oldest_duckdb_client_reads_every_published_table(settings: Settings) -> None:
+    publish(settings, "run-1", AS_OF)
+
+    read = client_envs.run("duckdb_oldest", READ_EVERY_MART, str(settings.serving_db))
+
+    assert read["version"] == client_envs.pins("duckdb_oldest")["duckdb"] < "2"
+    with duckdb.connect(str(settings.serving_db), read_only=True) as con:
+        tables = con.execute("SELECT table_schema, table_name FROM information_schema.tables ORDER BY ALL")
+        ours = {f"{s}.{t}": con.execute(f'SELECT * FROM "{s}"."{t}" ORDER BY ALL').fetchall()
+                for s, t in tables.fetchall()}
+    assert json.loads(json.dumps(ours, default=str)) == read["rows"]
+    assert len(read["rows"]["marts.customer_portrait"]) == 3
+
+
+def test_every_table_and_column_carries_its_dbt_description(settings: Settings) -> None:
+    publish(settings, "run-1", AS_OF)
+
+    with duckdb.connect(str(settings.serving_db), read_only=True) as con:
+        tables = dict(con.execute(
+            "SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = 'marts'").fetchall())
+        columns = con.execute(
+            "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE schema_name = 'marts'"
+        ).fetchall()
+        log = con.execute(
+            "SELECT column_name, comment FROM duckdb_columns() WHERE schema_name = 'meta'").fetchall()
+        (log_description,) = con.execute(
+            "SELECT comment FROM duckdb_tables() WHERE schema_name = 'meta'").fetchall()
+    assert tables == {"channel_attribution": "Credit per channel.", "cohort_retention": "Cohorts by month.",
+                      "customer_portrait": "One row per customer."}
+    assert len(columns) == 13
+    for table, column, comment in columns:
+        assert comment == " ".join(DESCRIPTIONS[table][1][column].split()), (table, column)
+    assert dict(columns_of("customer_portrait", columns))["revenue"] == "What they spent, in CNY."
+    assert [name for name, _ in log] == ["run_id", "as_of", "published_at", "mart", "row_count", "note"]
+    assert all(comment for _, comment in log) and log_description[0].startswith("One row per mart")
+
+
+def columns_of(table: str, columns: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    return [(column, comment) for name, column, comment in columns if name == table]
 
 
 def test_empty_mart_note_says_landed_when_raw_tables_are_there(settings: Settings) -> None:

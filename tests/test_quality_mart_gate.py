@@ -1,23 +1,35 @@
-"""The mart quality gate on tiny, hand-computed marts."""
+"""The mart quality gate on tiny, hand-computed marts: publish readiness, reconciliation, drift.
+
+The marts are created from their dbt contracts (the manifest's columns and types); the rows are
+written by name, so a column a test does not need stays null. Row and column rules are dbt's
+(tests/test_dbt_project.py breaks a built mart and sees its test fail).
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from ecom.config import Settings
-from ecom.mart_docs import mart_models
+from ecom.dbt_manifest import attribution_models, manifest_path, mart_contracts
+from ecom.publish import PUBLISH_LOG, PUBLISH_LOG_DDL
 from ecom.quality import run_mart_gate
-from ecom.quality.mart_frames import ATTRIBUTION_MARTS, ATTRIBUTION_MODELS, ATTRIBUTION_REQUIRED_RAW_TABLES
+from ecom.quality.config import CONFIG_ENV, QUALITY_CONFIG_FILE
+from ecom.sql import identifier
 
 AS_OF = date(2026, 2, 28)
+
+MODELS = attribution_models()
+CONTRACTS = mart_contracts(manifest_path())
 
 # As of 2026-02-28, four orders worth 45.50 in all: c1 on Jan 3 (10.00) and Feb 10 (20.00), c2 on Jan 20
 # (15.50), c3 a free purchase on Feb 1 (0.00). Columns as the dbt contract of the marts has them.
 USER_PORTRAIT = """
-create table marts.user_portrait as
+insert into marts.user_portrait by name
 select * from (values
     ('c1', date '2026-01-03', date '2026-02-10', 2, 30.00, 15.00, 1, 38, 56, 20.00, 18,
      5, 5, 5, 5, 'champions', 'active', date '2025-12-30', 'F', 1, 'Zhejiang', 'search'),
@@ -32,7 +44,7 @@ select * from (values
 """
 # January cohort: c1 and c2 (25.50 in January, c1's 20.00 in February); February cohort: c3 (0.00).
 COHORT_RETENTION = """
-create table marts.cohort_retention as
+insert into marts.cohort_retention by name
 select * from (values
     ('month', 'all', 'all', date '2026-01-01', 0, date '2026-01-01', date '2026-01-31', true, 2, 2, 1.0, 2,
      1.0, 2, 25.50, 1.0, 25.50, 12.75),
@@ -48,7 +60,7 @@ select * from (values
 # c1 (Jan 3) and c2 (Jan 20) are past their 30-day window and neither came back within it (c1 after
 # 38 days); nobody is past 60 days. c3's first order (Feb 1) is less than 30 days before the as-of date.
 COHORT_REPEAT_PURCHASE = """
-create table marts.cohort_repeat_purchase as
+insert into marts.cohort_repeat_purchase by name
 select * from (values
     ('month', 'all', 'all', date '2026-01-01', 2, 2, 0, 0.0, 0, 0, null, 0, 0, null),
     ('month', 'all', 'all', date '2026-02-01', 1, 0, 0, null, 0, 0, null, 0, 0, null)
@@ -59,7 +71,7 @@ select * from (values
 """
 # c1 signed up Dec 30 and first ordered on day 4; c3 signed up Jan 31 and ordered the next day.
 RETENTION_DAILY = """
-create table marts.retention_daily as
+insert into marts.retention_daily by name
 select * from (values
     (date '2025-12-30', 1, 'orders', 0, 0.0, 0, 0.0, 0, 0.0),
     (date '2026-01-31', 1, 'orders', 1, 1.0, 0, 0.0, null, null)
@@ -68,7 +80,7 @@ select * from (values
 """
 # January: c1 and c2 new. February: c3 new, c1 retained, c2 churned.
 GROWTH_ACCOUNTING = """
-create table marts.growth_accounting as
+insert into marts.growth_accounting by name
 select * from (values
     (date '2026-01-01', true, 2, 0, 2, 0, 0, 0, null),
     (date '2026-02-01', true, 2, 2, 1, 1, 0, 1, 1.0)
@@ -79,7 +91,7 @@ select * from (values
 # o3 (c2, Jan 20, 15.50, search, campaign k1), o4 (c3, Feb 1, 0.00, no touch: direct). One touch each,
 # so every model credits each conversion wholly to it. The other attribution marts derive from this.
 ATTRIBUTION_TOUCHPOINT = """
-create table marts.attribution_touchpoint as
+insert into marts.attribution_touchpoint by name
 select model, 'all_orders' as conversion_type, order_id, order_date, order_date::timestamp as ordered_at,
        order_revenue, 1 as touch_position, 1 as touch_count, touchpoint_id, channel, campaign_id,
        'click' as touch_type, identity_source, order_date::timestamp as touched_at, 1.0 as credit,
@@ -93,7 +105,7 @@ from (values
 cross join (select unnest($models::varchar[]) as model)
 """
 ATTRIBUTION_CHANNEL = """
-create table marts.attribution_channel as
+insert into marts.attribution_channel by name
 select grain, model, 'all_orders' as conversion_type, channel,
        case when grain = 'campaign' then campaign_id end as campaign_id,
        sum(credit) as conversions, sum(revenue_credit) as revenue,
@@ -105,7 +117,7 @@ cross join (values ('channel'), ('campaign')) as g(grain)
 group by grain, model, channel, case when grain = 'campaign' then campaign_id end
 """
 ATTRIBUTION_DAILY = """
-create table marts.attribution_daily as
+insert into marts.attribution_daily by name
 select order_date as activity_date, model, channel, sum(credit) as conversions,
        sum(revenue_credit) as revenue, null::decimal(18, 2) as spend, null::double as roas,
        null::double as cpa
@@ -113,7 +125,7 @@ from marts.attribution_touchpoint
 group by order_date, model, channel
 """
 CONVERSION_PATHS = """
-create table marts.conversion_paths as
+insert into marts.conversion_paths by name
 select * from (values
     (1, 'search', 3, 2, 2 / 3, 1.0, 0.0, 25.50),
     (2, 'social', 1, 1, 1.0, 1.0, 0.0, 20.00)
@@ -121,51 +133,12 @@ select * from (values
        revenue)
 """
 
-# The portrait's tag columns (all tags absent here except the tenure band) and its other marts, empty.
-PORTRAIT_TAGS = """
-alter table marts.user_portrait add column tenure_band varchar default 'under_3_months';
-alter table marts.user_portrait add column as_of_date date default date '2026-02-28';
-""" + "".join(
-    f"alter table marts.user_portrait add column {column} {kind};\n"
-    for column, kind in (
-        ("age_band", "varchar"), ("city", "varchar"), ("region", "varchar"),
-        ("order_frequency_band", "varchar"), ("aov_band", "varchar"), ("spend_band", "varchar"),
-        ("top_category", "varchar"), ("top_brand", "varchar"),
-        ("preferred_payment_method", "varchar"), ("uses_instalments", "boolean"),
-        ("promotion_order_share", "double"), ("promotion_sensitive", "boolean"), ("return_rate", "double"),
-        ("main_device", "varchar"), ("main_platform", "varchar"), ("active_hour_band", "varchar"),
-        ("active_day_type", "varchar"), ("browse_to_buy_ratio", "double"), ("views_per_purchase", "double"),
-        ("is_researcher", "boolean"), ("search_session_share", "double"), ("sessions_7d", "integer"),
-        ("sessions_30d", "integer"), ("sessions_90d", "integer"), ("active_days_7d", "integer"),
-        ("active_days_30d", "integer"), ("active_days_90d", "integer"),
-        ("avg_session_dwell_seconds", "double"),
-        ("cart_abandonment_rate", "double"), ("engagement_level", "varchar"), ("review_count", "integer"),
-        ("avg_rating", "double"), ("negative_review_share", "double"), ("reviewer_type", "varchar"),
-        ("shares_sent", "integer"), ("friends_referred", "integer"), ("group_buys_joined", "integer"),
-        ("social_role", "varchar"), ("instalments_due", "integer"), ("overdue_rate", "double"),
-        ("credit_tier", "varchar"), ("p_alive", "double"), ("expected_purchases_90d", "double"),
-        ("expected_order_value", "double"), ("predicted_clv_365d", "double"), ("value_tier", "varchar"),
-        ("churn_risk", "varchar"),
-    )
-)
 PORTRAIT_MARTS = """
-create table marts.user_tags (
-    customer_id varchar, tag_group varchar, tag varchar, value varchar, as_of_date date);
-insert into marts.user_tags values ('c1', 'basic', 'tenure_band', 'under_3_months', date '2026-02-28'),
-    ('c1', 'value', 'lifecycle_stage', 'active', date '2026-02-28');
-create table marts.segment_summary (dimension varchar, segment varchar, customers bigint,
-    customer_share double, revenue decimal(18, 2), revenue_share double, avg_predicted_clv_365d double,
-    as_of_date date);
-create table marts.user_portrait_history (as_of_date date, customer_id varchar, rfm_segment varchar,
-    lifecycle_stage varchar, value_tier varchar, churn_risk varchar, p_alive double,
-    predicted_clv_365d double, total_revenue decimal(18, 2));
-create table marts.segment_transitions (dimension varchar, from_as_of_date date, to_as_of_date date,
-    from_segment varchar, to_segment varchar, customers bigint);
-create table marts.clv_model_params (model varchar, parameter varchar, value double, customers_used bigint,
-    log_likelihood double, converged boolean, as_of_date date);
+insert into marts.user_tags by name
+select * from (values ('c1', 'basic', 'tenure_band', 'under_3_months', date '2026-02-28'),
+                      ('c1', 'value', 'lifecycle_stage', 'active', date '2026-02-28'))
+    as t(customer_id, tag_group, tag, value, as_of_date);
 """
-PORTRAIT_MART_NAMES = {"user_tags", "segment_summary", "user_portrait_history", "segment_transitions",
-                       "clv_model_params"}
 
 # attribution_channel's dbt meta.requires_sources have landed (the gate only asks whether they exist).
 RAW_LANDED = """
@@ -175,15 +148,22 @@ create table raw.touchpoints (touchpoint_id varchar);
 """
 
 
+def create_from_contract(con: duckdb.DuckDBPyConnection, mart: str) -> None:
+    columns = ", ".join(f"{identifier(name)} {kind}" for name, kind in CONTRACTS[mart].columns.items())
+    con.execute(f"create table marts.{mart} ({columns})")
+
+
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     with duckdb.connect(str(settings.warehouse_db)) as con:
         con.execute(RAW_LANDED)
         con.execute("create schema marts")
-        for ddl in (USER_PORTRAIT, COHORT_RETENTION, COHORT_REPEAT_PURCHASE, RETENTION_DAILY,
+        for mart in CONTRACTS:
+            create_from_contract(con, mart)
+        for dml in (USER_PORTRAIT, COHORT_RETENTION, COHORT_REPEAT_PURCHASE, RETENTION_DAILY,
                     GROWTH_ACCOUNTING, ATTRIBUTION_TOUCHPOINT, ATTRIBUTION_CHANNEL, ATTRIBUTION_DAILY,
-                    CONVERSION_PATHS, PORTRAIT_TAGS, PORTRAIT_MARTS):
-            con.execute(ddl, {"models": list(ATTRIBUTION_MODELS)} if "$models" in ddl else None)
+                    CONVERSION_PATHS, PORTRAIT_MARTS):
+            con.execute(dml, {"models": MODELS} if "$models" in dml else None)
     return settings
 
 
@@ -192,29 +172,43 @@ def change(settings: Settings, sql: str) -> None:
         con.execute(sql)
 
 
+def published(settings: Settings, *runs: tuple[str, dict[str, int]]) -> None:
+    """A serving db whose publish log holds `runs` (run id, rows per mart), published in that order."""
+    with duckdb.connect(str(settings.serving_db)) as con:
+        con.execute("create schema meta")
+        con.execute(PUBLISH_LOG_DDL)
+        for day, (run_id, rows) in enumerate(runs, start=1):
+            con.executemany(
+                f"insert into {PUBLISH_LOG} values (?, ?, ?, ?, ?, null)",
+                [[run_id, AS_OF, datetime(2026, 2, day), mart, count] for mart, count in rows.items()],
+            )
+
+
+def reconciliation(result) -> list:
+    return [c for c in result.checks if c.suite == "marts_gate.attribution_reconciliation"]
+
+
 def test_consistent_marts_pass_and_every_result_is_recorded(settings):
     result = run_mart_gate(settings, "marts-ok", AS_OF)
 
     assert result.passed, result.describe()
     assert result.warnings == []
-    assert result.notes == []
-    reconciled = {c.column for c in result.checks if c.suite == "marts_gate.attribution_reconciliation"}
-    assert reconciled == {
+    assert result.notes == ["mart drift not judged: nothing has been published yet"]
+    assert {c.column for c in reconciliation(result)} == {
         "credit_rows", "conversions_difference", "revenue_difference", "conversions_not_summing_to_one"
     }
-    assert {c.table for c in result.checks} == {
-        "user_portrait", "cohort_retention", "attribution_channel", "attribution_touchpoint",
-        "attribution_daily", "conversion_paths", "attribution",
-        "cohort_repeat_purchase", "retention_daily", "growth_accounting", *PORTRAIT_MART_NAMES,
-    }
+    readiness = [(c.table, c.check) for c in result.checks if c.suite == "marts_gate.publish_readiness"]
+    checks = ("mart_exists", "contract_columns", "personal_columns")
+    assert sorted(readiness) == sorted((mart, check) for mart in CONTRACTS for check in checks)
+    assert len(CONTRACTS) == 14
     with duckdb.connect(str(settings.warehouse_db)) as con:
         recorded = con.execute(
             "select count(*), count(distinct suite), bool_and(success), min(as_of) "
             "from audit.validation_results "
             "where run_id = 'marts-ok' and gate = 'mart'"
         ).fetchall()
-    # one suite per mart (14), personal data, reconciliation
-    assert recorded == [(len(result.checks), 14 + 2, True, AS_OF)]
+    # readiness (3 per mart), reconciliation (4 expectations)
+    assert recorded == [(3 * 14 + 4, 2, True, AS_OF)]
     assert result.data_docs_index is not None and result.data_docs_index.is_file()
 
 
@@ -283,10 +277,25 @@ def test_empty_attribution_fails_while_touchpoints_have_landed_and_there_are_ord
         ("attribution", "marts_gate.attribution_reconciliation")
     }
     missing = next(c for c in result.errors if c.column == "credit_rows")
-    # both grains of all seven models
-    assert "fails on 14 row(s)" in missing.message
-    first = "[credit_rows=0, mart='attribution_channel', grain='campaign', model='first_touch', "
+    # both grains of every model
+    assert f"fails on {2 * len(MODELS)} row(s)" in missing.message
+    first = f"[credit_rows=0, mart='attribution_channel', grain='campaign', model='{sorted(MODELS)[0]}', "
     assert first in missing.message
+
+
+def test_a_model_dropped_from_every_mart_fails_reconciliation(settings):
+    # the marts as they were before a model joined the dbt var attribution_models
+    dropped = MODELS[-1]
+    marts = ("attribution_channel", "attribution_touchpoint", "attribution_daily")
+    change(settings, "; ".join(f"delete from marts.{mart} where model = '{dropped}'" for mart in marts))
+
+    result = run_mart_gate(settings, "marts-model-dropped", AS_OF)
+
+    missing = next(c for c in result.errors if c.column == "credit_rows")
+    assert "fails on 4 row(s)" in missing.message  # channel, campaign, touchpoint and day
+    assert {row.split(", ")[3] for row in missing.message.split(" row(s): ")[1].split("], [")} == {
+        f"model='{dropped}'"
+    }
 
 
 def test_empty_attribution_passes_while_touchpoints_have_not_landed(settings):
@@ -295,12 +304,12 @@ def test_empty_attribution_passes_while_touchpoints_have_not_landed(settings):
     result = run_mart_gate(settings, "marts-no-touchpoints", AS_OF)
 
     assert result.passed, result.describe()
-    assert not [c for c in result.checks if c.suite == "marts_gate.attribution_reconciliation"]
-    assert result.notes == [
+    assert not reconciliation(result)
+    assert result.notes[0] == (
         "attribution reconciliation skipped: raw.touchpoints has not landed, so dbt builds "
         "marts.attribution_channel, marts.attribution_touchpoint, marts.attribution_daily empty "
         "(their meta.requires_sources)"
-    ]
+    )
     assert "note: attribution reconciliation skipped: raw.touchpoints" in result.describe()
 
 
@@ -310,14 +319,13 @@ def test_empty_attribution_reconciles_when_there_are_no_orders(settings):
 
     result = run_mart_gate(settings, "marts-no-orders", AS_OF)
 
-    reconciled = [c for c in result.checks if c.suite == "marts_gate.attribution_reconciliation"]
-    assert [(c.column, c.success) for c in reconciled] == [
+    assert [(c.column, c.success) for c in reconciliation(result)] == [
         ("credit_rows", True),
         ("conversions_difference", True),
         ("revenue_difference", True),
         ("conversions_not_summing_to_one", True),
     ]
-    assert result.notes == []
+    assert result.passed
 
 
 def test_first_orders_reconcile_with_each_customers_first_order(settings):
@@ -333,8 +341,9 @@ def test_first_orders_reconcile_with_each_customers_first_order(settings):
         delete from marts.attribution_touchpoint where order_id = 'o2';
         update marts.attribution_touchpoint set conversion_type = 'first_orders';
         delete from marts.attribution_channel;
-        insert into marts.attribution_channel
-        select grain, model, 'first_orders', channel, null, sum(credit), sum(revenue_credit), null, null, null
+        insert into marts.attribution_channel by name
+        select grain, model, 'first_orders' as conversion_type, channel, sum(credit) as conversions,
+               sum(revenue_credit) as revenue
         from marts.attribution_touchpoint cross join (values ('channel'), ('campaign')) as g(grain)
         group by grain, model, channel;
         delete from marts.attribution_daily where channel = 'social';
@@ -346,99 +355,6 @@ def test_first_orders_reconcile_with_each_customers_first_order(settings):
     change(settings, "update marts.attribution_channel set conversion_type = 'all_orders'")
     result = run_mart_gate(settings, "marts-first-orders-as-all", AS_OF)
     assert {c.column for c in result.errors} == {"conversions_difference", "revenue_difference"}
-
-
-def test_retention_rules_fail_naming_the_cohort_row(settings):
-    change(
-        settings,
-        "update marts.cohort_retention set retention_rate = 0.9 where cohort_start = date '2026-02-01'",
-    )
-
-    result = run_mart_gate(settings, "marts-retention", AS_OF)
-
-    [error] = result.errors
-    assert (error.table, error.column) == ("cohort_retention", "retention_rate")
-    assert "row_condition='period_index == 0'" in error.message
-    assert error.message.endswith(
-        "fails on 1 row(s): "
-        "[retention_rate=0.9, cohort_grain='month', cohort_dimension='all', cohort_value='all', "
-        "cohort_start=2026-02-01, period_index=0]"
-    )
-
-
-def test_growth_accounting_rules_fail_naming_the_month(settings):
-    change(
-        settings,
-        "update marts.growth_accounting set retained_customers = 3 where activity_month = date '2026-02-01'",
-    )
-
-    result = run_mart_gate(settings, "marts-growth", AS_OF)
-
-    [error] = result.errors
-    assert error.table == "growth_accounting"
-    assert error.column == "previous_active_customers,retained_customers"
-    assert "activity_month=2026-02-01" in error.message
-
-
-def test_personal_data_and_broken_scores_fail(settings):
-    change(settings, "alter table marts.user_portrait add column email varchar")
-    change(settings, "update marts.user_portrait set r_score = 6, recency_days = 60 where customer_id = 'c1'")
-    change(
-        settings,
-        "update marts.cohort_retention set revenue_retention_rate = 0.9 "
-        "where cohort_start = date '2026-01-01' and period_index = 0",
-    )
-
-    result = run_mart_gate(settings, "marts-portrait", AS_OF)
-
-    assert sorted((c.table, c.check, c.column) for c in result.errors) == [
-        ("user_portrait", "expect_column_pair_values_a_to_be_greater_than_b", "tenure_days,recency_days"),
-        ("user_portrait", "expect_column_values_to_be_between", "r_score"),
-        ("user_portrait", "expect_column_values_to_not_match_regex", "email"),
-    ]
-    personal = next(c for c in result.errors if c.column == "email")
-    assert personal.message == (
-        "user_portrait: column 'email' is named after a personal column of the raw contract; "
-        "personal data never reaches a mart"
-    )
-    assert [(c.table, c.column, c.severity) for c in result.warnings] == [
-        ("cohort_retention", "revenue_retention_rate", "warning")
-    ]
-
-
-def test_personal_words_in_column_names_fail_in_any_case(settings):
-    change(settings, "alter table marts.attribution_channel add column customer_email varchar")
-    change(settings, "alter table marts.cohort_retention add column Phone_Number varchar")
-
-    result = run_mart_gate(settings, "marts-personal-words", AS_OF)
-
-    assert [(c.table, c.column, c.message) for c in result.errors] == [
-        (
-            "attribution_channel",
-            "customer_email",
-            "attribution_channel: column 'customer_email' is named after a personal column of the raw "
-            "contract; personal data never reaches a mart",
-        ),
-        (
-            "cohort_retention",
-            "Phone_Number",
-            "cohort_retention: column 'Phone_Number' is named after a personal column of the raw "
-            "contract; personal data never reaches a mart",
-        ),
-    ]
-
-
-def test_a_tag_given_twice_and_an_unknown_churn_risk_fail(settings):
-    change(settings, "insert into marts.user_tags values "
-                     "('c1', 'value', 'lifecycle_stage', 'new', date '2026-02-28')")
-    change(settings, "update marts.user_portrait set churn_risk = 'doomed' where customer_id = 'c2'")
-
-    result = run_mart_gate(settings, "marts-tags", AS_OF)
-
-    assert sorted((c.table, c.check) for c in result.errors) == [
-        ("user_portrait", "expect_column_values_to_be_in_set"),
-        ("user_tags", "expect_compound_columns_to_be_unique"),
-    ]
 
 
 def test_missing_mart_fails(settings):
@@ -455,17 +371,113 @@ def test_missing_mart_fails(settings):
     ]
 
 
-def test_attribution_models_and_required_raw_tables_follow_the_dbt_project():
-    attribution = {m["name"]: m for m in mart_models() if m["name"] in ATTRIBUTION_MARTS}
-    assert set(attribution) == set(ATTRIBUTION_MARTS)
-    for mart in attribution.values():
-        assert mart["config"]["meta"]["requires_sources"] == list(ATTRIBUTION_REQUIRED_RAW_TABLES)
-    [reconciles] = [
-        t["attribution_reconciles_with_orders"]
-        for t in attribution["attribution_channel"]["data_tests"]
-        if "attribution_reconciles_with_orders" in t
+def test_without_a_dbt_manifest_nothing_is_ready_to_publish(settings, tmp_path, monkeypatch):
+    monkeypatch.setenv("ECOM_DBT_PROJECT_DIR", str(tmp_path / "no_project"))
+
+    result = run_mart_gate(settings, "marts-no-manifest", AS_OF)
+
+    [error] = result.errors
+    assert (error.table, error.check) == ("marts", "manifest_marts")
+    assert error.message == (
+        f"the dbt manifest {tmp_path / 'no_project' / 'target' / 'manifest.json'} lists no mart "
+        "(python -m ecom.dbt_manifest builds it)"
+    )
+
+
+def test_columns_that_differ_from_the_dbt_contract_fail(settings):
+    change(settings, """
+        alter table marts.growth_accounting drop column quick_ratio;
+        alter table marts.growth_accounting add column churn_ratio double;
+        alter table marts.segment_summary alter customers type integer""")
+
+    result = run_mart_gate(settings, "marts-contract", AS_OF)
+
+    assert [(c.table, c.check, c.message) for c in result.errors] == [
+        ("growth_accounting", "contract_columns",
+         "growth_accounting: columns differ from its dbt contract: missing quick_ratio; "
+         "not in the contract: churn_ratio"),
+        ("segment_summary", "contract_columns",
+         "segment_summary: columns differ from its dbt contract: customers is INTEGER, "
+         "the contract says bigint"),
     ]
-    assert reconciles["arguments"]["models"] == list(ATTRIBUTION_MODELS)
-    assert reconciles["arguments"]["requires_sources"] == list(ATTRIBUTION_REQUIRED_RAW_TABLES)
-    [model_column] = [c for c in attribution["attribution_touchpoint"]["columns"] if c["name"] == "model"]
-    assert model_column["data_tests"][0]["accepted_values"]["arguments"]["values"] == list(ATTRIBUTION_MODELS)
+
+
+def test_personal_data_fails(settings):
+    change(settings, "alter table marts.user_portrait add column email varchar")
+
+    result = run_mart_gate(settings, "marts-portrait", AS_OF)
+
+    assert sorted((c.table, c.check) for c in result.errors) == [
+        ("user_portrait", "contract_columns"),  # it is not in the contract either
+        ("user_portrait", "personal_columns"),
+    ]
+    [error] = [c for c in result.errors if c.check == "personal_columns"]
+    assert (error.table, error.column) == ("user_portrait", "email")
+    assert error.message == (
+        "user_portrait: column 'email' is named after a personal column of the raw contract "
+        "(customers.email); personal data never reaches a mart"
+    )
+
+
+def test_personal_words_in_column_names_fail_in_any_case(settings):
+    change(settings, "alter table marts.attribution_channel add column customer_email varchar")
+    change(settings, "alter table marts.cohort_retention add column Phone_Number varchar")
+
+    result = run_mart_gate(settings, "marts-personal-words", AS_OF)
+
+    assert [(c.table, c.column, c.message) for c in result.errors if c.check == "personal_columns"] == [
+        (
+            "attribution_channel",
+            "customer_email",
+            "attribution_channel: column 'customer_email' is named after a personal column of the raw "
+            "contract (customers.email); personal data never reaches a mart",
+        ),
+        (
+            "cohort_retention",
+            "Phone_Number",
+            "cohort_retention: column 'Phone_Number' is named after a personal column of the raw "
+            "contract (customers.phone); personal data never reaches a mart",
+        ),
+    ]
+
+
+@pytest.fixture
+def drift_settings(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """quality.yml with mart_drift judging marts that served at least 10 rows."""
+    document = yaml.safe_load(QUALITY_CONFIG_FILE.read_text(encoding="utf-8"))
+    document["mart_drift"] |= {"min_baseline_rows": 10, "min_ratio": 0.5, "max_ratio": 3.0}
+    path = tmp_path / "quality.yml"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    monkeypatch.setenv(CONFIG_ENV, str(path))
+    return settings
+
+
+def test_marts_that_lost_or_gained_most_rows_since_the_last_publish_warn(drift_settings):
+    # now: attribution_touchpoint 4 x 7 = 28 rows, user_portrait 3, cohort_retention 3, conversion_paths 2
+    published(drift_settings, ("run-1", {"user_portrait": 1000}), ("run-2", {
+        "attribution_touchpoint": 56,  # half: judged, passes
+        "user_portrait": 12,  # a quarter: warning
+        "conversion_paths": 9,  # below 10 rows: not judged
+        "cohort_retention": 0,  # not judged
+    }))
+    change(drift_settings, "insert into marts.growth_accounting by name "  # 2 + 48 rows
+                           "select range::date as activity_month "
+                           "from range(date '2020-01-01', date '2024-01-01', interval 1 month)")
+
+    result = run_mart_gate(drift_settings, "marts-drift", AS_OF)
+
+    assert result.passed, result.describe()
+    assert result.notes == []
+    drift = sorted((c.table, c.success, c.severity)
+                   for c in result.checks if c.suite == "marts_gate.mart_drift")
+    assert drift == [("attribution_touchpoint", True, "warning"), ("user_portrait", False, "warning")]
+    [warning] = result.warnings
+    assert warning.message == (
+        "user_portrait: 3 rows, 12 when run run-2 published: 0.25 times as many, outside [0.5, 3.0] "
+        "(quality.yml mart_drift)"
+    )
+    published_growth = {"growth_accounting": 16}  # now 50: 3.1 times as many
+    drift_settings.serving_db.unlink()
+    published(drift_settings, ("run-3", published_growth))
+    [warning] = run_mart_gate(drift_settings, "marts-growth", AS_OF).warnings
+    assert warning.table == "growth_accounting" and "3.12 times as many" in warning.message

@@ -56,7 +56,9 @@ class Warehouse:
                 )
             present = [c for c in contract_table.column_names if c not in missing]
             con.execute(
-                "insert into audit.load_manifest values "
+                "insert into audit.load_manifest (file_id, table_name, path, size_bytes, sha256, "
+                "file_format, columns_present, missing_columns, extra_columns, rows_read, rows_loaded, "
+                "rows_rejected, batch_id, status, loaded_at, accepted_at) values "
                 "(?, ?, ?, 100, 'sha', 'csv', ?, ?, [], ?, ?, 0, 'b1', ?, "
                 "timestamp '2026-01-06 00:00', null)",
                 [file_id, table, path, present, list(missing), len(rows), len(rows), status],
@@ -193,7 +195,7 @@ def test_null_and_disallowed_values_fail_naming_file_and_line_and_are_recorded(
         ORDERS_PATH,
         [
             order("o1", "2026-01-05 01:00:00"),
-            order("o2", "2026-01-05 02:00:00", status="bogus"),
+            order("o2", "2026-01-05 02:00:00", total_amount="-5"),
             order("o3", "2026-01-05 03:00:00", customer_id=None),
         ],
     )
@@ -204,10 +206,10 @@ def test_null_and_disallowed_values_fail_naming_file_and_line_and_are_recorded(
     assert promotions == []
     by_check = {(c.check, c.column): c for c in result.errors}
     assert len(result.errors) == 2
-    status = by_check[("expect_column_values_to_be_in_set", "status")]
-    assert status.file == ORDERS_PATH
-    assert status.message.startswith(f"orders: file {ORDERS_PATH}, column status: ")
-    assert status.message.endswith("fails on 1 row(s): line 3 ('bogus')")
+    amount = by_check[("expect_column_values_to_be_between", "total_amount")]
+    assert amount.file == ORDERS_PATH
+    assert amount.message.startswith(f"orders: file {ORDERS_PATH}, column total_amount: ")
+    assert amount.message.endswith("fails on 1 row(s): line 3 (-5.00)")
     customer = by_check[("expect_column_values_to_not_be_null", "customer_id")]
     assert customer.file == ORDERS_PATH
     assert customer.message.endswith("fails on 1 row(s): line 4 (None)")
@@ -225,7 +227,7 @@ def test_null_and_disallowed_values_fail_naming_file_and_line_and_are_recorded(
     assert recorded == [(len(result.checks), 2, date(2026, 1, 5))]
     assert failures == [
         ("orders", ORDERS_PATH, "customer_id", "error", customer.message),
-        ("orders", ORDERS_PATH, "status", "error", status.message),
+        ("orders", ORDERS_PATH, "total_amount", "error", amount.message),
     ]
     assert result.data_docs_index == settings.data_docs_dir / "index.html"
     assert result.data_docs_index.is_file()
@@ -342,8 +344,8 @@ def add_orders_over_two_files(warehouse: Warehouse) -> None:
         FILE_A,
         [
             order("o1", "2026-01-05 01:00:00"),
-            order("o2", "2026-01-05 02:00:00", status="bogus"),
-            order("o3", "2026-01-05 03:00:00", status="bogus", customer_id=None),  # chunk 2
+            order("o2", "2026-01-05 02:00:00", total_amount="-5"),
+            order("o3", "2026-01-05 03:00:00", total_amount="-5", customer_id=None),  # chunk 2
         ],
     )
     warehouse.add_file(
@@ -416,18 +418,18 @@ def test_chunked_row_checks_give_the_verdicts_and_messages_of_one_frame(
         ),
         (
             "error",
-            "status",
+            "total_amount",
             FILE_A,  # one result for the file, though its two bad rows are in two chunks
-            f"orders: file {FILE_A}, column status: expect_column_values_to_be_in_set(value_set=['paid', "
-            "'shipped', 'completed', 'returned', 'cancelled']) fails on 2 row(s): line 3 ('bogus'), "
-            "line 4 ('bogus')",
+            f"orders: file {FILE_A}, column total_amount: expect_column_values_to_be_between(min_value=0.0, "
+            "max_value=100000000.0) "
+            "fails on 2 row(s): line 3 (-5.00), line 4 (-5.00)",
         ),
         (
             "error",
             "total_amount",
             FILE_B,
-            f"orders: file {FILE_B}, column total_amount: expect_column_values_to_be_between(min_value=0.0) "
-            "fails on 1 row(s): line 2 (-1.00)",
+            f"orders: file {FILE_B}, column total_amount: expect_column_values_to_be_between(min_value=0.0, "
+            "max_value=100000000.0) fails on 1 row(s): line 2 (-1.00)",
         ),
         (
             "warning",
@@ -449,10 +451,10 @@ def test_chunked_row_checks_give_the_verdicts_and_messages_of_one_frame(
     assert {c.observed for c in orders if c.check == "expect_column_values_to_be_unique"} == {
         '{"element_count": 5, "unexpected_count": 2}'
     }
-    assert next(c for c in orders if c.column == "platform").observed == (
+    assert next(c for c in orders if c.column == "ordered_at").observed == (
         '{"element_count": 5, "unexpected_count": 0}'
     )
-    assert sum(c.success for c in orders) == 5  # 10 expectations, 5 failed (one passing result each)
+    assert sum(c.success for c in orders) == 3  # 7 expectations, 4 failed (one passing result each)
     assert len(list((settings.data_docs_dir / "validations" / "raw" / "orders").rglob("*.html"))) == 1
 
 

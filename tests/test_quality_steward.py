@@ -16,6 +16,7 @@ from ecom.ingest import ingest, promote_pending
 from ecom.quality import steward_frames as frames
 from ecom.quality.config import QUALITY_CONFIG_FILE, QualityConfigError, load_quality_config
 from ecom.quality.quarantine import quarantine_pending_rows
+from ecom.quality.raw_gate import run_raw_gate
 
 AS_OF = date(2026, 1, 10)
 CUSTOMERS_HEADER = "customer_id,gender\n"
@@ -176,10 +177,11 @@ def test_ingest_quarantines_values_outside_the_contract(settings: Settings) -> N
             "select line, column_name, reason from audit.rejects order by path, line"
         ).fetchall()
     assert reasons == [
-        (2, "total_amount", "-1.00 is below the minimum 0"),
-        (3, "status", "'on_hold' is not an allowed value (paid, shipped, completed, returned, cancelled)"),
-        (2, "rating", "7 is above the maximum 5"),
-        (3, "rating", "0 is below the minimum 1"),
+        (2, "total_amount", "is below the minimum 0"),
+        (3, "status", "orders.status value not mapped in dbt_project/seeds/shop_vocabulary.csv (vocabulary "
+                      "order_status): map it there to one of paid, shipped, completed, returned, cancelled"),
+        (2, "rating", "is above the maximum 5"),
+        (3, "rating", "is below the minimum 1"),
     ]
 
 
@@ -279,3 +281,25 @@ def test_null_rate_and_distribution_shift_of_new_rows_against_accepted_ones(sett
     assert by_column["total_amount"] == ("ks", 1.0)  # no overlap at all
     assert by_column["status"] == ("tvd", 0.75)  # paid 1.0 → 0.25, cancelled 0 → 0.75
     assert "payment_method" not in by_column  # 30 non-null new values: under min_rows (50), not judged
+
+
+def test_new_values_the_vocabulary_seed_does_not_map_are_a_warning_naming_them(settings: Settings) -> None:
+    land(settings, "customers/c.csv", "customer_id,acquisition_channel\nc1,search\nc2,tv\nc3,tv\nc4,Radio\n")
+    land(settings, "orders/o.csv", ORDERS_HEADER + "o1,c1,2026-01-09 10:00:00,5.00,0\n")
+    ingest(settings, "b1")
+    result = run_raw_gate(settings, "run-vocabulary", AS_OF)
+    unmapped = sorted((c.severity, c.table, c.column, c.message) for c in result.checks
+                      if c.suite == "raw_gate.unmapped_values")
+    seed = "dbt_project/seeds/shop_vocabulary.csv"
+    assert unmapped == [
+        ("warning", "customers", "acquisition_channel",
+         f"customers, column acquisition_channel: 1 new row(s) hold 'Radio', which {seed} does not map to a "
+         "group; they load under that name"),
+        ("warning", "customers", "acquisition_channel",
+         f"customers, column acquisition_channel: 2 new row(s) hold 'tv', which {seed} does not map to a "
+         "group; they load under that name"),
+    ]
+    with duckdb.connect(str(settings.warehouse_db)) as con:
+        recorded = con.execute("select severity, message from audit.validation_results "
+                               "where suite = 'raw_gate.unmapped_values' and not success").fetchall()
+    assert sorted(recorded) == [(severity, message) for severity, _, _, message in unmapped]

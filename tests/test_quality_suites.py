@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -13,7 +12,6 @@ import pytest
 
 from ecom.config import EXPECTATIONS_DIR, Settings
 from ecom.contract import Column, load_contract
-from ecom.mart_docs import mart_models
 from ecom.quality.outcomes import FILE_COLUMN, LINE_COLUMN, check_results
 from ecom.quality.suites import SuiteError, load_suite, suite_path
 from ecom.quality.validate import GateValidator
@@ -31,8 +29,8 @@ def expectations_of(layer: str, name: str) -> list[tuple[str, str, str]]:
 
 def test_every_committed_suite_loads_with_a_severity_on_each_expectation():
     files = sorted(EXPECTATIONS_DIR.glob("*/*.json"))
-    # raw, raw gate, marts (6 portrait, 4 cohort, 4 attribution), mart gate
-    assert len(files) == 11 + 3 + 14 + 2
+    # raw, raw gate, mart gate (the marts' own rules are dbt tests)
+    assert len(files) == 11 + 3 + 1
     for path in files:
         suite = load_suite(path)
         assert suite.name == f"{path.parent.name}.{path.stem}"
@@ -54,8 +52,10 @@ def test_raw_suite_states_the_contract_rules(table: str):
                     "critical",
                 )
             )
+        # Numeric ranges only: date and timestamp ranges are enforced at ingest (the gate never sees a
+        # row outside them), and a JSON suite cannot state a datetime bound.
         bounds = {k: v for k, v in (("min_value", column.min), ("max_value", column.max)) if v is not None}
-        if bounds:
+        if bounds and column.type in ("decimal", "integer"):
             expected.append(
                 ("expect_column_values_to_be_between", {"column": column.name, **bounds}, "critical")
             )
@@ -72,43 +72,6 @@ def test_raw_suite_states_the_contract_rules(table: str):
     stated = expectations_of("raw", table)
     for kind, kwargs, severity in expected:
         assert (kind, json.dumps(kwargs, sort_keys=True), severity) in stated
-
-
-PERSONAL_WORDS = re.compile(r"\(\?i\)\(\?:\^\|_\)\(\?:(?P<words>[a-z_|]+)\)\(\?:_\|\$\)")
-
-
-def personal_data_regex() -> str:
-    [(kind, kwargs, severity)] = expectations_of("marts_gate", "personal_data")
-    assert (kind, severity) == ("expect_column_values_to_not_match_regex", "critical")
-    arguments = json.loads(kwargs)
-    assert arguments["column"] == "column_name"
-    return arguments["regex"]
-
-
-def test_personal_data_guard_names_exactly_the_contract_personal_columns():
-    personal = sorted({c for t in CONTRACT.tables.values() for c in t.personal_columns})
-    assert personal == ["address", "email", "name", "phone", "shipping_address"]
-    stated = PERSONAL_WORDS.fullmatch(personal_data_regex())
-    assert stated is not None, "the regex is no longer (?i)(?:^|_)(?:<word>|...)(?:_|$)"
-    assert sorted(stated["words"].split("|")) == personal
-
-
-def test_personal_data_guard_flags_personal_words_but_no_contracted_mart_column():
-    guard = re.compile(personal_data_regex())
-    personal = {c for t in CONTRACT.tables.values() for c in t.personal_columns}
-    for column in personal:
-        for named in (column, f"customer_{column}", f"{column}_hash", f"last_{column}_seen", column.upper()):
-            assert guard.search(named), named
-    mart_columns = [
-        column
-        for mart in (model["name"] for model in mart_models())
-        for kind, kwargs, _ in expectations_of("marts", mart)
-        if kind == "expect_table_columns_to_match_set"
-        for column in json.loads(kwargs)["column_set"]
-    ]
-    # Every documented column of every mart (dbt YAML) is in its suite's column set.
-    assert len(mart_columns) == sum(len(model["columns"]) for model in mart_models())
-    assert [c for c in [*mart_columns, "username", "rename_count", "emails_sent"] if guard.search(c)] == []
 
 
 def test_meta_severity_of_the_architecture_doc_is_translated(tmp_path: Path):
@@ -167,7 +130,7 @@ def test_unusable_severity_is_refused_naming_file_and_expectation(
 def valid_value(column: Column) -> object:
     if column.allowed_values:
         return column.allowed_values[0]
-    low = column.min if column.min is not None else 1
+    low = column.min if column.type in ("decimal", "integer") and column.min is not None else 1
     return {
         "id": f"{column.name}-1",
         "text": "text",
@@ -210,7 +173,7 @@ def test_raw_suites_evaluate_cleanly_and_conditional_rules_apply(tmp_path: Path)
 def test_long_failure_listings_are_capped_and_say_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr("ecom.quality.validate.ROWS_LISTED_AT_MOST", 2)
     frame = pd.concat(
-        [pending_frame("orders", order_id=f"o{line}", status="lost", _line=line) for line in (2, 3, 4)],
+        [pending_frame("orders", order_id=f"o{line}", total_amount=-1, _line=line) for line in (2, 3, 4)],
         ignore_index=True,
     )
     validator = GateValidator(Settings(landing_dir=tmp_path, warehouse_dir=tmp_path), "raw", "cap-check")
@@ -222,7 +185,7 @@ def test_long_failure_listings_are_capped_and_say_so(tmp_path: Path, monkeypatch
 
     [failure] = [c for c in checks if not c.success]
     assert failure.message.endswith(
-        "fails on at least 2 row(s): line 2 ('lost'), line 3 ('lost') "
+        "fails on at least 2 row(s): line 2 (-1), line 3 (-1) "
         "(the first 2 of 3 offending rows are listed)"
     )
     assert failure.observed == '{"element_count": 3, "unexpected_count": 3}'

@@ -74,12 +74,12 @@ CREATE TABLE marts.cohort_retention (
     retention_rate DOUBLE, cumulative_revenue_per_customer DOUBLE
 );
 INSERT INTO marts.cohort_retention VALUES
-  ('month', 'all', 'all', DATE '2024-01-01', 0, true, 4, 4, 1.0, 20.0),
-  ('month', 'all', 'all', DATE '2024-01-01', 1, true, 4, 2, 0.5, 30.0),
-  ('month', 'all', 'all', DATE '2024-01-01', 2, true, 4, 1, 0.25, 35.0),
-  ('month', 'all', 'all', DATE '2024-02-01', 0, true, 5, 5, 1.0, 10.0),
-  ('month', 'all', 'all', DATE '2024-02-01', 1, true, 5, 1, 0.2, 12.0),
-  ('month', 'all', 'all', DATE '2024-03-01', 0, true, 3, 3, 1.0, 15.0);
+  ('month', 'all', 'all', DATE '2024-01-01', 0, true, 40, 40, 1.0, 20.0),
+  ('month', 'all', 'all', DATE '2024-01-01', 1, true, 40, 20, 0.5, 30.0),
+  ('month', 'all', 'all', DATE '2024-01-01', 2, true, 40, 10, 0.25, 35.0),
+  ('month', 'all', 'all', DATE '2024-02-01', 0, true, 50, 50, 1.0, 10.0),
+  ('month', 'all', 'all', DATE '2024-02-01', 1, true, 50, 10, 0.2, 12.0),
+  ('month', 'all', 'all', DATE '2024-03-01', 0, true, 30, 30, 1.0, 15.0);
 CREATE TABLE marts.marketing_attribution (channel VARCHAR, attribution_model VARCHAR, conversions DOUBLE);
 """
 
@@ -165,12 +165,18 @@ def test_report_of_a_published_run(published: Settings) -> None:
     assert ["customers/2024-03-01.csv", "3", "phone", "bad phone", MASKED] in rows
     assert ["orders/2024-03-01.csv", "4", "total_amount", "below minimum 0", "-5.00"] in rows
     assert "13800138000" not in html
-    # Gates: the failed check on its own, then every check (failures first); summary per gate.
-    gate_rows = [r for r in rows if len(r) == 9 and r[1] in {"raw", "mart"}]
-    assert [r[0] for r in gate_rows] == ["failed", "failed", "passed", "passed"]
-    assert gate_rows[0] == gate_rows[1]
-    assert gate_rows[0][:3] == ["failed", "raw", "warning"]
-    assert gate_rows[0][7] == "orders volume 5 is below the expected 10"
+    # Gates: the failed checks grouped per check and table, then every check (failures first), each named
+    # by what it checks; summary per gate.
+    assert [r for r in rows if len(r) == 7 and r[1] in {"raw", "mart"}] == [
+        ["warning", "raw", "orders", "table row count to be between", "1", "0",
+         "orders volume 5 is below the expected 10"]]
+    gate_rows = [r for r in rows if len(r) == 8 and r[1] in {"raw", "mart"}]
+    assert [r[:6] for r in gate_rows] == [
+        ["failed", "raw", "warning", "orders", "", "table row count to be between"],
+        ["passed", "mart", "error", "cohort_retention", "", "retention_rate within its allowed range"],
+        ["passed", "raw", "error", "orders", "", "order_id is filled in"],
+    ]
+    assert gate_rows[0][6] == "orders volume 5 is below the expected 10"
     assert next(r[:5] for r in rows if r and r[0] == "raw" and len(r) == 6) == ["raw", "2", "1", "0", "1"]
     # Published marts and where BI finds them.
     assert ["marts.cohort_retention", "6", ""] in rows
@@ -215,9 +221,10 @@ def test_report_of_a_failed_run(published: Settings) -> None:
     assert file_row[:8] == ["orders/2024-03-02.csv", "orders", "parquet", "pending", "10", "6", "3",
                             "✗ 10 ≠ 6 + 3"]
     assert ["orders", "1", "10", "6", "3", "✗ does not reconcile"] in rows
-    first_gate_row = next(r for r in rows if len(r) == 9 and r[1] == "raw")
-    assert first_gate_row[:6] == ["FAILED", "raw", "error", "orders", "orders/2024-03-02.csv", "total_amount"]
-    assert first_gate_row[7] == GATE_FAILURE
+    first_gate_row = next(r for r in rows if len(r) == 8 and r[1] == "raw")
+    assert first_gate_row[:6] == ["FAILED", "raw", "error", "orders", "orders/2024-03-02.csv",
+                                  "total_amount between 0 and 100000000"]
+    assert first_gate_row[6] == GATE_FAILURE
     # A whole malformed line may hold the shipping address: masked.
     assert ["orders/2024-03-02.csv", "2", "(whole row)", "extra field", MASKED] in rows
     assert "Long Rd" not in html
@@ -302,3 +309,69 @@ def test_steward_report_renders_offline_in_chromium_with_its_history(
     for run in ("run-old", "run-ok", "run-bad"):
         assert run in rendered.text
     assert rendered.screenshot.stat().st_size > 10_000
+
+
+def test_dbt_tests_are_listed_beside_the_gates_and_counted_in_the_history(published: Settings) -> None:
+    with duckdb.connect(str(published.warehouse_db)) as con:
+        con.execute("""
+            INSERT INTO audit.validation_results VALUES
+              ('run-bad', 'dbt', 'test.ecom.not_below_column_growth_accounting.1', 'growth_accounting', NULL,
+               'not_below_column', 'active_customers', 'error', false, '{"status": "fail", "failures": 2}',
+               'growth_accounting, column active_customers: dbt test not_below_column fails on 2 row(s)',
+               DATE '2024-04-01', TIMESTAMP '2024-04-02 00:08:00'),
+              ('run-bad', 'dbt', 'unit_test.ecom.int_orders.keeps_paid', 'int_orders', NULL, 'unit_test',
+               NULL, 'error', true, '{"status": "pass", "failures": 0}', 'dbt test keeps_paid holds',
+               DATE '2024-04-01', TIMESTAMP '2024-04-02 00:08:00')""")
+
+    html = build_report(published, "run-bad").read_text(encoding="utf-8")
+
+    rows = table_rows(html)
+    text = text_of(html)
+    assert "the dbt tests failed: 1 error-severity check(s) did not pass" in text
+    assert "the raw quality gate failed: 1 error-severity check(s) did not pass" in text
+    assert [r[:5] for r in rows if r and r[0] in {"raw", "dbt"} and len(r) == 6] == [
+        ["dbt", "2", "1", "1", "0"], ["raw", "2", "1", "1", "0"]
+    ]
+    failed = [r for r in rows if len(r) == 7 and r[1] in {"raw", "dbt"}]
+    assert [(r[1], r[2], r[3], r[4]) for r in failed] == [
+        ("dbt", "growth_accounting", "not below column", "1"),
+        ("raw", "orders", "total_amount between 0 and 100000000", "1"),
+    ]
+    assert failed[0][6] == ("growth_accounting, column active_customers: dbt test not_below_column "
+                            "fails on 2 row(s)")
+    [history] = [r for r in rows if len(r) == 10 and r[0] == "run-bad"]
+    assert history[2:5] == ["4", "2", "0"]  # checks, failed errors, warnings: the raw gate's and dbt's
+
+
+def test_a_check_failing_in_many_files_is_one_row_with_counts_and_samples(settings: Settings) -> None:
+    """Like the demo's re-sent repayments: one uniqueness warning per file, 40 files."""
+    with duckdb.connect(str(settings.warehouse_db)) as con:
+        con.execute("""
+            INSERT INTO audit.validation_results
+            SELECT 'run-many', 'raw', 'raw.repayments', 'repayments',
+                   'repayments/dt=2024-03-' || lpad(i::VARCHAR, 2, '0') || '/repayments.csv',
+                   'expect_column_values_to_be_unique', 'repayment_id', 'warning', false, NULL,
+                   'repayments: file ' || i || ' repeats repayment_id', DATE '2024-03-31',
+                   TIMESTAMP '2024-04-01 00:07:00'
+            FROM range(1, 41) AS r(i);
+            INSERT INTO audit.validation_results VALUES
+              ('run-many', 'raw', 'raw_gate.quarantine_share', 'orders', NULL,
+               'expect_column_pair_values_a_to_be_greater_than_b', 'max_share,quarantined_share', 'error',
+               false, NULL, 'orders: 3 of 100 rows read were quarantined (3.00%), over the limit of 1.00%',
+               DATE '2024-03-31', TIMESTAMP '2024-04-01 00:07:00');
+        """)
+
+    html = build_report(settings, "run-many").read_text(encoding="utf-8")
+
+    grouped = [r for r in table_rows(html) if len(r) == 7 and r[1] == "raw"]
+    assert grouped == [
+        ["error", "raw", "orders", "quarantine share: quarantined_share within the limit max_share", "1", "0",
+         "orders: 3 of 100 rows read were quarantined (3.00%), over the limit of 1.00%"],
+        ["warning", "raw", "repayments", "repayment_id is unique", "40", "40",
+         "repayments: file 1 repeats repayment_id repayments: file 2 repeats repayment_id "
+         "repayments: file 3 repeats repayment_id and 37 more"],
+    ]
+    assert "41 failed results in 2 rows" in text_of(html)
+    # GX's own names stay out of the steward's text (a tooltip keeps them for engineers).
+    assert "expect_column" not in text_of(html)
+    assert 'title="expect_column_values_to_be_unique"' in html

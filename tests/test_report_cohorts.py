@@ -9,7 +9,10 @@ from typing import Any
 
 import duckdb
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
+from ecom.dbt_manifest import project_var
 from ecom.report_sections import Row, cohorts
 from ecom.sql import relation_exists
 
@@ -60,7 +63,7 @@ class ServingDatabase:
         schema, table = relation.split(".")
         return relation_exists(self.con, schema, table, database)
 
-    def rows(self, sql: str, params: list[Any] | None = None) -> list[Row]:
+    def rows(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> list[Row]:
         cursor = self.con.execute(sql, params or [])
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
@@ -78,8 +81,11 @@ def is_png(png_base64: str) -> bool:
     return base64.b64decode(png_base64).startswith(PNG_SIGNATURE)
 
 
+EVERY_COHORT = {"min_customers": 1}
+
+
 def test_section_draws_heatmap_channel_curves_ltv_and_growth(serving: ServingDatabase) -> None:
-    section = cohorts.build(serving)
+    section = cohorts.build(serving, min_customers=1)
 
     assert section is not None
     assert [chart.alt for chart in section.charts] == [
@@ -92,7 +98,7 @@ def test_section_draws_heatmap_channel_curves_ltv_and_growth(serving: ServingDat
 
 
 def test_heatmap_reads_the_overall_monthly_cohorts(serving: ServingDatabase) -> None:
-    cells = serving.rows(cohorts.HEATMAP_SQL)
+    cells = serving.rows(cohorts.HEATMAP_SQL, EVERY_COHORT)
     assert [(c["cohort_start"], c["period_index"], c["retention_rate"], c["is_complete"]) for c in cells] == [
         (date(2024, 1, 1), 0, 1.0, True),
         (date(2024, 1, 1), 1, 0.5, True),
@@ -104,7 +110,8 @@ def test_heatmap_reads_the_overall_monthly_cohorts(serving: ServingDatabase) -> 
 
 
 def test_channel_curves_pool_the_elapsed_periods_of_each_channel(serving: ServingDatabase) -> None:
-    points = [(p["curve"], p["period_index"], p["value"]) for p in serving.rows(cohorts.CHANNEL_CURVES_SQL)]
+    rows = serving.rows(cohorts.CHANNEL_CURVES_SQL, EVERY_COHORT)
+    points = [(p["curve"], p["period_index"], p["value"]) for p in rows]
     # search: month 0 (3 + 1) / (3 + 1); month 1 only January has ended: 2 / 3. social: (1 + 4) / (1 + 4),
     # then January's 0 / 1. No month 2 has ended.
     assert points == [
@@ -113,14 +120,15 @@ def test_channel_curves_pool_the_elapsed_periods_of_each_channel(serving: Servin
 
 
 def test_ltv_curves_keep_elapsed_months_of_the_recent_cohorts(serving: ServingDatabase) -> None:
-    points = [(p["curve"], p["period_index"], p["value"]) for p in serving.rows(cohorts.LTV_CURVES_SQL)]
+    rows = serving.rows(cohorts.LTV_CURVES_SQL, EVERY_COHORT)
+    points = [(p["curve"], p["period_index"], p["value"]) for p in rows]
     assert points == [("2024-01", 0, 50.0), ("2024-01", 1, 60.0), ("2024-02", 0, 40.0)]
 
 
 def test_section_without_growth_accounting_keeps_the_cohort_charts(serving: ServingDatabase) -> None:
     serving.con.execute("DROP TABLE serving.marts.growth_accounting")
 
-    section = cohorts.build(serving)
+    section = cohorts.build(serving, min_customers=1)
 
     assert section is not None
     assert len(section.charts) == 3
@@ -171,3 +179,46 @@ def test_growth_accounting_draws_missing_counts_as_zero() -> None:
          "won_back_customers": 1, "churned_customers": 1},
     ]
     assert is_png(cohorts.growth_accounting_png(months))
+
+
+def test_small_cohorts_and_small_pooled_months_are_not_charted(serving: ServingDatabase) -> None:
+    """At least 5 customers: the heatmap keeps February (5), not January (4) or March (3); a channel keeps
+    the months pooling 5 or more (social month 0: 1 + 4); the LTV curves keep February only."""
+    at_least_5 = {"min_customers": 5}
+
+    heatmap = {c["cohort_start"] for c in serving.rows(cohorts.HEATMAP_SQL, at_least_5)}
+    channels = serving.rows(cohorts.CHANNEL_CURVES_SQL, at_least_5)
+    ltv = serving.rows(cohorts.LTV_CURVES_SQL, at_least_5)
+    section = cohorts.build(serving, min_customers=5)
+
+    assert heatmap == {date(2024, 2, 1)}
+    assert [(p["curve"], p["period_index"], p["value"]) for p in channels] == [("social", 0, 1.0)]
+    assert [(p["curve"], p["period_index"]) for p in ltv] == [("2024-02", 0)]
+    assert section.charts[0].caption.endswith(
+        "Cohorts of fewer than 5 customers (dbt var cohort_min_customers) are left out: "
+        "2024-01 (4), 2024-03 (3).")
+
+
+def test_the_minimum_cohort_size_is_the_dbt_var(serving: ServingDatabase) -> None:
+    minimum = project_var("cohort_min_customers")
+    assert max(size for (size,) in serving.con.execute(
+        "SELECT cohort_size FROM serving.marts.cohort_retention").fetchall()) < minimum
+
+    section = cohorts.build(serving)
+
+    assert [chart.alt for chart in section.charts] == ["monthly growth accounting"]
+
+
+def test_legends_sit_beside_the_plot_not_over_it() -> None:
+    figure = Figure(figsize=(8.5, 4), dpi=100)
+    axes = figure.subplots()
+    for curve in range(12):
+        axes.plot([0, 1, 2], [1.0, 0.5 - curve / 40, 0.3], label=f"2024-{curve + 1:02d}")
+    cohorts._legend(axes, 12)
+    figure.tight_layout()
+    renderer = FigureCanvasAgg(figure).get_renderer()
+
+    legend, plot = axes.get_legend().get_window_extent(renderer), axes.get_window_extent(renderer)
+
+    assert legend.x0 >= plot.x1  # right of the plotting area
+    assert legend.x1 <= figure.bbox.x1  # and still on the picture

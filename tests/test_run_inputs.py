@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from datetime import date
 from pathlib import Path
@@ -89,6 +90,14 @@ def test_another_business_time_zone_is_new(published: Settings) -> None:
     elsewhere = Settings(landing_dir=published.landing_dir, warehouse_dir=published.warehouse_dir,
                          business_tz="Europe/Paris")
     assert run_inputs.unchanged_since_publish(elsewhere, AS_OF) is None
+
+
+def test_another_publish_target_is_new(published: Settings) -> None:
+    elsewhere = dataclasses.replace(published, serving_url="postgresql://bi:secret@db:5432/marts")
+    assert run_inputs.unchanged_since_publish(elsewhere, AS_OF) is None
+    publish(elsewhere, "run-2")
+    assert run_inputs.unchanged_since_publish(elsewhere, AS_OF).startswith("nothing new since run run-2 ")
+    assert "secret" not in published.published_inputs.read_text()  # a digest: the URL may hold a password
 
 
 def test_changed_code_is_new(published: Settings, code: Path) -> None:

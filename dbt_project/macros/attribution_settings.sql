@@ -32,8 +32,18 @@
 {%- endmacro %}
 
 {% macro attribution_model_names() -%}
-    {#- The attribution models, in the order the marts and the report list them. -#}
-    {{ return(['first_touch', 'last_touch', 'linear', 'position_based', 'time_decay', 'markov', 'shapley']) }}
+    {#- The attribution models (var attribution_models), in the order the marts and the report list them. -#}
+    {%- set value = var('attribution_models') -%}
+    {%- set names = [] if value is string else value | list -%}
+    {%- set invalid = [] -%}
+    {%- for name in names if name is not string or not modules.re.match('^[a-z][a-z0-9_]*$', name) -%}
+        {%- do invalid.append(name) -%}
+    {%- endfor -%}
+    {%- if not names or invalid -%}
+        {{ exceptions.raise_compiler_error(
+            "var 'attribution_models' must list model names (lower case, no spaces), got '" ~ value ~ "'") }}
+    {%- endif -%}
+    {{ return(names) }}
 {%- endmacro %}
 
 {% macro attribution_models_relation() -%}

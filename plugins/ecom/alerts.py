@@ -4,6 +4,9 @@
 spent). It logs the summary and, when ECOM_ALERT_WEBHOOK_URL is set, POSTs it as JSON
 (`{"text": ..., "dag_id": ..., ...}`, the shape Slack-style incoming webhooks accept). A webhook that
 cannot be reached is logged, never raised: the alert must not hide the failure it reports.
+Neither the log nor the alert carries a secret or a personal value: the webhook URL is logged as its
+host only (its path or query holds the token), and the error text is shown through
+`ecom.redaction.safe_text` (URLs cut to their host, phone numbers and e-mail addresses masked).
 No Airflow import: the callback only reads the context it is given.
 """
 
@@ -18,6 +21,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ecom.config import Settings
+from ecom.redaction import redact_urls, safe_text
 
 WEBHOOK_ENV = "ECOM_ALERT_WEBHOOK_URL"
 ERROR_LINES_SHOWN = 12
@@ -58,7 +62,8 @@ def failure_alert(context: Mapping[str, Any], settings: Settings) -> FailureAler
     ti = context.get("ti") or context.get("task_instance")
     run_id = str(context.get("run_id") or getattr(ti, "run_id", "unknown run"))
     exception = context.get("exception")
-    error_lines = (str(exception) if exception else "no error message").splitlines() or ["(empty message)"]
+    message = safe_text(str(exception)) if exception else "no error message"
+    error_lines = message.splitlines() or ["(empty message)"]
     if len(error_lines) > ERROR_LINES_SHOWN:
         hidden = len(error_lines) - ERROR_LINES_SHOWN
         error_lines = [*error_lines[:ERROR_LINES_SHOWN], f"... and {hidden} more line(s)"]
@@ -87,11 +92,12 @@ def send_alert(alert: FailureAlert, webhook_url: str | None) -> bool:
     try:
         with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
             accepted = 200 <= response.status < 300
-    except (OSError, ValueError) as error:
-        log.warning("alert webhook %s could not be reached: %s", webhook_url, error)
+    except (OSError, ValueError) as error:  # an HTTP error status is an OSError too
+        log.warning("alert webhook %s could not be reached: %s", redact_urls(webhook_url),
+                    safe_text(str(error)))
         return False
     if not accepted:
-        log.warning("alert webhook %s answered HTTP %s", webhook_url, response.status)
+        log.warning("alert webhook %s answered HTTP %s", redact_urls(webhook_url), response.status)
     return accepted
 
 

@@ -9,7 +9,11 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from ecom.config import DBT_PROJECT_DIR, Settings
 
@@ -37,24 +41,107 @@ def manifest_path(project_dir: Path = DBT_PROJECT_DIR) -> Path:
 MARTS_SCHEMA = "marts"
 
 
-def mart_source_requirements(manifest: Path) -> dict[str, list[str]]:
-    """Relation name of every model the manifest builds in schema `marts` -> the raw tables it needs
-    (its `meta.requires_sources`); empty when there is no manifest."""
+@dataclass(frozen=True)
+class MartContract:
+    """What the manifest says a mart is: its contract's columns and the raw tables it needs."""
+
+    columns: dict[str, str]  # column name -> declared data type, in contract order
+    requires_sources: list[str]  # meta.requires_sources
+
+
+def mart_contracts(manifest: Path) -> dict[str, MartContract]:
+    """Relation name of every model the manifest builds in schema `marts` -> its contract; empty when
+    there is no manifest."""
+    return {
+        mart: MartContract(
+            columns={name: column.get("data_type") or "" for name, column in node.get("columns", {}).items()},
+            requires_sources=list(_meta(node).get("requires_sources") or []),
+        )
+        for mart, node in _mart_nodes(manifest).items()
+    }
+
+
+@dataclass(frozen=True)
+class EmptyReason:
+    """A mart's `meta.empty_reason`: why it can be empty although its raw tables have landed."""
+
+    query: str  # SQL on the working warehouse: one row when the reason applies, no row otherwise
+    note: str  # the reason in words, a str.format template over that row's columns
+
+
+def _mart_nodes(manifest: Path) -> dict[str, dict]:
+    """Relation name of every model the manifest builds in schema `marts` -> its node; {} without one."""
     if not manifest.exists():
         return {}
     nodes = json.loads(manifest.read_text(encoding="utf-8")).get("nodes", {}).values()
-    requirements: dict[str, list[str]] = {}
-    for node in nodes:
-        if node.get("resource_type") != "model" or node.get("schema") != MARTS_SCHEMA:
-            continue
-        meta = (node.get("config") or {}).get("meta") or node.get("meta") or {}
-        requirements[node.get("alias") or node["name"]] = list(meta.get("requires_sources") or [])
-    return requirements
+    return {
+        node.get("alias") or node["name"]: node
+        for node in nodes
+        if node.get("resource_type") == "model" and node.get("schema") == MARTS_SCHEMA
+    }
+
+
+def _meta(node: dict) -> dict:
+    return (node.get("config") or {}).get("meta") or node.get("meta") or {}
+
+
+def mart_source_requirements(manifest: Path) -> dict[str, list[str]]:
+    """Relation name of every model the manifest builds in schema `marts` -> the raw tables it needs
+    (its `meta.requires_sources`); empty when there is no manifest."""
+    return {mart: contract.requires_sources for mart, contract in mart_contracts(manifest).items()}
+
+
+def mart_empty_reasons(manifest: Path) -> dict[str, EmptyReason]:
+    """The marts that declare a `meta.empty_reason` -> that reason."""
+    reasons = {mart: _meta(node).get("empty_reason") for mart, node in _mart_nodes(manifest).items()}
+    return {mart: EmptyReason(query=reason["query"], note=reason["note"])
+            for mart, reason in reasons.items() if reason}
+
+
+def project_var(name: str, project_dir: Path | None = None) -> Any:
+    """The value `vars: {name: ...}` of the project's dbt_project.yml (a run's --vars may override it)."""
+    text = ((project_dir or dbt_project_dir()) / "dbt_project.yml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)["vars"][name]
+
+
+@dataclass(frozen=True)
+class MartDescription:
+    """A mart's dbt description, its columns' (name -> description, whitespace collapsed; a column
+    without one is absent) and their declared data types (name -> type, as the contract states it)."""
+
+    description: str
+    columns: dict[str, str]
+    column_types: dict[str, str] = field(default_factory=dict)
+
+
+def mart_descriptions(manifest: Path) -> dict[str, MartDescription]:
+    """Relation name of every mart the manifest builds -> its dbt descriptions (what BI shows)."""
+    descriptions = {}
+    for name, node in _mart_nodes(manifest).items():
+        columns = (node.get("columns") or {}).items()
+        texts = {column: one_line(doc.get("description") or "") for column, doc in columns}
+        descriptions[name] = MartDescription(
+            one_line(node.get("description") or ""),
+            {column: text for column, text in texts.items() if text},
+            {column: doc["data_type"] for column, doc in columns if doc.get("data_type")},
+        )
+    return descriptions
+
+
+def one_line(text: str) -> str:
+    """A description as one line: YAML folded blocks end in a newline and may wrap."""
+    return " ".join(str(text).split())
 
 
 def mart_names(manifest: Path) -> list[str]:
     """Names of the models the manifest builds in schema `marts`, sorted."""
-    return sorted(mart_source_requirements(manifest))
+    return sorted(mart_contracts(manifest))
+
+
+def attribution_models(project_dir: Path | None = None) -> list[str]:
+    """The attribution models the marts compute, in their order: var `attribution_models` of the dbt
+    project's dbt_project.yml (default: the project the pipeline runs), the one list of them."""
+    return [str(model) for model in project_var("attribution_models", project_dir)]
 
 
 def project_source_files(project_dir: Path) -> Iterator[Path]:

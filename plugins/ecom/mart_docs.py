@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from ecom.config import DBT_PROJECT_DIR
+from ecom.dbt_manifest import one_line
 
 MARTS_DIR = DBT_PROJECT_DIR / "models" / "marts"
 RFM_RULES = DBT_PROJECT_DIR / "seeds" / "rfm_segment_rules.csv"
@@ -28,7 +29,7 @@ publish (run, as-of date, rows per mart, and why a mart is empty when it is).
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")
+    return one_line(text).replace("|", "\\|")
 
 
 def _rfm_rule_table(path: Path) -> list[str]:

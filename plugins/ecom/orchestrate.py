@@ -8,7 +8,7 @@ process keeps Airflow, dbt and Great Expectations output in a log file and print
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from ecom.config import DAGS_DIR, Settings
 from ecom.pipeline_tasks import DAG_ID, LATEST, WAREHOUSE_POOL
+from ecom.redaction import safe_text
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
 SUCCESS = "success"
 SKIPPED = "skipped"
 MIGRATED_STAMP = "ecom-db-migrated-by-airflow"
+# Airflow's OpenLineage settings (apache-airflow-providers-openlineage): where events go, their namespace.
+OPENLINEAGE_TRANSPORT = "AIRFLOW__OPENLINEAGE__TRANSPORT"
+OPENLINEAGE_NAMESPACE = "AIRFLOW__OPENLINEAGE__NAMESPACE"
+OPENLINEAGE_IN_THREAD = "AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD"
 
 
 @dataclass(frozen=True)
@@ -42,33 +47,32 @@ class TaskOutcome:
     error: str | None = None
 
 
-def run_pipeline(landing: Path, warehouse: Path, as_of: date | None, full_refresh: bool = False) -> int:
-    """Run the DAG once on these folders; 0 when every task succeeded (the marts were published).
+def run_pipeline(settings: Settings, full_refresh: bool = False, lock_fd: int | None = None) -> int:
+    """Run the DAG once on these settings' folders, as of `settings.as_of` (None: the last order date);
+    0 when every task succeeded (the marts were published).
 
     `full_refresh` rebuilds dbt's incremental models from every raw row instead of the new ones.
+    `lock_fd`, the warehouse lock (ecom.warehouse_lock), is inherited by the child, so the warehouse stays
+    locked while either process lives.
     """
-    settings = dataclasses.replace(
-        Settings.from_env(), landing_dir=landing.resolve(), warehouse_dir=warehouse.resolve(), as_of=as_of
-    )
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "ecom.orchestrate", requested_as_of(as_of),
+    settings.lineage_events.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "ecom.orchestrate", requested_as_of(settings.as_of),
                *(["--full-refresh"] if full_refresh else [])]
-    return subprocess.run(command, env=airflow_environment(settings, os.environ), check=False).returncode
+    return subprocess.run(command, env=airflow_environment(settings, os.environ), check=False,
+                          pass_fds=() if lock_fd is None else (lock_fd,)).returncode
 
 
-def replay_days(landing: Path, warehouse: Path, first: date, last: date,
-                run: Callable[[Path, Path, date], int] = run_pipeline) -> int:
-    """`ecom run --from --to`: one run per day, in order, each as of that day; stops at the first failure.
+def replay_days(first: date, last: date, run: Callable[[date], int]) -> int:
+    """`ecom run --from --to`: `run(day)` for each day, in order; stops at the first failure.
 
     Every run is a normal `ecom run --as-of DAY`, so replaying a day that already ran publishes the same
     marts again, and a replay interrupted on day D is resumed by replaying from D.
     """
-    if last < first:
-        raise ValueError(f"--to {last} is before --from {first}")
     day = first
     while day <= last:
         print(f"ecom run: replaying {day} ({(day - first).days + 1}/{(last - first).days + 1})", flush=True)
-        code = run(landing, warehouse, day)
+        code = run(day)
         if code != 0:
             print(f"ecom run: {day} failed, later days not run (resume with --from {day})", flush=True)
             return code
@@ -82,9 +86,18 @@ def requested_as_of(as_of: date | None) -> str:
 
 
 def airflow_environment(settings: Settings, base: Mapping[str, str]) -> dict[str, str]:
-    """`base` plus the run's ECOM_* settings and a private Airflow installation under the warehouse."""
+    """`base` plus the run's ECOM_* settings and a private Airflow installation under the warehouse.
+
+    OpenLineage events go to the transport `base` configures, else to a file under the warehouse.
+    """
     home = settings.airflow_home
+    file_transport = {"type": "file", "log_file_path": str(settings.lineage_events), "append": True}
     return {
+        OPENLINEAGE_TRANSPORT: json.dumps(file_transport),
+        OPENLINEAGE_NAMESPACE: "ecom",
+        # Task events from a thread: dag.test runs every task in this one multi-threaded process,
+        # which forking for each event (the default) copies, locks and all.
+        OPENLINEAGE_IN_THREAD: "True",
         **base,
         **settings.as_env(),
         "AIRFLOW_HOME": str(home),
@@ -111,7 +124,8 @@ def failure_summary(outcomes: Iterable[TaskOutcome], report: Path) -> str:
     for outcome in outcomes:
         if outcome.state == "failed":
             lines.append(f"task {outcome.task_id} failed:")
-            lines.extend(f"    {line}" for line in (outcome.error or "no error message").splitlines())
+            message = safe_text(outcome.error) if outcome.error else "no error message"
+            lines.extend(f"    {line}" for line in message.splitlines())
     not_run = [o.task_id for o in outcomes if o.state not in (SUCCESS, "failed")]
     if not_run:
         lines.append(f"not run (upstream failed): {', '.join(_group_dbt_tasks(not_run))}")
@@ -122,8 +136,10 @@ def failure_summary(outcomes: Iterable[TaskOutcome], report: Path) -> str:
 def published_summary(settings: Settings, run_id: str, report: Path) -> str:
     """Where BI finds the marts this run published, their rows, why any is empty, and the report."""
     from ecom.publish import published_marts
+    from ecom.publish_postgres import target_description
 
-    lines = [f"run {run_id} published to {settings.serving_db} (schema marts):"]
+    also = f" and {target_description(settings.serving_url)}" if settings.serving_url else ""
+    lines = [f"run {run_id} published to {settings.serving_db}{also} (schema marts):"]
     for mart, rows, note in published_marts(settings.serving_db, run_id):
         lines.append(f"  marts.{mart:<30} {rows:>9} rows" + (f"  ({note})" if note else ""))
     lines.append(f"report: {report}")
@@ -140,6 +156,14 @@ def unchanged_summary(settings: Settings, report: Path) -> str:
             f"report: {report}")
 
 
+def ingest_warnings_summary(settings: Settings, run_id: str) -> str:
+    """The ingest warnings of the run (files and folders of the landing that were not read), one a line."""
+    from ecom.ingest import batch_warnings
+
+    warnings = batch_warnings(settings, run_id)
+    return "".join(f"warning: {warning}\n" for warning in warnings)
+
+
 def _group_dbt_tasks(task_ids: list[str]) -> list[str]:
     """Task ids with the dbt group's many per-model tasks folded into one entry."""
     dbt_tasks = [t for t in task_ids if t.startswith("dbt.")]
@@ -147,8 +171,9 @@ def _group_dbt_tasks(task_ids: list[str]) -> list[str]:
     return ([f"dbt ({len(dbt_tasks)} model tasks)"] if dbt_tasks else []) + others
 
 
-def run_log_path(settings: Settings, started: datetime) -> Path:
-    return settings.airflow_home / "logs" / "ecom_run" / f"{started:%Y%m%dT%H%M%S}.log"
+def run_log_path(settings: Settings, started: datetime, pid: int) -> Path:
+    """The run's log file: its start to the microsecond and its process id, so no two runs share one."""
+    return settings.airflow_home / "logs" / "ecom_run" / f"{started:%Y%m%dT%H%M%S%f}_{pid}.log"
 
 
 # ---- below: the `python -m ecom.orchestrate` process, with the environment from airflow_environment ----
@@ -254,6 +279,22 @@ def _prepare_metadata_db(settings: Settings, console: TextIO) -> None:
                                description="one writer of warehouse.duckdb at a time")
 
 
+class EcomRun:
+    """This process, as the component Airflow's listeners are told is stopping."""
+
+
+def _stop_listeners() -> None:
+    """Call the listeners' `before_stopping`, as Airflow's own components do when they stop.
+
+    The OpenLineage listener emits the DAG run's events from a process pool; shut down here, its
+    workers would otherwise outlive the os._exit below, holding this process's stdout and stderr
+    (a caller reading them to the end, like `ecom run`'s, would wait forever).
+    """
+    from airflow.sdk.listener import get_listener_manager
+
+    get_listener_manager().hook.before_stopping(component=EcomRun())
+
+
 def _load_dag() -> DAG:
     from airflow.dag_processing.dagbag import DagBag
 
@@ -273,8 +314,11 @@ def _run_dag(settings: Settings, as_of_param: str, full_refresh: bool, console: 
     prepare_for_dag_test(dag)
     listener = _ProgressListener(console)
     _register(listener)
-    dag_run = dag.test(logical_date=datetime.now(UTC),
-                       run_conf={"as_of": as_of_param, "full_refresh": full_refresh})
+    try:
+        dag_run = dag.test(logical_date=datetime.now(UTC),
+                           run_conf={"as_of": as_of_param, "full_refresh": full_refresh})
+    finally:
+        _stop_listeners()
     order = {task_id: index for index, task_id in enumerate(t.task_id for t in dag.topological_sort())}
     outcomes = [
         TaskOutcome(ti.task_id, str(ti.state), listener.errors.get(ti.task_id))
@@ -282,6 +326,7 @@ def _run_dag(settings: Settings, as_of_param: str, full_refresh: bool, console: 
     ]
     code = run_exit_code(outcomes)
     report = settings.latest_report
+    console.write(ingest_warnings_summary(settings, dag_run.run_id))
     published = any(o.task_id == "publish" and o.state == SUCCESS for o in outcomes)
     if code == 0 and not published:
         console.write(unchanged_summary(settings, report) + "\n")
@@ -299,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     started = datetime.now(UTC)
-    log_path = run_log_path(settings, started)
+    log_path = run_log_path(settings, started, os.getpid())
     with _console_to(log_path) as console:
         refresh = ", full refresh" if args.full_refresh else ""
         console.write(f"ecom run: as-of {args.as_of}{refresh}, warehouse {settings.warehouse_dir}\n"

@@ -61,11 +61,17 @@ def ingest_and_resolve_as_of(settings: Settings, batch_id: str, requested_as_of:
 
     Returns the as-of date and the ingest summary.
     """
-    from ecom.ingest import ChangedFileError, ingest, latest_order_date
+    from ecom.ingest import (
+        ChangedFileError,
+        OutsideLandingError,
+        UnreadableFileError,
+        ingest,
+        latest_order_date,
+    )
 
     try:
         result = ingest(settings, batch_id)
-    except ChangedFileError as error:
+    except (ChangedFileError, OutsideLandingError, UnreadableFileError) as error:  # until the landing changes
         raise NoRetryError(str(error)) from error
     as_of = resolve_as_of(requested_as_of, logical_date, lambda: latest_order_date(settings))
     return as_of, result.describe()
@@ -86,6 +92,17 @@ def raw_quality_gate(settings: Settings, run_id: str, as_of: date) -> str:
     from ecom.quality.raw_gate import run_raw_gate
 
     return _passed_or_raise("raw quality gate", run_raw_gate(settings, run_id, as_of))
+
+
+def record_dbt_results(settings: Settings, run_id: str, as_of: date, target_dir: Path) -> int:
+    """Record the test results of the dbt invocation that wrote `target_dir` (gate `dbt` of
+    audit.validation_results); returns how many."""
+    from ecom.orchestrate import release_dbt_duckdb
+    from ecom.quality.dbt_results import record_dbt_target
+
+    # dbt-duckdb may still hold the warehouse open in this process, with its own configuration.
+    release_dbt_duckdb()
+    return record_dbt_target(settings, run_id, as_of, target_dir)
 
 
 def mart_quality_gate(settings: Settings, run_id: str, as_of: date) -> str:
@@ -114,7 +131,10 @@ def write_report(settings: Settings, run_id: str) -> Path:
 
 
 def _passed_or_raise(gate_name: str, result: GateOutcome) -> str:
-    description = result.describe()
+    """The gate's description (a failed check quotes the values it found, personal ones masked)."""
+    from ecom.redaction import safe_text
+
+    description = safe_text(result.describe())
     if not result.passed:
         raise QualityGateFailedError(f"{gate_name} failed:\n{description}")
     return description

@@ -21,8 +21,10 @@ import duckdb
 import jinja2
 
 from ecom.config import Settings
-from ecom.contract import load_contract
 from ecom.publish import PUBLISH_LOG, check_run_id
+from ecom.quality.dbt_results import DBT_GATE
+from ecom.redaction import MASKED, mask_personal_content, masks_value, safe_text
+from ecom.report_checks import CheckGroup, check_label, group_failures
 from ecom.report_sections import SERVING, Chart, Row, Section, build_sections
 from ecom.report_trends import collect_history, trend_charts
 from ecom.sql import literal, relation_exists
@@ -31,11 +33,9 @@ TEMPLATES_DIR = Path(__file__).with_name("templates")
 REPORT_TEMPLATE = "run_report.html.j2"
 REJECT_SAMPLE_SIZE = 20
 RAW_VALUE_MAX_CHARS = 80
-MASKED = "•••• (masked: personal data)"
 SEVERITY_ORDER = {"error": 0, "warning": 1}
 WAREHOUSE = "warehouse"
 ROW_COUNTS = ("rows_read", "rows_loaded", "rows_rejected")
-
 
 
 @dataclass
@@ -89,7 +89,8 @@ class RunReport:
 
     @property
     def checks_by_table(self) -> list[Row]:
-        """Per table (or '(run)' for checks of no table): checks, passed, failed by severity."""
+        """Per table (or '(run)' for checks of no table): checks, passed, failed by severity, whether any
+        failed; tables with failures first."""
         by_table: dict[str, Row] = {}
         for result in self.gate_results:
             row = by_table.setdefault(result["table_name"] or "(run)", {
@@ -102,6 +103,8 @@ class RunReport:
                 row["errors"] += 1
             else:
                 row["warnings"] += 1
+        for row in by_table.values():
+            row["failed"] = row["errors"] + row["warnings"] > 0
         return sorted(by_table.values(), key=lambda r: (-r["errors"], -r["warnings"], r["table_name"]))
 
     @property
@@ -126,6 +129,11 @@ class RunReport:
         return [r for r in self.gate_results if not r["success"]]
 
     @property
+    def failed_check_groups(self) -> list[CheckGroup]:
+        """The failed checks, one row per gate, table, check and severity (errors first)."""
+        return group_failures(self.gate_results)
+
+    @property
     def files_needing_attention(self) -> list[Row]:
         """Files a steward should look at: rejects, schema drift, or counts that do not reconcile."""
         return [f for f in self.files if not f["balanced"] or f["rows_rejected"] or f["missing_columns"]
@@ -144,7 +152,8 @@ class RunReport:
         failed_gates = sorted({r["gate"] for r in self.gate_errors})
         for gate in failed_gates:
             count = sum(1 for r in self.gate_errors if r["gate"] == gate)
-            reasons.append(f"the {gate} quality gate failed: {count} error-severity check(s) did not pass")
+            what = "the dbt tests" if gate == DBT_GATE else f"the {gate} quality gate"
+            reasons.append(f"{what} failed: {count} error-severity check(s) did not pass")
         if self.unbalanced_files:
             reasons.append(
                 f"{len(self.unbalanced_files)} file(s) break rows read = rows loaded + rows rejected"
@@ -223,7 +232,7 @@ class _Databases:
             self.report.notes.append(note)
         return found
 
-    def rows(self, sql: str, params: list[Any] | None = None) -> list[Row]:
+    def rows(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> list[Row]:
         cursor = self.con.execute(sql, params or [])
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
@@ -293,7 +302,7 @@ def _collect_rejects(db: _Databases, report: RunReport) -> None:
             "path": s["path"],
             "line": s["line"],
             "column_name": s["column_name"],
-            "reason": s["reason"],
+            "reason": mask_personal_content(s["reason"]),
             "raw_value": shown_raw_value(s["table_name"], s["column_name"], s["raw_value"]),
         }
         for s in samples
@@ -301,17 +310,11 @@ def _collect_rejects(db: _Databases, report: RunReport) -> None:
 
 
 def shown_raw_value(table: str, column: str | None, raw_value: str | None) -> str | None:
-    """The raw value as the report may show it: masked when it is (or may hold) personal data.
-
-    A value of a personal contract column is masked; so is a value not tied to a known column of the
-    table (a whole malformed line, say) when that table has personal columns.
-    """
+    """The raw value as the report may show it: masked when it is (or may hold) personal data
+    (`ecom.redaction.masks_value`: by its column or by its content), else cut to RAW_VALUE_MAX_CHARS."""
     if raw_value is None:
         return None
-    contract_table = load_contract().tables.get(table)
-    personal = set(contract_table.personal_columns) if contract_table else set()
-    known = set(contract_table.column_names) if contract_table else set()
-    if column in personal or (column not in known and (personal or contract_table is None)):
+    if masks_value(table, column, raw_value):
         return MASKED
     return raw_value if len(raw_value) <= RAW_VALUE_MAX_CHARS else raw_value[:RAW_VALUE_MAX_CHARS] + "…"
 
@@ -338,6 +341,11 @@ def _collect_gates(db: _Databases, report: RunReport) -> None:
             r["expectation"] or "",
         )
     )
+    for result in results:
+        result["label"] = check_label(result["suite"], result["expectation"], result["column_name"])
+        # a check's message or observation may quote a landed value
+        result["message"] = safe_text(result["message"]) if result["message"] else result["message"]
+        result["observed"] = safe_text(str(result["observed"])) if result["observed"] is not None else None
     report.gate_results = results
     report.as_of = max((r["as_of"] for r in results if r["as_of"] is not None), default=report.as_of)
 

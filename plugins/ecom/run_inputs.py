@@ -1,8 +1,9 @@
 """What a published run was built from, so that a run with nothing new can stop after ingest.
 
-A run's inputs are its as-of date, the business time zone, the accepted landed files (their file ids:
-one per path and checksum) and the code that turns them into marts (the dbt project, the expectation
-suites and the `ecom` package). Publish records them next to the serving database it wrote; the next
+A run's inputs are its as-of date, the business time zone, where it publishes (ECOM_SERVING_URL, kept
+as a digest: it may hold a password), the accepted landed files (their file ids: one per path and
+checksum) and the code that turns them into marts (the dbt project, the expectation suites and the
+`ecom` package). Publish records them next to the serving database it wrote; the next
 run compares its own inputs, right after ingest, and has nothing to do when they are equal, no file
 is waiting for the raw gate and serving.duckdb is still the file that publish wrote.
 """
@@ -27,6 +28,7 @@ ECOM_PACKAGE_DIR = PROJECT_ROOT / "plugins" / "ecom"
 class RunInputs:
     as_of: str
     business_tz: str
+    serving_target: str  # digest of ECOM_SERVING_URL ('' when publish writes serving.duckdb only)
     accepted_files: str  # digest of the accepted file ids
     code: str  # digest of every file that shapes the marts
 
@@ -70,7 +72,8 @@ def current_inputs(settings: Settings, as_of: date) -> RunInputs | None:
         ).fetchall()[0]
     if pending:
         return None
-    return RunInputs(as_of.isoformat(), settings.business_tz, accepted, code_digest(code_files()))
+    target = hashlib.sha256(settings.serving_url.encode()).hexdigest() if settings.serving_url else ""
+    return RunInputs(as_of.isoformat(), settings.business_tz, target, accepted, code_digest(code_files()))
 
 
 def record_published(settings: Settings, run_id: str, as_of: date) -> None:

@@ -201,6 +201,18 @@ def test_tolerated_defects_load_as_intended(manifest: dict, warehouse: Path) -> 
         "where suite = 'raw_gate.late_rows' and not success",
     )
     assert (severity, file_path) == ("warning", late["path"])
+    channel = loads["unknown_channel"]["expect"]
+    assert query(
+        warehouse,
+        f"select channel from raw_pending.touchpoints where touchpoint_id = '{channel['touchpoint_id']}'",
+    ) == [(channel["channel"],)]
+    [(severity, table, column, message)] = query(
+        warehouse,
+        "select severity, table_name, column_name, message from audit.validation_results "
+        f"where suite = '{channel['warning_check']}' and not success",
+    )
+    assert (severity, table, column) == ("warning", "touchpoints", "channel")
+    assert f"1 new row(s) hold '{channel['channel']}'" in message
 
 
 def test_nothing_was_published(warehouse: Path) -> None:
@@ -236,7 +248,7 @@ def released(
     for path in sorted(p for p in landing.rglob("*.csv") if "_defects" not in p.parts):
         fixed = correct / path.relative_to(landing)
         if not fixed.exists():
-            path.unlink()  # an added file (empty, header only): withdrawn
+            path.unlink()  # an added file (empty, header only, the GBK re-send): withdrawn
         elif not filecmp.cmp(path, fixed, shallow=False):
             shutil.copyfile(fixed, path)  # a pending file replaced in place
     return correct, ecom_run(landing, warehouse)
@@ -245,12 +257,15 @@ def released(
 def test_relanding_the_corrected_files_releases_every_row_and_publishes(released, warehouse: Path) -> None:
     correct, run = released
     assert run.returncode == 0, run.stdout + run.stderr
-    assert query(warehouse, "select count(*) from audit.rejects") == [(0,)]
+    # No reject is left on a landed file; a withdrawn file (the GBK re-send) keeps its rejects, which its
+    # manifest row counts (rows read = loaded + rejected holds for it too).
+    assert query(warehouse, "select count(*) from audit.rejects join audit.load_manifest using (file_id) "
+                            "where status <> 'withdrawn'") == [(0,)]
     for table_folder in correct.iterdir():
         records = sum(data_records(p) for p in table_folder.rglob("*.csv"))
         assert query(warehouse, f"select count(*) from raw.{table_folder.name}") == [(records,)], table_folder
     statuses = dict(query(warehouse, "select status, count(*) from audit.load_manifest group by all"))
-    assert statuses["withdrawn"] == 2  # the empty and the header-only file
+    assert statuses["withdrawn"] == 3  # the empty, the header-only and the GBK re-sent file
     assert query(warehouse, "select count(*) from audit.load_manifest where status = 'pending'") == [(0,)]
 
 

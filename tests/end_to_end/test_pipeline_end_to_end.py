@@ -10,6 +10,7 @@ rerun publishes, and marts needing a missing table are published empty, with the
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -18,16 +19,20 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import independent_marts as expected
 import pandas as pd
+import psycopg
 import pytest
 
+import client_envs
 from ecom.config import DBT_PROJECT_DIR
-from ecom.dbt_manifest import GENERATED_DIRS, PROJECT_DIR_ENV
+from ecom.dbt_manifest import GENERATED_DIRS, PROJECT_DIR_ENV, manifest_path, mart_names
 from ecom.generate import generate_shop
+from postgres_server import PostgresServer
 
 pytestmark = pytest.mark.e2e
 
@@ -36,6 +41,7 @@ PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
 MANIFEST_ROWS = "select file_id, rows_loaded from audit.load_manifest order by 1"
+SUPERSET_INSPECT = client_envs.PINS_DIR / "superset_inspect.py"
 
 
 @dataclass
@@ -44,8 +50,10 @@ class Run:
     output: str
 
 
-def ecom_run(landing: Path, warehouse: Path, dbt_project: Path | None = None) -> Run:
-    env = {**os.environ, PROJECT_DIR_ENV: str(dbt_project)} if dbt_project else None
+def ecom_run(landing: Path, warehouse: Path, serving_url: str = "", dbt_project: Path | None = None) -> Run:
+    env = {**os.environ, "ECOM_SERVING_URL": serving_url}
+    if dbt_project:
+        env[PROJECT_DIR_ENV] = str(dbt_project)
     done = subprocess.run(
         [ECOM, "run", "--landing", str(landing), "--warehouse", str(warehouse)],
         capture_output=True, text=True, timeout=900, env=env,
@@ -94,8 +102,16 @@ def warehouse(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def first_run(shop: Path, warehouse: Path) -> Run:
-    return ecom_run(shop, warehouse)
+def serving_postgres(postgres_server: PostgresServer) -> str:
+    """The PostgreSQL the shared warehouse's runs also publish to (ECOM_SERVING_URL)."""
+    with psycopg.connect(postgres_server.url(), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE end_to_end")
+    return postgres_server.url("end_to_end")
+
+
+@pytest.fixture(scope="module")
+def first_run(shop: Path, warehouse: Path, serving_postgres: str) -> Run:
+    return ecom_run(shop, warehouse, serving_postgres)
 
 
 @pytest.fixture(scope="module")
@@ -278,11 +294,132 @@ def test_every_landed_row_is_accounted_for(first_run: Run, shop: Path, warehouse
     assert raw_orders == loaded_orders
 
 
+READ_EVERY_TABLE = """
+import duckdb, json, sys
+with duckdb.connect(sys.argv[1], read_only=True) as con:
+    tables = con.execute("select table_schema, table_name from information_schema.tables order by all")
+    print(json.dumps({"version": duckdb.__version__,
+                      "rows": {f"{s}.{t}": len(con.execute(f'select * from "{s}"."{t}"').fetchall())
+                               for s, t in tables.fetchall()}}))
+"""
+
+
+def published_rows(warehouse: Path) -> dict[str, list[tuple]]:
+    """schema.table -> rows of every table in serving.duckdb, read with our DuckDB."""
+    with duckdb.connect(str(warehouse / "serving.duckdb"), read_only=True) as con:
+        tables = con.execute("select schema_name, table_name from duckdb_tables() order by all").fetchall()
+        return {f"{s}.{t}": con.execute(f'select * from "{s}"."{t}"').fetchall() for s, t in tables}
+
+
+def test_bi_clients_read_every_published_mart_and_its_descriptions(first_run: Run, warehouse: Path) -> None:
+    assert first_run.returncode == 0, first_run.output
+    tables = {table: len(rows) for table, rows in published_rows(warehouse).items()}
+    marts = mart_names(manifest_path(DBT_PROJECT_DIR))
+    assert set(tables) == {f"marts.{mart}" for mart in marts} | {"meta.publish_log"}
+    assert sum(tables.values()) > 10_000
+
+    oldest = client_envs.run("duckdb_oldest", READ_EVERY_TABLE, str(warehouse / "serving.duckdb"))
+    assert oldest["version"].startswith("1.") and oldest["rows"] == tables
+
+    published = "database_name = 'serving' and schema_name in ('marts', 'meta')"
+    described = serving(warehouse, f"select count(*) as columns, count(nullif(comment, '')) as described "
+                                   f"from duckdb_columns() where {published}")
+    assert described["columns"].iloc[0] == described["described"].iloc[0] > 150
+    tables_described = serving(warehouse, f"select count(nullif(comment, '')) as n from duckdb_tables() "
+                                          f"where {published}")
+    assert tables_described["n"].iloc[0] == len(tables)
+
+    url = f"duckdb:///{warehouse / 'serving.duckdb'}?access_mode=read_only"
+    seen = client_envs.run("superset", SUPERSET_INSPECT, url, "marts")
+    assert sorted(seen["tables"]) == marts
+    for table, found in seen["tables"].items():
+        assert all(comment for _, _, comment in found["columns"]), table
+        assert found["sample_rows"] == min(tables[f"marts.{table}"], 100), table
+
+
+def test_postgres_holds_what_the_serving_file_holds(
+    first_run: Run, warehouse: Path, serving_postgres: str
+) -> None:
+    assert first_run.returncode == 0, first_run.output
+    assert "and postgresql://127.0.0.1:" in first_run.output
+    with psycopg.connect(serving_postgres) as conn:
+        for table, rows in published_rows(warehouse).items():
+            schema, name = table.split(".")
+            theirs = conn.execute(f'select * from "{schema}"."{name}"').fetchall()
+            assert normalised(theirs) == normalised(rows), table
+        undescribed = conn.execute(
+            "select attrelid::regclass, attname from pg_attribute a join pg_class c on c.oid = a.attrelid "
+            "join pg_namespace n on n.oid = c.relnamespace where nspname in ('marts', 'meta') "
+            "and c.relkind = 'r' and attnum > 0 and col_description(attrelid, attnum) is null").fetchall()
+        assert undescribed == []
+
+
+def test_lineage_events_of_every_task_reach_the_published_marts(
+    first_run: Run, warehouse: Path, serving_postgres: str
+) -> None:
+    assert first_run.returncode == 0, first_run.output
+    run_id = re.search(r"^run (\S+) published to", first_run.output, re.MULTILINE)[1]
+    tasks = re.findall(r"^  (\S+)\s+ok \(", first_run.output, re.MULTILINE)
+    lines = (warehouse / "lineage" / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    events = [e for e in map(json.loads, lines)
+              if e["run"]["facets"].get("airflow", {}).get("dagRun", {}).get("run_id") == run_id]
+    kinds: dict[str, list[str]] = {}
+    for event in events:
+        kinds.setdefault(event["job"]["name"].removeprefix("ecommerce_marts."), []).append(event["eventType"])
+    assert len(tasks) > 30 and {task: kinds.get(task) for task in tasks} == {task: ["START", "COMPLETE"]
+                                                                             for task in tasks}
+
+    def datasets(task: str, side: str) -> set[str]:
+        (complete,) = [e for e in events if e["job"]["name"] == f"ecommerce_marts.{task}"
+                       and e["eventType"] == "COMPLETE"]
+        return {f"{d['namespace']}/{d['name']}" for d in complete[side]}
+
+    marts = mart_names(manifest_path(DBT_PROJECT_DIR))
+    port = serving_postgres.rsplit(":", 1)[1].split("/")[0]
+    assert datasets("publish", "outputs") == (
+        {f"duckdb://{warehouse / 'serving.duckdb'}/serving.marts.{mart}" for mart in marts}
+        | {f"postgres://127.0.0.1:{port}/end_to_end.marts.{mart}" for mart in marts})
+    built_by_dbt = set().union(*(datasets(task, "outputs") for task in tasks if task.startswith("dbt.")))
+    assert datasets("publish", "inputs") == {
+        f"duckdb://{warehouse / 'warehouse.duckdb'}/warehouse.marts.{mart}" for mart in marts}
+    assert datasets("publish", "inputs") <= built_by_dbt  # one graph: dbt's outputs are publish's inputs
+    assert datasets("raw_quality_gate", "outputs") & datasets("dbt.stg_shop__orders_model_build", "inputs")
+
+
+def normalised(rows: list[tuple]) -> list[str]:
+    """Rows as sorted text, numbers to 12 significant digits: to compare two databases' rows."""
+    def cell(value: object) -> str:
+        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            return f"{float(value):.12g}"
+        return "null" if value is None else str(value)
+    return sorted("|".join(cell(v) for v in row) for row in rows)
+
+
+def test_every_dbt_test_is_recorded_once_beside_the_gates_checks(first_run: Run, warehouse: Path) -> None:
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text(encoding="utf-8"))
+    buildable = {uid for uid, node in manifest["nodes"].items() if node["resource_type"] in {"model", "seed"}}
+    tests = {uid for uid, node in manifest["nodes"].items()
+             if node["resource_type"] == "test" and set(node["depends_on"]["nodes"]) <= buildable}
+    tests |= set(manifest["unit_tests"])
+    [(run_id,)] = warehouse_query(warehouse, "select distinct run_id from audit.validation_results "
+                                             "where gate = 'mart'")
+    recorded = warehouse_query(warehouse, f"""
+        select suite, count(*) from audit.validation_results
+        where run_id = '{run_id}' and gate = 'dbt' group by suite""")
+    # each model task (cosmos) recorded the tests it ran, and each test ran in exactly one task
+    assert {suite for suite, _ in recorded} == tests
+    assert {count for _, count in recorded} == {1}
+    report = (warehouse / "reports" / "run_report.html").read_text(encoding="utf-8")
+    assert "<td>dbt</td>" in report
+
+
 @pytest.fixture(scope="module")
-def second_run(first_run: Run, shop: Path, warehouse: Path) -> tuple[Run, list[tuple], str]:
+def second_run(
+    first_run: Run, shop: Path, warehouse: Path, serving_postgres: str
+) -> tuple[Run, list[tuple], str]:
     manifest_before = warehouse_query(warehouse, MANIFEST_ROWS)
     serving_before = sha256(warehouse / "serving.duckdb")
-    return ecom_run(shop, warehouse), manifest_before, serving_before
+    return ecom_run(shop, warehouse, serving_postgres), manifest_before, serving_before
 
 
 def test_second_run_on_the_same_files_rebuilds_nothing(second_run, warehouse: Path) -> None:
@@ -301,25 +438,33 @@ def test_second_run_on_the_same_files_rebuilds_nothing(second_run, warehouse: Pa
 
 
 @pytest.fixture(scope="module")
-def broken_run(second_run, shop: Path, warehouse: Path) -> tuple[Run, str, str]:
+def broken_run(second_run, shop: Path, warehouse: Path, serving_postgres: str) -> tuple[Run, str, str]:
     broken = shop / "orders" / "late" / "orders_no_amount.csv"
     broken.parent.mkdir(parents=True)
     broken.write_text(
         "order_id,customer_id,ordered_at,status\nX000001,000001,2026-06-29 10:00:00,paid\n", encoding="utf-8"
     )
     before = sha256(warehouse / "serving.duckdb")
-    run = ecom_run(shop, warehouse)
+    run = ecom_run(shop, warehouse, serving_postgres)
     broken.unlink()
     return run, before, "orders/late/orders_no_amount.csv"
 
 
-def test_file_missing_a_required_column_blocks_publishing(broken_run, warehouse: Path) -> None:
+def test_file_missing_a_required_column_blocks_publishing(
+    broken_run, warehouse: Path, serving_postgres: str
+) -> None:
     run, serving_before, path = broken_run
     assert run.returncode != 0
     assert path in run.output
     assert "total_amount" in run.output
     assert sha256(warehouse / "serving.duckdb") == serving_before
     assert "run_report.html" in run.output
+    # PostgreSQL still holds the first run's publish (the second had nothing new), as the file does
+    log = "select run_id, mart, row_count from meta.publish_log order by 1, 2"
+    with duckdb.connect(str(warehouse / "serving.duckdb"), read_only=True) as con:
+        in_file = con.execute(log).fetchall()
+    with psycopg.connect(serving_postgres) as conn:
+        assert conn.execute(log).fetchall() == in_file and len({run_id for run_id, _, _ in in_file}) == 1
 
 
 FAILING_MODEL = "int_customer_order_days"

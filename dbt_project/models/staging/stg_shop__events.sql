@@ -20,16 +20,17 @@ renamed as (
         {{ clean_text('session_id') }} as session_id,
         {{ clean_text('customer_id') }} as customer_id,
         {{ clean_text('anonymous_id') }} as anonymous_id,
-        lower({{ clean_text('event_type') }}) as event_type,
+        {{ vocabulary_value('event_type', 'source.event_type') }} as event_type,
         occurred_at as occurred_at_utc,
         {{ utc_to_business_time('occurred_at') }} as occurred_at,
-        lower({{ clean_text('page_type') }}) as page_type,
+        {{ vocabulary_value('page_type', 'source.page_type') }} as page_type,
         {{ clean_text('product_id') }} as product_id,
         {{ clean_text('search_query') }} as search_query,
         {{ clean_text('order_id') }} as order_id,
         dwell_seconds,
-        lower({{ clean_text('device') }}) as device,
-        lower({{ clean_text('platform') }}) as platform,
+        {{ vocabulary_value('device', 'source.device') }} as device,
+        {{ vocabulary_value('platform', 'source.platform') }} as platform,
+        {{ vocabulary_version() }} as _vocabulary_version,
         _loaded_at,
         _file_id,
         _line
@@ -47,6 +48,7 @@ changed_keys as (
 
     from renamed
     where {{ ecom.changed_since_last_build('occurred_at_utc') }}
+        or {{ ecom.vocabulary_changed_since_last_build() }}
 
 ),
 
@@ -81,6 +83,7 @@ select
     dwell_seconds,
     device,
     platform,
+    _vocabulary_version,
     _loaded_at
 
 from versioned

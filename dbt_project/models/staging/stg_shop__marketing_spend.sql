@@ -1,4 +1,8 @@
-{#- Daily spend, one row per (spend_date, channel, campaign_id); campaign_id may be empty. -#}
+{#-
+  Daily spend, one row per (spend_date, channel, campaign_id); campaign_id may be empty. channel is the
+  vocabulary group: spend of raw channels the seed maps to one group is added up (each raw key keeps
+  its latest version first).
+-#}
 with
 
 source as (
@@ -11,7 +15,8 @@ renamed as (
 
     select
         spend_date,
-        lower({{ clean_text('channel') }}) as channel,
+        {{ vocabulary_key('source.channel') }} as channel_key,
+        {{ vocabulary_value('channel', 'source.channel') }} as channel,
         {{ clean_text('campaign_id') }} as campaign_id,
         spend,
         _loaded_at,
@@ -26,7 +31,7 @@ versioned as (
 
     select
         *,
-        {{ latest_version_rank(['spend_date', 'channel', 'campaign_id']) }} as version_rank
+        {{ latest_version_rank(['spend_date', 'channel_key', 'campaign_id']) }} as version_rank
 
     from renamed
 
@@ -36,7 +41,8 @@ select
     spend_date,
     channel,
     campaign_id,
-    spend
+    cast(sum(spend) as decimal(18, 2)) as spend
 
 from versioned
 where version_rank = 1
+group by spend_date, channel, campaign_id

@@ -21,11 +21,12 @@ renamed as (
         ordered_at as ordered_at_utc,
         {{ utc_to_business_time('ordered_at') }} as ordered_at,
         total_amount,
-        coalesce(lower({{ clean_text('status') }}), 'completed') as status,
-        lower({{ clean_text('payment_method') }}) as payment_method,
+        {{ vocabulary_value('order_status', 'source.status') }} as status,
+        {{ vocabulary_value('payment_method', 'source.payment_method') }} as payment_method,
         {{ clean_text('coupon_code') }} as coupon_code,
         discount_amount,
-        lower({{ clean_text('platform') }}) as platform,
+        {{ vocabulary_value('platform', 'source.platform') }} as platform,
+        {{ vocabulary_version() }} as _vocabulary_version,
         _loaded_at,
         _file_id,
         _line
@@ -43,6 +44,7 @@ changed_keys as (
 
     from renamed
     where {{ ecom.changed_since_last_build('ordered_at_utc') }}
+        or {{ ecom.vocabulary_changed_since_last_build() }}
 
 ),
 
@@ -74,6 +76,7 @@ select
     coupon_code,
     discount_amount,
     platform,
+    _vocabulary_version,
     _loaded_at
 
 from versioned

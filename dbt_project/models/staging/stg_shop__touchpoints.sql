@@ -1,4 +1,4 @@
-{#- Marketing touches, one row per touchpoint_id, in business local time; no touch_type means a click. -#}
+{#- Marketing touches, one row per touchpoint_id, in business local time; channel and touch type in their vocabulary groups. -#}
 {{ config(
     materialized='incremental',
     unique_key='touchpoint_id',
@@ -19,11 +19,12 @@ renamed as (
         {{ clean_text('touchpoint_id') }} as touchpoint_id,
         {{ clean_text('customer_id') }} as customer_id,
         {{ clean_text('anonymous_id') }} as anonymous_id,
-        lower({{ clean_text('channel') }}) as channel,
+        {{ vocabulary_value('channel', 'source.channel') }} as channel,
         {{ clean_text('campaign_id') }} as campaign_id,
         occurred_at as occurred_at_utc,
         {{ utc_to_business_time('occurred_at') }} as occurred_at,
-        coalesce(lower({{ clean_text('touch_type') }}), 'click') as touch_type,
+        {{ vocabulary_value('touch_type', 'source.touch_type') }} as touch_type,
+        {{ vocabulary_version() }} as _vocabulary_version,
         _loaded_at,
         _file_id,
         _line
@@ -41,6 +42,7 @@ changed_keys as (
 
     from renamed
     where {{ ecom.changed_since_last_build('occurred_at_utc') }}
+        or {{ ecom.vocabulary_changed_since_last_build() }}
 
 ),
 
@@ -69,6 +71,7 @@ select
     occurred_at,
     cast(occurred_at as date) as touch_date,
     touch_type,
+    _vocabulary_version,
     _loaded_at
 
 from versioned

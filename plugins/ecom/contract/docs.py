@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from ecom.contract import STORAGE_TYPES, Column, Contract, load_contract
+from ecom.contract import (
+    DECIMAL_SCALE,
+    KEEP,
+    QUARANTINE,
+    STORAGE_TYPES,
+    Column,
+    Contract,
+    bound_text,
+    load_contract,
+)
 
 _INTRO = """\
 # Raw data contract
@@ -15,27 +24,57 @@ dbt sources.
 
 ## Landing layout
 
-`<landing>/<table>/` holds the files of one table: CSV (UTF-8, header row), Parquet, or JSON lines
-(`.jsonl`, `.ndjson`, `.json`), under any file names and any subfolders (daily partitions such as
-`orders/dt=2026-01-05/orders.csv` are typical). Files whose names start with `.` or `_` are
-ignored. Header names are matched case-insensitively; extra columns are recorded and ignored.
+`<landing>/<table>/` holds the files of one table: CSV (UTF-8, header row; fields separated by `,`,
+`;`, tab or `|`, whichever splits the header into the most fields, a comma on a tie), Parquet, or
+JSON lines (`.jsonl`, `.ndjson`, `.json`), under any file names and any subfolders (daily partitions
+such as `orders/dt=2026-01-05/orders.csv` are typical: a folder is layout, never a column). File
+names are data: `orders[1].csv` is that file, not a pattern. Files and folders whose names start with
+`.` or `_` are ignored; anything else that is not read (a folder that is no table, a file directly
+under the landing folder, an unsupported file type, a link to a folder) is a warning on the console,
+in the log and in `audit.ingest_warnings`. Header names are matched case-insensitively; extra columns
+are recorded and ignored.
 
+- **Nothing outside the landing folder is read**: a symbolic link under a table folder (or a table
+  folder that is a link) whose target lies outside the landing folder stops the ingest, naming the
+  link. A link to a file inside the landing folder is read; a link to a folder is not followed.
 - **Exactly once**: a file is loaded once; a file whose content changes under the same path
   after it was accepted is refused, naming the file. Land corrections under a new file name.
-- **Identifiers** are text: customer `00017` is not `17`.
+  A file counts as unchanged only while its size, inode, modification and change times are the
+  recorded ones: any rewrite is noticed, even one that puts the old modification time back.
+- **Every line is accounted for**: for every file, rows read = rows loaded + rows rejected, and a
+  file's physical lines (counted from its bytes, `audit.load_manifest.physical_lines`) are its
+  header, its rows (a quoted field may span lines) and its blank lines. A quote that is never closed
+  makes every line after it a reject of its own. A file whose lines the reader cannot account for
+  is refused, naming it; nothing of it is loaded.
+- **Identifiers** are text: customer `00017` is not `17`. An identifier holding a line break or
+  another control character is rejected.
 - **Timestamps** are ISO 8601. A value with an offset (`Z`, `+08:00`) is converted to UTC; a naive
   value is local time of the business time zone (`ECOM_BUSINESS_TZ`, default `Asia/Shanghai`).
   A *day* is a calendar date in the business time zone. Naive values are converted when they are
   ingested: changing `ECOM_BUSINESS_TZ` later does not re-read files already loaded.
-- **Rejects**: a row with a value that cannot be typed, an empty value in a non-nullable column, or
-  a value outside the column's allowed values or range, goes to `audit.rejects` (file, line, column,
-  value, reason); the rest of the file loads. The raw gate quarantines more rows the same way
-  ([data quality](data_quality.md)).
-  For every file, rows read = rows loaded + rows rejected.
+- **Ranges**: every decimal, integer, date and timestamp column has a plausible range (the *rules*
+  column below; bounds included, timestamps compared in UTC), its own or its type's ({type_defaults}).
+  Amounts stay far below the `{decimal_storage}` limit, so that the marts' sums fit it. A decimal with
+  more than {scale} decimals is rejected, unless its column rounds (*rules* says so): then it is rounded
+  half away from zero and counted in `audit.load_manifest.values_rounded`.
+- **Single values**: a JSON object or list (or a Parquet struct, list or map) where a column's
+  value is expected is rejected.
+- **Rejects**: a row with a value that cannot be typed, an empty value in a non-nullable column, a
+  value outside the column's allowed values or range, or a value of a *quarantine* vocabulary that
+  the vocabulary seed does not map, goes to `audit.rejects` (file, line, column, value, reason); the
+  rest of the file loads. Reasons never quote the value; a value that is
+  personal (by its column, or by its content: an e-mail address, a phone or ID-card number) is kept
+  masked. The raw gate quarantines more rows the same way ([data quality](data_quality.md)).
 - **Missing columns**: a file that lacks a non-nullable column fails the raw quality gate, and
   the message names the file and the column. Nothing is published until it is fixed.
+- **Vocabulary**: categorical values the shop names itself (channels, statuses, types...) are
+  mapped to the groups the marts use by `dbt_project/seeds/shop_vocabulary.csv`, which the shop
+  edits ([vocabulary](vocabulary.md)). The vocabularies and what becomes of a value the seed does
+  not map are listed below.
 - **Personal data** (columns marked *personal*) is accepted on input, stays in the raw layer of the
-  working warehouse and is never copied into any mart.
+  working warehouse and is never copied into any mart. It lands in personal columns only: a value of
+  another text or id column that looks personal (an e-mail address, a phone or ID-card number: a
+  shifted export, say) is rejected, so it cannot reach a mart under a vocabulary that keeps values.
 - **Required tables**: `{required}`. The others are optional: a landing folder holding only the
   required tables works, and marts that need a missing table are published empty with their full
   schema (the run's publish log says why).
@@ -52,7 +91,7 @@ _ACCEPTED_TEXT = {
     "text": "any text, trimmed; empty = null",
     "timestamp": "ISO 8601, e.g. `2026-01-05 14:03:22`, `2026-01-05T06:03:22Z`",
     "date": "`YYYY-MM-DD`",
-    "decimal": "`123.45` (point as decimal separator)",
+    "decimal": "`123.45` (point as decimal separator, at most 2 decimals)",
     "integer": "`42`",
     "boolean": "`true/false`, `1/0`, `yes/no`",
 }
@@ -66,21 +105,58 @@ def _types_table() -> str:
     return "\n".join(rows) + "\n"
 
 
+def _type_defaults(contract: Contract) -> str:
+    """The type defaults of the contract in words: "timestamp 1970-01-01 to 2100-01-01; ..."."""
+    parts = []
+    for type_name, rules in contract.type_defaults.items():
+        low, high = rules.get("min"), rules.get("max")
+        if low is None and high is None:
+            continue
+        bounds = (f"{bound_text(low)} to {bound_text(high)}" if low is not None and high is not None
+                  else f"at least {bound_text(low)}" if low is not None else f"at most {bound_text(high)}")
+        parts.append(f"{type_name} {bounds}")
+    return "; ".join(parts)
+
+
 def _rule(column: Column) -> str:
     rules = []
+    if column.vocabulary:
+        rules.append(f"vocabulary `{column.vocabulary.name}`")
     if column.allowed_values:
         rules.append("one of " + ", ".join(f"`{v}`" for v in column.allowed_values))
     if column.min is not None:
-        rules.append(f"≥ {column.min:g}")
+        rules.append(f"≥ {bound_text(column.min)}")
     if column.max is not None:
-        rules.append(f"≤ {column.max:g}")
+        rules.append(f"≤ {bound_text(column.max)}")
+    if column.type == "decimal" and column.excess_decimals == "round":
+        rules.append("more decimals rounded")
     return "; ".join(rules)
+
+
+_UNMAPPED = {KEEP: "kept under its own name, counted in a warning", QUARANTINE: "quarantined"}
+
+
+def _vocabularies_table(contract: Contract) -> str:
+    rows = ["\n## Vocabularies\n",
+            "| vocabulary | unmapped value | groups the model interprets | columns | meaning |",
+            "|---|---|---|---|---|"]
+    for vocabulary in contract.vocabularies.values():
+        columns = ", ".join(f"`{t.name}.{c.name}`" for t in contract.tables.values()
+                            for c in t.columns if c.vocabulary == vocabulary)
+        groups = ", ".join(f"`{g}`" for g in vocabulary.groups or ()) or "the seed's"
+        rows.append(f"| `{vocabulary.name}` | {_UNMAPPED[vocabulary.unmapped]} | {groups} | {columns} | "
+                    f"{vocabulary.description} |")
+    return "\n".join(rows) + "\n"
 
 
 def render_contract_markdown(contract: Contract | None = None) -> str:
     contract = contract or load_contract()
     required = "`, `".join(contract.required_tables)
-    lines = [_INTRO.replace("{required}", required) + _types_table()]
+    intro = (_INTRO.replace("{required}", required)
+             .replace("{type_defaults}", _type_defaults(contract))
+             .replace("{decimal_storage}", STORAGE_TYPES["decimal"])
+             .replace("{scale}", str(DECIMAL_SCALE)))
+    lines = [intro + _types_table() + _vocabularies_table(contract)]
     for table in contract.tables.values():
         kind = "required" if table.required else "optional"
         lines.append(f"\n## `{table.name}` ({kind})\n")

@@ -28,6 +28,15 @@ import numpy as np
 MANIFEST_PATH = Path("_defects") / "manifest.json"
 QUARANTINE, STOP, LOAD = "quarantine", "stop", "load"
 LOW_VOLUME_SHARE = 0.1
+# The oldest file a defect edits: late_rows moves rows of the file of this many days before the as-of.
+LATE_ROWS_DAYS_BACK = 30
+# Days of history the catalogue needs: that file's day and every day after it (the volume check's
+# trailing weeks tolerate a few days before the history began).
+DAYS_NEEDED = LATE_ROWS_DAYS_BACK + 1
+
+
+class DefectError(ValueError):
+    """The generated shop cannot carry the catalogue; the message says what it lacks."""
 
 
 @dataclass
@@ -96,8 +105,14 @@ class CsvFile:
 def inject_defects(
     landing: Path, as_of: date, seed: int, business_tz: str = "Asia/Shanghai"
 ) -> DefectManifest:
-    """Inject every catalogue defect into the generated CSV landing; write and return the manifest."""
+    """Inject every catalogue defect into the generated CSV landing; write and return the manifest.
+
+    DefectError when the shop spans fewer than DAYS_NEEDED days or its files are too small.
+    """
     injector = _Injector(landing, as_of, np.random.default_rng([seed, 99]), business_tz)
+    if injector.span_days < DAYS_NEEDED:
+        raise DefectError(f"the defect catalogue needs at least {DAYS_NEEDED} days of history, "
+                          f"the shop in {landing} has {injector.span_days}")
     for inject in CATALOGUE:
         inject(injector)
     manifest = DefectManifest(as_of=as_of, business_tz=business_tz, defects=injector.defects)
@@ -113,31 +128,27 @@ class _Injector:
         self.landing, self.as_of, self.rng, self.zone = landing, as_of, rng, ZoneInfo(business_tz)
         self.defects: list[Defect] = []
         self.used: set[str] = set()
-        self.ordered_customers = {
-            record[1]
-            for path in sorted((landing / "orders").rglob("*.csv"))
-            for record in CsvFile(landing, path.relative_to(landing).as_posix()).records
-        }
+        self.span_days = 1 + max(
+            ((as_of - date.fromisoformat(folder.name.removeprefix("dt="))).days
+             for folder in landing.glob("*/dt=*") if folder.is_dir()),
+            default=0,
+        )
 
-    def file(
-        self,
-        table: str,
-        days_back: int,
-        minimum_records: int = 3,
-        accept: Callable[[CsvFile], bool] = lambda _: True,
-    ) -> CsvFile:
-        """The table's unused file of the day `days_back` before as-of, or the nearest earlier fitting one."""
-        for back in range(days_back, days_back + 60):
+    def file(self, table: str, days_back: int, minimum_records: int = 3) -> CsvFile:
+        """The table's unused file of the day `days_back` before as-of, else the nearest fitting one before
+        it, else the nearest after it (a short history has few days before it)."""
+        for back in [*range(days_back, self.span_days), *range(days_back - 1, -1, -1)]:
             day = self.as_of - timedelta(days=back)
             relative = f"{table}/dt={day.isoformat()}/{table}_{day:%Y%m%d}.csv"
             if relative in self.used or not (self.landing / relative).is_file():
                 continue
             candidate = CsvFile(self.landing, relative)
-            if len(candidate.records) >= minimum_records and accept(candidate):
+            if len(candidate.records) >= minimum_records:
                 self.used.add(relative)
                 return candidate
-        raise ValueError(
-            f"no {table} file fits near {days_back} days before {self.as_of}: generate more data"
+        raise DefectError(
+            f"no {table} file of the generated shop has the {minimum_records} or more rows a defect needs: "
+            "generate more customers"
         )
 
     def new_file(self, table: str, days_back: int, name: str) -> str:
@@ -163,10 +174,10 @@ def _set_value(
     column: str,
     value: str,
     reason: str,
-    accept: Callable[[CsvFile], bool] = lambda _: True,
+    minimum_records: int = 3,
 ) -> None:
     """One record of one file gets `value` in `column`."""
-    file = injector.file(table, days_back, accept=accept)
+    file = injector.file(table, days_back, minimum_records)
     index = injector.pick(file)
     file.records[index][file.column(column)] = value
     file.save()
@@ -286,25 +297,32 @@ def unknown_status(injector: _Injector) -> None:
     _set_value(
         injector,
         "unknown_status",
-        "an order status outside the contract: on_hold",
+        "an order status the vocabulary seed does not map: on_hold",
         "orders",
         13,
         "status",
         "on_hold",
-        "is not an allowed value",
+        "orders.status value not mapped in",
     )
 
 
 def unknown_channel(injector: _Injector) -> None:
-    _set_value(
-        injector,
-        "unknown_channel",
-        "a touchpoint channel outside the contract: tv",
-        "touchpoints",
-        14,
-        "channel",
-        "tv",
-        "is not an allowed value",
+    """A channel the seed does not map loads under its own name, with a warning naming it."""
+    file = injector.file("touchpoints", 14)
+    index = injector.pick(file)
+    file.records[index][file.column("channel")] = "tv"
+    file.save()
+    injector.add(
+        kind="unknown_channel",
+        description="a touchpoint channel the vocabulary seed does not map: tv",
+        table="touchpoints",
+        path=file.relative,
+        outcome=LOAD,
+        expect={
+            "touchpoint_id": file.records[index][file.column("touchpoint_id")],
+            "channel": "tv",
+            "warning_check": "raw_gate.unmapped_values",
+        },
     )
 
 
@@ -318,7 +336,7 @@ def out_of_range(injector: _Injector) -> None:
         "rating",
         "7",
         "is above the maximum 5",
-        accept=lambda f: len(f.records) >= 1,
+        minimum_records=1,
     )
 
 
@@ -465,23 +483,24 @@ def truncated_last_line(injector: _Injector) -> None:
 
 
 def gbk_encoding(injector: _Injector) -> None:
-    """A customers file saved as GBK: every line with Chinese text breaks; customers without orders, so
-    no order depends on them."""
-    file = injector.file(
-        "customers",
-        27,
-        minimum_records=1,
-        accept=lambda f: not {r[0] for r in f.records} & injector.ordered_customers,
-    )
-    file.save(encoding="gbk")
-    lines = [file.line(i) for i, record in enumerate(file.records) if not ",".join(record).isascii()]
+    """Customers re-sent in a file saved as GBK: its lines with Chinese text (all of them: only those are
+    re-sent) break, so the re-send loads nothing and its customers keep their UTF-8 rows."""
+    source = injector.file("customers", 27, minimum_records=1)
+    resend = CsvFile(injector.landing, source.relative)
+    resend.records = [record for record in resend.records if not ",".join(record).isascii()]
+    if not resend.records:
+        raise DefectError(f"{source.relative} has no customer with Chinese text to re-send in GBK")
+    day = date.fromisoformat(source.relative.split("dt=")[1][:10])
+    name = f"customers_{day:%Y%m%d}_resend.csv"
+    resend.relative = injector.new_file("customers", (injector.as_of - day).days, name)
+    resend.save(encoding="gbk")
     injector.add(
         kind="gbk_encoding",
-        description="a customers file encoded in GBK instead of UTF-8",
+        description="customers re-sent in a file encoded in GBK instead of UTF-8",
         table="customers",
-        path=file.relative,
+        path=resend.relative,
         outcome=QUARANTINE,
-        lines=lines,
+        lines=[resend.line(i) for i in range(len(resend.records))],
         reason="not utf-8 encoded",
     )
 
@@ -518,7 +537,7 @@ def low_volume_day(injector: _Injector) -> None:
 
 def late_rows(injector: _Injector) -> None:
     """Three events of a day 30 days back arrive in the file of the day before the as-of date."""
-    old, recent = injector.file("events", 30), injector.file("events", 1)
+    old, recent = injector.file("events", LATE_ROWS_DAYS_BACK), injector.file("events", 1)
     moved = old.records[-3:]
     old.records, recent.records = old.records[:-3], recent.records + moved
     old.save()

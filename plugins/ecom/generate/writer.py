@@ -1,4 +1,5 @@
-"""Writes generated tables into the landing layout <out>/<table>/dt=<day>/<table>_<yyyymmdd>.<csv|parquet>."""
+"""Writes generated tables into the landing layout <out>/<table>/dt=<day>/<table>_<yyyymmdd>.<format>
+(csv, parquet or jsonl)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from ecom.contract import Contract
+from ecom.sql import literal
 
-FORMATS = ("csv", "parquet")
+FORMATS = ("csv", "parquet", "jsonl")
 
 
 def ensure_empty_landing(out: Path, contract: Contract) -> None:
@@ -49,7 +52,11 @@ class LandingWriter:
         path = folder / f"{table}_{day:%Y%m%d}.{self.fmt}"
         if self.fmt == "csv":
             pa_csv.write_csv(data, path)
-        else:
+        elif self.fmt == "parquet":
             pq.write_table(data, path)
+        else:  # one JSON object a line, empty values as null
+            with duckdb.connect() as con:
+                con.register("generated", data)
+                con.execute(f"COPY generated TO {literal(str(path))} (FORMAT json)")
         self.files[table] += 1
         self.rows[table] += data.num_rows

@@ -22,6 +22,7 @@ from ecom.ingest.readers import (
     READING_TABLES,
     SOURCE_TABLE,
     GroupRead,
+    MisreadFileError,
     read_landed_files,
     reading_groups,
 )
@@ -32,6 +33,7 @@ from ecom.ingest.warehouse import (
     file_loaded_at_sql,
     relation_name,
 )
+from ecom.redaction import MASKED, stored_value_sql
 from ecom.sql import identifier, literal
 
 # Staged rows of the table being loaded; `_file_index`/`file_index` is the file's position in its files.
@@ -44,7 +46,8 @@ _NOT_ABOUT_FILES = (duckdb.BinderException, duckdb.ParserException, duckdb.Catal
 
 
 class UnreadableFileError(Exception):
-    """A landed file that cannot be read at all (corrupt Parquet, JSON lines that are not UTF-8...)."""
+    """A landed file that cannot be read at all (corrupt Parquet, JSON lines that are not UTF-8...), or
+    not reliably (its rows do not reconcile with its physical lines)."""
 
 
 @dataclass(frozen=True)
@@ -66,16 +69,16 @@ def stage_files(con: duckdb.DuckDBPyConnection, table: Table, files: list[Landed
     columns: dict[str, list[str]] = {}
     for group in reading_groups(files):
         columns.update(_stage_group(con, table, group, position))
-    typed_counts = {index: (total, rejected) for index, total, rejected in con.execute(
-        f"SELECT _file_index, count(*), count(*) FILTER (WHERE len(_problems) > 0) "
-        f"FROM {TYPED_TABLE} GROUP BY ALL"
+    typed_counts = {index: (total, rejected, rounded) for index, total, rejected, rounded in con.execute(
+        f"SELECT _file_index, count(*), count(*) FILTER (WHERE len(_problems) > 0), "
+        f"coalesce(sum(_rounded) FILTER (WHERE len(_problems) = 0), 0) FROM {TYPED_TABLE} GROUP BY ALL"
     ).fetchall()}
     broken_counts = dict(con.execute(  # one row per broken record
         f"SELECT file_index, count(*) FROM {STAGED_BROKEN_TABLE} GROUP BY ALL"
     ).fetchall())
     loads = []
     for index, file in enumerate(files):
-        typed_rows, typed_rejected = typed_counts.get(index, (0, 0))
+        typed_rows, typed_rejected, rounded = typed_counts.get(index, (0, 0, 0))
         broken_records = broken_counts.get(index, 0)
         columns_present = columns[file.file_id]
         loads.append(FileLoad(
@@ -85,6 +88,7 @@ def stage_files(con: duckdb.DuckDBPyConnection, table: Table, files: list[Landed
             rows_read=typed_rows + broken_records,
             rows_loaded=typed_rows - typed_rejected,
             rows_rejected=typed_rejected + broken_records,
+            values_rounded=int(rounded),
         ))
     return StagedTable(table=table, files=files, loads=loads)
 
@@ -95,7 +99,7 @@ def write_staged(con: duckdb.DuckDBPyConnection, staged: StagedTable, batch_id: 
     Run it inside a transaction; raises (so that nothing is recorded) if the rows inserted are not the
     rows the files' manifest rows count as loaded.
     """
-    _insert_rejects(con, staged.table, batch_id)
+    _insert_rejects(con, staged, batch_id)
     rows_inserted = _insert_pending(con, staged.table, batch_id)
     rows_loaded = sum(load.rows_loaded for load in staged.loads)
     if rows_inserted != rows_loaded:
@@ -113,7 +117,8 @@ def drop_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
 def _create_staging_tables(con: duckdb.DuckDBPyConnection, table: Table, files: list[LandedFile]) -> None:
     typed_columns = "".join(f", {identifier(c.name)} {c.storage_type}" for c in table.columns)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {TYPED_TABLE} "
-                f"(_file_index BIGINT, _line BIGINT{typed_columns}, _problems {PROBLEM_TYPE}[])")
+                f"(_file_index BIGINT, _line BIGINT{typed_columns}, _problems {PROBLEM_TYPE}[], "
+                f"_rounded INTEGER)")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED_BROKEN_TABLE} ({BROKEN_COLUMNS})")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {STAGED_FILES_TABLE} AS "
@@ -132,6 +137,10 @@ def _stage_group(con: duckdb.DuckDBPyConnection, table: Table, group: list[Lande
     """
     try:
         read = read_landed_files(con, group)
+    except MisreadFileError as error:
+        raise UnreadableFileError(
+            f"landing file {group[0].relative_path} cannot be read reliably: {error}; nothing of it was "
+            "loaded") from error
     except duckdb.Error as error:
         if len(group) == 1:
             raise UnreadableFileError(
@@ -141,14 +150,14 @@ def _stage_group(con: duckdb.DuckDBPyConnection, table: Table, group: list[Lande
         read = GroupRead(columns=[], misread=list(range(len(group))))
     kept = [index for index in range(len(group)) if index not in read.misread]
     if kept:
-        _append_staged_rows(con, table, read.columns, {i: position[group[i].file_id] for i in kept})
+        _append_staged_rows(con, table, read, {i: position[group[i].file_id] for i in kept})
     columns = {group[index].file_id: read.columns for index in kept}
     for index in read.misread:
         columns.update(_stage_group(con, table, [group[index]], position))
     return columns
 
 
-def _append_staged_rows(con: duckdb.DuckDBPyConnection, table: Table, columns_present: list[str],
+def _append_staged_rows(con: duckdb.DuckDBPyConnection, table: Table, read: GroupRead,
                         table_index: dict[int, int]) -> None:
     """Type the just-read rows of the group's files in `table_index` and append them to the staging
     tables, renumbered from their position in the group to their position among the table's files."""
@@ -157,25 +166,35 @@ def _append_staged_rows(con: duckdb.DuckDBPyConnection, table: Table, columns_pr
     renumbered = f"([{', '.join(positions)}]::BIGINT[])"
     source = f"(SELECT * FROM {SOURCE_TABLE} WHERE _file_index IN ({kept}))"
     con.execute(f"INSERT INTO {TYPED_TABLE} SELECT * REPLACE ({renumbered}[_file_index + 1] AS _file_index) "
-                f"FROM ({typed_rows_sql(table, columns_present, source)})")
+                f"FROM ({typed_rows_sql(table, read.columns, source, nested=read.nested)})")
     con.execute(f"INSERT INTO {STAGED_BROKEN_TABLE} SELECT {renumbered}[file_index + 1], line, column_name, "
                 f"raw_value, reason FROM {BROKEN_TABLE} WHERE file_index IN ({kept})")
 
 
-def _insert_rejects(con: duckdb.DuckDBPyConnection, table: Table, batch_id: str) -> None:
-    """One audit.rejects row per (row, problem column) and per structurally broken record."""
-    lineage = f"{literal(batch_id)}, f.file_id, {literal(table.name)}, f.path"
+def _insert_rejects(con: duckdb.DuckDBPyConnection, staged: StagedTable, batch_id: str) -> None:
+    """One audit.rejects row per (row, problem column) and per structurally broken record.
+
+    Raw values that are (or look) personal are stored masked (`ecom.redaction.stored_value_sql`), and
+    so is a whole broken record of a file with columns outside the contract: what they hold is unknown.
+    """
+    table = staged.table
+    unknown_content = [index for index, load in enumerate(staged.loads) if load.extra_columns]
+    broken_value = (f"CASE WHEN b.file_index IN ({', '.join(map(str, unknown_content))}) "
+                    f"THEN {literal(MASKED)} ELSE b.raw_value END" if unknown_content else "b.raw_value")
+    lineage = f"{literal(batch_id)} AS batch_id, f.file_id, {literal(table.name)} AS table_name, f.path"
     con.execute(
         "INSERT INTO audit.rejects "
         "(batch_id, file_id, table_name, path, line, column_name, raw_value, reason, rejected_at) "
-        f"SELECT {lineage}, r._line, r.problem.column_name, r.problem.raw_value, r.problem.reason, "
-        f"{UTC_NOW_SQL} "
+        f"SELECT batch_id, file_id, table_name, path, line, column_name, "
+        f"{stored_value_sql('raw_value', 'column_name', table.personal_columns)}, reason, rejected_at FROM ("
+        f"SELECT {lineage}, r._line AS line, r.problem.column_name AS column_name, "
+        f"r.problem.raw_value AS raw_value, r.problem.reason AS reason, {UTC_NOW_SQL} AS rejected_at "
         f"FROM (SELECT _file_index, _line, unnest(_problems) AS problem FROM {TYPED_TABLE} "
         f"      WHERE len(_problems) > 0) r "
         f"JOIN {STAGED_FILES_TABLE} f ON f.file_index = r._file_index "
         f"UNION ALL "
-        f"SELECT {lineage}, b.line, b.column_name, b.raw_value, b.reason, {UTC_NOW_SQL} "
-        f"FROM {STAGED_BROKEN_TABLE} b JOIN {STAGED_FILES_TABLE} f ON f.file_index = b.file_index"
+        f"SELECT {lineage}, b.line, b.column_name, {broken_value}, b.reason, {UTC_NOW_SQL} "
+        f"FROM {STAGED_BROKEN_TABLE} b JOIN {STAGED_FILES_TABLE} f ON f.file_index = b.file_index)"
     )
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from ecom.ingest.discovery import LandedFile, RecordedFile
+from ecom.ingest.discovery import FileStat, LandedFile, RecordedFile
 from ecom.ingest.warehouse import PENDING_SCHEMA, file_loaded_at_sql, relation_name
 from ecom.sql import relation_exists
 
@@ -42,6 +42,7 @@ class FileLoad:
     rows_read: int
     rows_loaded: int
     rows_rejected: int
+    values_rounded: int = 0  # values of loaded rows rounded to the storage scale (excess_decimals: round)
 
 
 def live_entries(con: duckdb.DuckDBPyConnection) -> dict[str, ManifestEntry]:
@@ -54,12 +55,37 @@ def live_entries(con: duckdb.DuckDBPyConnection) -> dict[str, ManifestEntry]:
 
 
 def recorded_files(con: duckdb.DuckDBPyConnection) -> dict[str, RecordedFile]:
-    """Size, checksum and load time of the pending or accepted version of each landed path."""
+    """Checksum, physical lines and stat of the pending or accepted version of each landed path."""
     rows = con.execute(
-        "SELECT path, size_bytes, sha256, epoch(loaded_at) FROM audit.load_manifest "
+        "SELECT path, sha256, physical_lines, size_bytes, inode, mtime_ns, ctime_ns FROM audit.load_manifest "
         "WHERE status IN ('pending', 'accepted')"
     ).fetchall()
-    return {path: RecordedFile(size, sha256, loaded_at) for path, size, sha256, loaded_at in rows}
+    return {
+        path: RecordedFile(sha256, lines, FileStat(size, inode, mtime, ctime) if ctime is not None else None)
+        for path, sha256, lines, size, inode, mtime, ctime in rows
+    }
+
+
+def refresh_fingerprints(con: duckdb.DuckDBPyConnection, files: list[LandedFile],
+                         recorded: dict[str, RecordedFile]) -> None:
+    """Record the current stat of files read again and found unchanged (touched, or recorded without a
+    stat), so that the next run can skip reading them."""
+    stale = [(f, f.stat) for f in files
+             if f.stat is not None and (r := recorded.get(f.relative_path)) is not None
+             and r.sha256 == f.sha256 and r.stat != f.stat]
+    if not stale:
+        return
+    con.execute(
+        "UPDATE audit.load_manifest m SET inode = s.inode, mtime_ns = s.mtime_ns, ctime_ns = s.ctime_ns, "
+        "physical_lines = s.physical_lines "
+        "FROM (SELECT unnest(?::VARCHAR[]) AS path, unnest(?::VARCHAR[]) AS sha256, "
+        "unnest(?::BIGINT[]) AS inode, unnest(?::BIGINT[]) AS mtime_ns, unnest(?::BIGINT[]) AS ctime_ns, "
+        "unnest(?::BIGINT[]) AS physical_lines) s "
+        "WHERE m.path = s.path AND m.sha256 = s.sha256 AND m.status IN ('pending', 'accepted')",
+        [[f.relative_path for f, _ in stale], [f.sha256 for f, _ in stale], [st.inode for _, st in stale],
+         [st.mtime_ns for _, st in stale], [st.ctime_ns for _, st in stale],
+         [f.physical_lines for f, _ in stale]],
+    )
 
 
 def withdrawn_file_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -105,13 +131,18 @@ def record_loads(con: duckdb.DuckDBPyConnection, files: list[LandedFile], loads:
         [load.columns_present for load in loads], [load.missing_columns for load in loads],
         [load.extra_columns for load in loads], [load.rows_read for load in loads],
         [load.rows_loaded for load in loads], [load.rows_rejected for load in loads],
+        [f.physical_lines for f in files], [f.stat.inode if f.stat else None for f in files],
+        [f.stat.mtime_ns if f.stat else None for f in files],
+        [f.stat.ctime_ns if f.stat else None for f in files],
+        [load.values_rounded for load in loads],
     ]
-    types = ["VARCHAR"] * 3 + ["BIGINT", "VARCHAR", "VARCHAR"] + ["VARCHAR[]"] * 3 + ["BIGINT"] * 3
+    types = ["VARCHAR"] * 3 + ["BIGINT", "VARCHAR", "VARCHAR"] + ["VARCHAR[]"] * 3 + ["BIGINT"] * 8
     values = ", ".join(f"unnest(?::{sql_type}[])" for sql_type in types)
     con.execute(
         "INSERT INTO audit.load_manifest (file_id, table_name, path, size_bytes, sha256, file_format, "
-        "columns_present, missing_columns, extra_columns, rows_read, rows_loaded, rows_rejected, batch_id, "
-        "status, loaded_at, accepted_at) "
+        "columns_present, missing_columns, extra_columns, rows_read, rows_loaded, rows_rejected, "
+        "physical_lines, inode, mtime_ns, ctime_ns, values_rounded, "
+        "batch_id, status, loaded_at, accepted_at) "
         f"SELECT * EXCLUDE (file_index), ?, 'pending', {file_loaded_at_sql('file_index')}, NULL "
         f"FROM (SELECT unnest(range(?::BIGINT)) AS file_index, {values})",
         [batch_id, len(files), *columns],

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from ecom.config import Settings
 from ecom.contract import load_contract
@@ -45,15 +46,22 @@ def promote_pending(settings: Settings) -> dict[str, int]:
     return promoted
 
 
-def latest_order_date(settings: Settings) -> date | None:
-    """The business-time-zone day of the last order in raw + pending orders; None when there is none."""
+def latest_order_date(settings: Settings, today: date | None = None) -> date | None:
+    """The business-time-zone day of the last order in raw + pending orders that is not after `today`
+    (default: today in the business time zone); None when there is none.
+
+    An order dated after today has not happened: one stray far-future row (2099-12-31) must not become
+    the run's as-of date and stretch every cohort and month series to it. Such rows wait, like any row
+    after the as-of date.
+    """
     if not settings.warehouse_db.exists():
         return None
-    with warehouse_connection(settings) as con:
+    with warehouse_connection(settings) as con:  # (checks the time zone first)
         sources = landed_relations(con, "orders")
         if not sources:
             return None
-        union = " UNION ALL ".join(f"SELECT max(ordered_at) AS ordered_at FROM {s}" for s in sources)
-        last_day = business_day_sql("max(ordered_at)", settings.business_tz)
-        row = con.execute(f"SELECT {last_day} FROM ({union})").fetchone()
+        today = today or datetime.now(ZoneInfo(settings.business_tz)).date()
+        day = business_day_sql("ordered_at", settings.business_tz)
+        union = " UNION ALL ".join(f"SELECT max({day}) AS day FROM {s} WHERE {day} <= ?" for s in sources)
+        row = con.execute(f"SELECT max(day) FROM ({union})", [today] * len(sources)).fetchone()
     return row[0] if row else None

@@ -16,11 +16,12 @@ from ecom.ingest.manifest import (
     discard_versions,
     live_entries,
     recorded_files,
+    refresh_fingerprints,
     refuse_changed_accepted_files,
     withdraw,
     withdrawn_file_ids,
 )
-from ecom.ingest.result import IngestResult
+from ecom.ingest.result import IngestResult, record_warnings
 from ecom.ingest.warehouse import (
     PENDING_SCHEMA,
     ensure_audit_tables,
@@ -36,8 +37,10 @@ CHUNK_BYTES = 16 << 20
 def ingest(settings: Settings, batch_id: str) -> IngestResult:
     """Load new landing files into raw_pending.<table>, recording audit.load_manifest and audit.rejects.
 
-    Raises ChangedFileError (before changing anything) when an accepted file changed content, and
-    UnreadableFileError naming a file that cannot be read (tables written before it stay loaded).
+    Raises ChangedFileError or OutsideLandingError (before changing anything) when an accepted file
+    changed content or a link leads outside the landing folder, and UnreadableFileError naming a file
+    that cannot be read, or not reliably (tables written before it stay loaded). Discovery's warnings
+    (files and folders not read) are kept in audit.ingest_warnings under the batch id.
     A table's new files are read and typed together, then written in one transaction (one per
     CHUNK_BYTES of landed files), so an interrupted run never leaves half a file.
     """
@@ -46,10 +49,14 @@ def ingest(settings: Settings, batch_id: str) -> IngestResult:
         raise FileNotFoundError(f"landing folder {settings.landing_dir} does not exist (ECOM_LANDING_DIR)")
     with warehouse_connection(settings) as con:
         ensure_audit_tables(con)
-        discovery = discover_landing(settings.landing_dir, list(contract.tables), recorded_files(con))
+        recorded = recorded_files(con)
+        discovery = discover_landing(settings.landing_dir, list(contract.tables), recorded)
         result = IngestResult(batch_id=batch_id, warnings=list(discovery.warnings))
         live = live_entries(con)
         refuse_changed_accepted_files(discovery.files, live)
+        with transaction(con):
+            refresh_fingerprints(con, discovery.files, recorded)
+            record_warnings(con, batch_id, discovery.warnings)
         result.files_withdrawn = _withdraw_vanished(con, live, {f.relative_path for f in discovery.files})
         withdrawn = withdrawn_file_ids(con)
         to_load = [f for f in discovery.files

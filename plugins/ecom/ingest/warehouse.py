@@ -61,6 +61,11 @@ CREATE TABLE IF NOT EXISTS {AUDIT_SCHEMA}.load_manifest (
     accepted_at TIMESTAMP,
     CHECK (rows_read = rows_loaded + rows_rejected)
 );
+CREATE TABLE IF NOT EXISTS {AUDIT_SCHEMA}.ingest_warnings (
+    batch_id VARCHAR NOT NULL,
+    warning VARCHAR NOT NULL,
+    noted_at TIMESTAMP NOT NULL
+);
 CREATE TABLE IF NOT EXISTS {AUDIT_SCHEMA}.rejects (
     batch_id VARCHAR NOT NULL,
     file_id VARCHAR NOT NULL,
@@ -103,8 +108,22 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.commit()
 
 
+# Columns audit.load_manifest gained after its first version: added to older warehouses as they are opened.
+# The file's physical lines (CSV, JSON lines), its stat when fingerprinted (NULL: not kept, the file was
+# still changing) and how many of its values ingestion rounded (`excess_decimals: round`).
+_MANIFEST_ADDED_COLUMNS = (
+    ("physical_lines", "BIGINT"),
+    ("inode", "BIGINT"),
+    ("mtime_ns", "BIGINT"),
+    ("ctime_ns", "BIGINT"),
+    ("values_rounded", "BIGINT DEFAULT 0"),
+)
+
+
 def ensure_audit_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_AUDIT_DDL)
+    for column, sql_type in _MANIFEST_ADDED_COLUMNS:
+        con.execute(f"ALTER TABLE {AUDIT_SCHEMA}.load_manifest ADD COLUMN IF NOT EXISTS {column} {sql_type}")
 
 
 def relation_name(schema: str, table_name: str) -> str:

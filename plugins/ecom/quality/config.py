@@ -20,7 +20,7 @@ QUALITY_CONFIG_FILE = EXPECTATIONS_DIR / "quality.yml"
 CONFIG_ENV = "ECOM_QUALITY_CONFIG"
 SEVERITIES = (ERROR, WARNING)
 SECTIONS = ("quarantine_rules", "quarantine_share", "files", "event_time", "volume", "freshness", "null_rate",
-            "distribution")
+            "distribution", "mart_drift", "vocabulary")
 
 
 class QualityConfigError(ValueError):
@@ -53,6 +53,8 @@ class QualityConfig:
     freshness_max_days: dict[str, int]
     null_rate: dict[str, Any]
     distribution: dict[str, Any]
+    mart_drift: dict[str, Any]
+    unmapped_values_severity: str
 
     def max_share(self, table: str) -> float:
         return self.max_quarantine_share_by_table.get(table, self.max_quarantine_share)
@@ -81,6 +83,8 @@ def load_quality_config(path: Path | None = None) -> QualityConfig:
     quarantine.checked("severity", "max_share", "tables")
     freshness = entry.section("freshness")
     freshness.checked("severity", "max_days")
+    vocabulary = entry.section("vocabulary")
+    vocabulary.checked("unmapped_values")
     return QualityConfig(
         rules=QuarantineRules(
             **{name: bool(rules[name]) for name in rule_names if name != "order_total_tolerance"},
@@ -103,6 +107,10 @@ def load_quality_config(path: Path | None = None) -> QualityConfig:
         distribution=entry.section("distribution").checked(
             "severity", "max_ks", "max_tvd", "min_rows", "numeric", "categorical"
         ),
+        mart_drift=entry.section("mart_drift").checked(
+            "severity", "min_ratio", "max_ratio", "min_baseline_rows"
+        ),
+        unmapped_values_severity=vocabulary.severity("unmapped_values"),
     )
 
 

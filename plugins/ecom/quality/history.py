@@ -34,8 +34,9 @@ RESULT_COLUMNS = (
 )  # fmt: skip
 
 
-def record_gate_result(warehouse_db: Path, result: GateResult) -> int:
-    """Append the gate's checks; returns the number of rows written."""
+def record_gate_result(warehouse_db: Path, result: GateResult, replace_suites: bool = False) -> int:
+    """Append the gate's checks; returns the number of rows written. With `replace_suites`, the rows the
+    same run and gate recorded earlier for the suites of `result` are removed first (a check run again)."""
     validated_at = datetime.now(UTC).replace(tzinfo=None)
     rows = [
         (
@@ -57,10 +58,18 @@ def record_gate_result(warehouse_db: Path, result: GateResult) -> int:
     ]
     with duckdb.connect(str(warehouse_db)) as con:
         con.execute(VALIDATION_RESULTS_DDL)
+        con.execute("begin")
+        if replace_suites:
+            con.execute(
+                "delete from audit.validation_results "
+                "where run_id = ? and gate = ? and list_contains(?, suite)",
+                [result.run_id, result.gate, sorted({check.suite for check in result.checks})],
+            )
         if rows:
             con.executemany(
                 f"insert into audit.validation_results ({', '.join(RESULT_COLUMNS)}) "
                 f"values ({', '.join('?' * len(RESULT_COLUMNS))})",
                 rows,
             )
+        con.execute("commit")
     return len(rows)

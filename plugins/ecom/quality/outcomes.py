@@ -19,6 +19,7 @@ from great_expectations.expectations.row_conditions import deserialize_row_condi
 
 from ecom.quality.results import CheckResult
 from ecom.quality.suites import gate_severity
+from ecom.report_checks import checked_column
 
 FILE_COLUMN = "_file_path"
 LINE_COLUMN = "_line"
@@ -65,17 +66,6 @@ def expectation_label(config: ExpectationConfiguration) -> str:
     return f"{config.type}({', '.join(f'{k}={v!r}' for k, v in arguments.items())})"
 
 
-def checked_column(config: ExpectationConfiguration) -> str | None:
-    kwargs = config.kwargs
-    if "column" in kwargs:
-        return kwargs["column"]
-    if "column_A" in kwargs:
-        return f"{kwargs['column_A']},{kwargs['column_B']}"
-    if "column_list" in kwargs:
-        return ",".join(kwargs["column_list"])
-    return None
-
-
 def observed_json(result: ExpectationValidationResult) -> str:
     """What GX observed, without the row listings: e.g. {"element_count": 3, "unexpected_count": 1},
     {"observed_value": 10} or {"partial_missing_list": ["linear"]} (values expected but absent)."""
@@ -89,7 +79,7 @@ def _checks_of(result: ExpectationValidationResult, suite: str, table: str) -> l
         "suite": suite,
         "table": table,
         "check": config.type,
-        "column": checked_column(config),
+        "column": checked_column(config.kwargs),
         "severity": gate_severity(config.severity),
         "observed": observed_json(result),
     }
@@ -181,7 +171,7 @@ def checks_per_row(
             CheckResult(
                 table=table,
                 file=None,
-                column=checked_column(config),
+                column=checked_column(config.kwargs),
                 success=True,
                 message=f"{label} holds",
                 observed=None,

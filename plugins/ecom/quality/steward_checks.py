@@ -3,7 +3,8 @@
 Each check is a Great Expectations suite built from the settings (so it shows in Data Docs and in
 audit.validation_results like every other check) over a frame of steward_frames.py:
 quarantined share per table, files without rows, schema changes, late rows, daily volume, freshness,
-null-rate shift and distribution shift. A failure names the table, and the file when there is one.
+null-rate shift, distribution shift, and vocabulary values the shop's seed does not map. A failure
+names the table, and the file when there is one.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ecom.quality.outcomes import checks_per_row
 from ecom.quality.results import CheckResult
 from ecom.quality.suites import GX_SEVERITY_BY_META
 from ecom.quality.validate import GateValidator
+from ecom.vocabulary import load_vocabulary
 
 Failure = Callable[[dict[str, Any]], tuple[str | None, str | None, str]]
 
@@ -131,6 +133,14 @@ def steward_checks(
             _null_message,
         ),
         StewardCheck(
+            "unmapped_values",
+            frames.unmapped_values(con),
+            ["table_name", "column_name", "value", "row_count"],
+            {"type": "expect_column_values_to_be_between", "kwargs": {"column": "row_count", "max_value": 0}},
+            config.unmapped_values_severity,
+            _unmapped_message,
+        ),
+        StewardCheck(
             "distribution",
             frames.distribution_shifts(con, config),
             ["table_name", "column_name", "statistic", "shift", "max_shift"],
@@ -235,5 +245,17 @@ def _distribution_message(row: dict[str, Any]) -> tuple[None, str, str]:
         (
             f"{row['table_name']}, column {row['column_name']}: the new rows' distribution shifted from the "
             f"accepted rows' ({row['statistic']} {row['shift']:.3f} > {row['max_shift']})"
+        ),
+    )
+
+
+def _unmapped_message(row: dict[str, Any]) -> tuple[None, str, str]:
+    return (
+        None,
+        row["column_name"],
+        (
+            f"{row['table_name']}, column {row['column_name']}: {row['row_count']} new row(s) hold "
+            f"'{row['value']}', which {load_vocabulary().seed_name} does not map to a group; "
+            "they load under that name"
         ),
     )

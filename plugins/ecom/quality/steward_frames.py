@@ -21,6 +21,7 @@ from ecom.quality.config import QualityConfig
 from ecom.quality.quarantine import PARTITION_DAY_PATTERN
 from ecom.quality.reads import fetch_frame
 from ecom.sql import identifier, relation_exists
+from ecom.vocabulary import unmapped_values as unmapped_vocabulary_values
 
 PARTITION_DAY = re.compile(PARTITION_DAY_PATTERN)
 _PENDING_FILES = "m.status = 'pending'"
@@ -51,6 +52,13 @@ def pending_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         "SELECT table_name, path AS file_path, rows_read, columns_present FROM audit.load_manifest m "
         f"WHERE {_PENDING_FILES} ORDER BY table_name, path",
     )
+
+
+def unmapped_values(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per vocabulary column and value of the pending rows that the vocabulary seed does not map: rows."""
+    unmapped = unmapped_vocabulary_values(con, PENDING_SCHEMA)
+    rows = [(u.table_name, u.column_name, u.value, u.row_count) for u in unmapped]
+    return pd.DataFrame(rows, columns=["table_name", "column_name", "value", "row_count"])
 
 
 def schema_changes(con: duckdb.DuckDBPyConnection, contract: Contract) -> pd.DataFrame:

@@ -5,11 +5,9 @@ Reads `marts.attribution_channel` (grain channel) and `marts.conversion_paths` f
 
 from __future__ import annotations
 
+from ecom.dbt_manifest import attribution_models
 from ecom.report_sections import SERVING, Chart, Row, Section, ServingReader, figure_png
 
-MODEL_ORDER: tuple[str, ...] = (
-    "first_touch", "last_touch", "linear", "position_based", "time_decay", "markov", "shapley"
-)
 TOP_PATHS_SHOWN = 12
 
 
@@ -58,9 +56,9 @@ def build(db: ServingReader) -> Section | None:
 
 
 def conversions_by_model(credits: list[Row]) -> tuple[list[str], list[str], list[list[float]]]:
-    """Channels (by conversions under last_touch, most first), models (in MODEL_ORDER) and, per model,
-    its conversions per channel (0 where it credits none)."""
-    models = [m for m in MODEL_ORDER if any(row["model"] == m for row in credits)]
+    """Channels (by conversions under last_touch, most first), models (in the order of the dbt var
+    attribution_models) and, per model, its conversions per channel (0 where it credits none)."""
+    models = [m for m in attribution_models() if any(row["model"] == m for row in credits)]
     models += sorted({row["model"] for row in credits} - set(models))
     table = {(row["model"], row["channel"]): float(row["conversions"] or 0) for row in credits}
     channels = sorted({row["channel"] for row in credits},

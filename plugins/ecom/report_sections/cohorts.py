@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from ecom.dbt_manifest import project_var
 from ecom.report_sections import SERVING, Chart, Row, Section, ServingReader, figure_png
 
 if TYPE_CHECKING:
@@ -22,11 +23,19 @@ RETENTION = f"{SERVING}.marts.cohort_retention"
 GROWTH = f"{SERVING}.marts.growth_accounting"
 LTV_COHORTS = 12  # LTV curves of the most recent monthly cohorts; more lines are unreadable
 
+# Each chart leaves out cohorts (or pooled points) of fewer customers than its parameter, the dbt var
+# cohort_min_customers: a small cohort's rate is noise.
 HEATMAP_SQL = f"""
     SELECT cohort_start, period_index, retention_rate, is_complete
     FROM {RETENTION}
-    WHERE cohort_grain = 'month' AND cohort_dimension = 'all'
+    WHERE cohort_grain = 'month' AND cohort_dimension = 'all' AND cohort_size >= $min_customers
     ORDER BY cohort_start, period_index
+"""
+SMALL_COHORTS_SQL = f"""
+    SELECT DISTINCT cohort_start, cohort_size
+    FROM {RETENTION}
+    WHERE cohort_grain = 'month' AND cohort_dimension = 'all' AND cohort_size < $min_customers
+    ORDER BY cohort_start
 """
 # A channel's curve pools its monthly cohorts: at period N, the customers active N months after their
 # first order over the customers of the cohorts whose period N has ended.
@@ -36,6 +45,7 @@ CHANNEL_CURVES_SQL = f"""
     FROM {RETENTION}
     WHERE cohort_grain = 'month' AND cohort_dimension = 'acquisition_channel' AND is_complete
     GROUP BY cohort_value, period_index
+    HAVING sum(cohort_size) >= $min_customers
     ORDER BY cohort_value, period_index
 """
 LTV_CURVES_SQL = f"""
@@ -45,7 +55,7 @@ LTV_CURVES_SQL = f"""
     WHERE cohort_grain = 'month' AND cohort_dimension = 'all' AND is_complete
       AND cohort_start IN (
           SELECT DISTINCT cohort_start FROM {RETENTION}
-          WHERE cohort_grain = 'month' AND cohort_dimension = 'all'
+          WHERE cohort_grain = 'month' AND cohort_dimension = 'all' AND cohort_size >= $min_customers
           ORDER BY cohort_start DESC LIMIT {LTV_COHORTS})
     ORDER BY cohort_start, period_index
 """
@@ -56,34 +66,42 @@ GROWTH_SQL = f"""
 """
 
 
-def build(db: ServingReader) -> Section | None:
+def build(db: ServingReader, min_customers: int | None = None) -> Section | None:
+    """The section; `min_customers` defaults to the dbt var cohort_min_customers."""
     if not db.has(SERVING, "marts.cohort_retention"):
         return None
+    if min_customers is None:
+        min_customers = int(project_var("cohort_min_customers"))
+    size = {"min_customers": min_customers}
     section = Section(
         title="Cohorts and retention",
         description="Customers grouped by the month of their first order (cohorts) and what they did "
         "afterwards, from marts.cohort_retention and marts.growth_accounting in the serving database.",
         empty_note="No cohort retention rows are being served.",
     )
-    if heatmap_cells := db.rows(HEATMAP_SQL):
+    small = f"fewer than {min_customers} customers (dbt var cohort_min_customers)"
+    if heatmap_cells := db.rows(HEATMAP_SQL, size):
+        left_out = [f"{_month_label(c['cohort_start'])} ({c['cohort_size']})"
+                    for c in db.rows(SMALL_COHORTS_SQL, size)]
         section.charts.append(Chart(
             alt="cohort retention heatmap", png_base64=cohort_heatmap_png(heatmap_cells),
             caption="Share of each monthly cohort ordering again N months after its first month; "
-            "* marks a month that had not ended by the as-of date.",
+            "* marks a month that had not ended by the as-of date."
+            + (f" Cohorts of {small} are left out: {', '.join(left_out)}." if left_out else ""),
         ))
-    if channel_points := db.rows(CHANNEL_CURVES_SQL):
+    if channel_points := db.rows(CHANNEL_CURVES_SQL, size):
         section.charts.append(Chart(
             alt="retention curves per acquisition channel",
             png_base64=curves_png(channel_points, "months since first order", "retention rate", percent=True),
             caption="Retention per acquisition channel: each channel's monthly cohorts pooled, "
-            "months that have fully elapsed only.",
+            f"months that have fully elapsed only; a month pooling {small} is left out.",
         ))
-    if ltv_points := db.rows(LTV_CURVES_SQL):
+    if ltv_points := db.rows(LTV_CURVES_SQL, size):
         section.charts.append(Chart(
             alt="LTV curves per monthly cohort",
             png_base64=curves_png(ltv_points, "months since first order", "cumulative revenue per customer"),
             caption=f"LTV curves: cumulative revenue per cohort customer, the {LTV_COHORTS} most recent "
-            "monthly cohorts, months that have fully elapsed only.",
+            f"monthly cohorts of at least {min_customers} customers, months that have fully elapsed only.",
         ))
     if db.has(SERVING, "marts.growth_accounting") and (months := db.rows(GROWTH_SQL)):
         section.charts.append(Chart(
@@ -137,7 +155,7 @@ def curves_png(points: list[Row], x_label: str, y_label: str, *, percent: bool =
         if point["value"] is not None:
             curve = curves.setdefault(str(point["curve"]), [])
             curve.append((int(point["period_index"]), float(point["value"])))
-    figure = Figure(figsize=(7, 4), dpi=100)
+    figure = Figure(figsize=(8.5, 4), dpi=100)
     axes = figure.subplots()
     for name, curve in sorted(curves.items()):
         periods, values = zip(*sorted(curve), strict=True)
@@ -183,8 +201,10 @@ def growth_accounting_png(months: list[Row]) -> str:
 
 
 def _legend(axes: Axes, entries: int) -> None:
+    """The legend to the right of the plot, outside it, so that it never covers a line or a bar."""
     if entries:
-        axes.legend(fontsize=7, ncol=max(1, (entries + 9) // 10), loc="best")
+        axes.legend(fontsize=7, ncol=max(1, (entries + 19) // 20), loc="upper left", bbox_to_anchor=(1.01, 1),
+                    borderaxespad=0, frameon=False)
 
 
 def _month_label(day: Any) -> str:

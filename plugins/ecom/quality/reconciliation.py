@@ -1,4 +1,9 @@
-"""Frames the mart gate validates besides the marts themselves, read from the working warehouse."""
+"""Attribution reconciliation, the one place it is written: per attribution model, every set of credits
+of the attribution marts credits each conversion exactly once, and its revenue.
+
+One DuckDB query returns one small row per credit set and model (a few dozen rows, whatever the size
+of the marts); the mart gate validates them against expectations/marts_gate/attribution_reconciliation.json.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +13,10 @@ import duckdb
 import pandas as pd
 
 from ecom.quality.reads import fetch_frame
-from ecom.sql import relation_exists
+from ecom.sql import literal, relation_exists
 
-# The attribution models every attribution mart credits, each of which must reconcile with the
-# conversions (dbt: accepted_values of attribution_channel.model and attribution_touchpoint.model).
-ATTRIBUTION_MODELS: tuple[str, ...] = (
-    "first_touch", "last_touch", "linear", "position_based", "time_decay", "markov", "shapley"
-)
-# The raw tables the attribution marts need (dbt: their meta.requires_sources). While one of them has
-# not landed the marts are built empty, and only then may they be empty although there are orders.
-ATTRIBUTION_REQUIRED_RAW_TABLES: tuple[str, ...] = ("orders", "touchpoints")
+# The mart whose order counts and revenue are the conversions counted independently (all_orders).
+CONVERSIONS_MART = "user_portrait"
 
 
 @dataclass(frozen=True)
@@ -59,22 +58,13 @@ ATTRIBUTION_CREDIT_SETS: tuple[CreditSet, ...] = (
 ATTRIBUTION_MARTS: tuple[str, ...] = tuple(dict.fromkeys(s.mart for s in ATTRIBUTION_CREDIT_SETS))
 
 
-def mart_columns(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """One row per column of every relation in schema marts: table_name, column_name."""
-    return fetch_frame(
-        con,
-        "select table_name, column_name from information_schema.columns "
-        "where table_schema = 'marts' order by table_name, ordinal_position",
-    )
-
-
-def raw_tables_not_landed(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> list[str]:
+def raw_tables_not_landed(con: duckdb.DuckDBPyConnection, tables: list[str]) -> list[str]:
     """The tables, in the given order, that have no relation in schema raw (no file accepted yet)."""
     return [table for table in tables if not relation_exists(con, "raw", table)]
 
 
-def attribution_reconciliation(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """One row per credit set of ATTRIBUTION_CREDIT_SETS and model of ATTRIBUTION_MODELS, whether the
+def attribution_reconciliation(con: duckdb.DuckDBPyConnection, models: list[str]) -> pd.DataFrame:
+    """One row per credit set of ATTRIBUTION_CREDIT_SETS and attribution model of `models`, whether the
     mart has rows of it or not: its rows and the conversions and revenue it credits (0 when it has
     none) next to the conversions and revenue counted independently, and the differences, and (for
     attribution_touchpoint) the conversions whose shares do not sum to 1. Conversions
@@ -83,12 +73,13 @@ def attribution_reconciliation(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     must exist."""
     credited = " union all ".join(credit_set.sums_sql() for credit_set in ATTRIBUTION_CREDIT_SETS)
     credit_sets = ", ".join(f"('{c.mart}', '{c.grain}')" for c in ATTRIBUTION_CREDIT_SETS)
+    model_names = ", ".join(f"({literal(model)})" for model in models)
     return fetch_frame(
         con,
         f"""
         with credit_sets as (
             select * from (values {credit_sets}) as t(mart, grain)
-            cross join (select unnest($models::varchar[]) as model)
+            cross join (values {model_names}) as m(model)
         ),
         expected as ({_expected_conversions(con)}),
         credited as ({credited})
@@ -111,8 +102,7 @@ def attribution_reconciliation(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             and credit_sets.grain = credited.grain
             and credit_sets.model = credited.model
         order by credit_sets.mart, credit_sets.grain, credit_sets.model
-        """,
-        {"models": list(ATTRIBUTION_MODELS)},
+        """
     )
 
 
@@ -132,8 +122,8 @@ def _expected_conversions(con: duckdb.DuckDBPyConnection) -> str:
             ) as numbered
             where n = 1
         """
-    return """
+    return f"""
         select coalesce(sum(order_count), 0)::double as expected_conversions,
                coalesce(sum(total_revenue), 0)::double as expected_revenue
-        from marts.user_portrait
+        from marts.{CONVERSIONS_MART}
     """

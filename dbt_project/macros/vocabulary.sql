@@ -1,0 +1,41 @@
+{#-
+  The shop's vocabulary (seed shop_vocabulary, staged as stg_shop__vocabulary): staging maps every
+  column the raw contract marks `vocabulary: <name>` to its canonical group. docs/vocabulary.md.
+-#}
+
+{% macro vocabulary_key(expression) -%}
+    {#- How values are compared with the seed's: trimmed, lower case, '' for the empty value (ecom.vocabulary.value_key). -#}
+    lower(trim(coalesce({{ expression }}, '')))
+{%- endmacro %}
+
+{% macro vocabulary_value(vocabulary, column) -%}
+    {#-
+      The canonical group of raw `column` in `vocabulary`; a value the seed does not map keeps its own
+      (trimmed) name, and an empty value with no mapping stays null.
+    -#}
+    coalesce(
+        (
+            select shop_vocabulary.canonical_value
+            from {{ ref('stg_shop__vocabulary') }} as shop_vocabulary
+            where shop_vocabulary.vocabulary = '{{ vocabulary }}'
+                and shop_vocabulary.value_key = {{ ecom.vocabulary_key(column) }}
+        ),
+        {{ ecom.clean_text(column) }}
+    )
+{%- endmacro %}
+
+{% macro vocabulary_version() -%}
+    {#- A fingerprint of the whole vocabulary: incremental models store it and re-derive every key when it changes. -#}
+    (
+        select md5(coalesce(string_agg(
+            vocabulary || chr(31) || value_key || chr(31) || canonical_value, chr(30)
+            order by vocabulary, value_key
+        ), ''))
+        from {{ ref('stg_shop__vocabulary') }}
+    )
+{%- endmacro %}
+
+{% macro vocabulary_changed_since_last_build() -%}
+    {#- SQL condition: the vocabulary differs from the one this incremental model's rows were mapped with. -#}
+    {{ ecom.vocabulary_version() }} is distinct from (select max(_vocabulary_version) from {{ this }})
+{%- endmacro %}
