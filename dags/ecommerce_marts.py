@@ -3,6 +3,8 @@
 Task logic lives in `ecom.pipeline_tasks`; this file only wires it into Airflow. The dbt task group is
 rendered from dbt_project/target/manifest.json (cosmos manifest load mode: no dbt call at parse time);
 `ecom run` and docker-compose's airflow-init keep that manifest fresh (`python -m ecom.dbt_manifest`).
+dbt runs in cosmos' watcher mode: one `dbt build` (the producer task) and one task per model and per
+model's tests that reports how its node ended in that build.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from pathlib import Path
 
 import yaml
 from airflow.sdk import DAG, Asset, Context, CronDataIntervalTimetable, Param, chain, task
-from airflow.sdk.exceptions import AirflowFailException
-from airflow.sdk.types import DagRunProtocol
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+from airflow.sdk.types import DagRunProtocol, RuntimeTaskInstanceProtocol
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
 
@@ -23,8 +25,11 @@ from ecom import lineage, pipeline_tasks
 from ecom.alerts import on_task_failure
 from ecom.config import Settings
 from ecom.dbt_manifest import dbt_project_dir, manifest_path, mart_names
+from ecom.dbt_watcher import use_build_producer
 from ecom.pipeline_tasks import DAG_ID, WAREHOUSE_POOL
 
+# anything_new's XCom when the run has nothing to do: the reason, which the reports task reads too.
+NOTHING_NEW = "nothing_new"
 # The as-of date the ingest task resolved (its return value); templated into every later task and dbt.
 AS_OF = "{{ ti.xcom_pull(task_ids='ingest') }}"
 
@@ -75,6 +80,19 @@ def ingest(params: dict | None = None, ds: str | None = None, run_id: str | None
     return as_of.isoformat()
 
 
+@task.short_circuit(task_id="anything_new")
+def anything_new(as_of: str, params: dict | None = None,
+                 ti: RuntimeTaskInstanceProtocol | None = None) -> bool:
+    """False when nothing landed and neither the as-of date nor the code changed: every later task is
+    skipped and serving.duckdb stays as the last publish left it (XCom `nothing_new`: why)."""
+    reason = pipeline_tasks.nothing_new(Settings.from_env(), date.fromisoformat(as_of),
+                                        full_refresh=params["full_refresh"])
+    print(reason or "new input since the last publish: building")
+    if reason:
+        ti.xcom_push(key=NOTHING_NEW, value=reason)
+    return reason is None
+
+
 @task(task_id="raw_quality_gate", inlets=DATASETS.pending, outlets=DATASETS.raw)
 def raw_quality_gate(as_of: str, run_id: str | None = None) -> None:
     with _no_retry_on_permanent_failure():
@@ -99,14 +117,16 @@ def publish(as_of: str, run_id: str | None = None) -> None:
 
 
 @task(task_id="reports")
-def reports(run_id: str | None = None) -> str:
+def reports(run_id: str | None = None, ti: RuntimeTaskInstanceProtocol | None = None) -> str:
+    if ti.xcom_pull(task_ids="anything_new", key=NOTHING_NEW):
+        raise AirflowSkipException("nothing new: the latest report still describes the published marts")
     path = pipeline_tasks.write_report(Settings.from_env(), run_id)
     print(f"run report: {path}")
     return str(path)
 
 
 def _dbt_task_group() -> DbtTaskGroup:
-    return DbtTaskGroup(
+    group = DbtTaskGroup(
         group_id="dbt",
         project_config=ProjectConfig(
             dbt_project_path=DBT_PROJECT,
@@ -118,6 +138,8 @@ def _dbt_task_group() -> DbtTaskGroup:
             env_vars={
                 "ECOM_AS_OF": AS_OF,
                 "DBT_LOG_PATH": str(SETTINGS.dbt_log_dir),
+                # The build logs JSON to the console for cosmos to read; its dbt.log stays plain text.
+                "DBT_LOG_FORMAT_FILE": "text",
             },
         ),
         profile_config=ProfileConfig(
@@ -126,25 +148,32 @@ def _dbt_task_group() -> DbtTaskGroup:
             profiles_yml_filepath=DBT_PROJECT / "profiles.yml",
         ),
         execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.LOCAL,
+            # One `dbt build` of the whole project (dbt's own order, threads and test semantics: a failed
+            # test skips what is built on its model); the model tasks only report its results. A model
+            # task retried, or cleared in the UI, runs dbt for its model alone (cosmos' fallback).
+            execution_mode=ExecutionMode.WATCHER,
             invocation_mode=InvocationMode.DBT_RUNNER,
-            # A model's build runs the tests whose every parent is built by then (itself or upstream);
-            # a test of several models runs in its own task (should_detach_multiple_parents_tests).
+            # For those single-model runs: the tests whose every parent is built by then.
             test_indirect_selection=TestIndirectSelection.BUILDABLE,
         ),
         # `ecom run --full-refresh` / the DAG param: incremental models are rebuilt from every raw row.
-        # The callback records each task's test results (run_results.json of its temporary target).
+        # The callback records the test results of the build (run_results.json of its temporary target),
+        # and of a model task that runs its model alone.
         operator_args={"full_refresh": "{{ params.full_refresh }}", "callback": _record_dbt_results},
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
-            test_behavior=TestBehavior.BUILD,
-            # A test of two models neither of which is built before the other (a singular test over two
-            # sibling marts) runs in a task of its own after both: no model's build would select it.
-            should_detach_multiple_parents_tests=True,
+            # A `<model>.test` task beside each `<model>.run` shows its tests' verdict (watcher mode has no
+            # per-model build task: the producer's build runs them). A test of several models runs in the
+            # one build once they are built, and is reported by the test tasks of the last of them
+            # (ecom.dbt_watcher): not detached, since cosmos' watcher gives a detached test task no
+            # result to wait for.
+            test_behavior=TestBehavior.AFTER_EACH,
             # Our Assets are the published marts (see publish), not the working warehouse's relations.
             emit_datasets=False,
         ),
     )
+    use_build_producer(group)
+    return group
 
 
 with DAG(
@@ -180,6 +209,7 @@ with DAG(
 ) as dag:
     chain(
         ingest(),
+        anything_new(AS_OF),
         raw_quality_gate(AS_OF),
         source_freshness(AS_OF),
         _dbt_task_group(),

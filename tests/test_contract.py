@@ -142,16 +142,18 @@ def test_freshness_thresholds_render_into_the_dbt_sources_a_table_may_override_t
 
     from ecom.contract.dbt_sources import render_dbt_sources
 
+    def key(name: str) -> list[dict]:
+        return [{"name": name, "type": "id", "nullable": False, "description": "Id."}]
+
+    weekly = {"warn_after": {"count": 8, "period": "day"}, "error_after": {"count": 30, "period": "day"}}
     document = {
         "freshness": {"warn_after": {"count": 36, "period": "hour"}},
         "key_uniqueness": {"severity": "warning", "description": "latest wins"},
         "tables": {
             "orders": {"required": True, "description": "Orders.", "primary_key": ["order_id"],
-                       "columns": [{"name": "order_id", "type": "id", "nullable": False, "description": "Id."}]},
+                       "columns": key("order_id")},
             "products": {"required": False, "description": "Catalogue.", "primary_key": ["product_id"],
-                         "freshness": {"warn_after": {"count": 8, "period": "day"},
-                                       "error_after": {"count": 30, "period": "day"}},
-                         "columns": [{"name": "product_id", "type": "id", "nullable": False, "description": "Id."}]},
+                         "freshness": weekly, "columns": key("product_id")},
         },
     }
     source = yaml.safe_load(render_dbt_sources(parse_contract(document)))["sources"][0]
@@ -160,8 +162,8 @@ def test_freshness_thresholds_render_into_the_dbt_sources_a_table_may_override_t
                                 "freshness": {"warn_after": {"count": 36, "period": "hour"}}}
     tables = {table["name"]: table for table in source["tables"]}
     assert "config" not in tables["orders"]
-    assert tables["products"]["config"] == {"freshness": {"warn_after": {"count": 8, "period": "day"},
-                                                          "error_after": {"count": 30, "period": "day"}}}
+    assert tables["products"]["config"] == {"freshness": weekly}
     document["freshness"] = {"warn_after": {"count": 2, "period": "week"}}
-    with pytest.raises(ValueError, match=r"freshness: warn_after must be \{count: N, period: minute\|hour\|day\}"):
+    refusal = r"freshness: warn_after must be \{count: N, period: minute\|hour\|day\}"
+    with pytest.raises(ValueError, match=refusal):
         parse_contract(document)

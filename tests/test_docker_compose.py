@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import pytest
 import yaml
 
-from ecom.config import PROJECT_ROOT
+from ecom.config import PROJECT_ROOT, Settings
+from ecom.orchestrate import airflow_environment
 
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 SERVICES = COMPOSE["services"]
@@ -129,6 +130,11 @@ def test_airflow_environment(service: str) -> None:
     assert env["ECOM_BUSINESS_TZ"] == "${ECOM_BUSINESS_TZ:-Asia/Shanghai}"
     assert env["ECOM_ALERT_WEBHOOK_URL"] == "${ECOM_ALERT_WEBHOOK_URL:-}"
     assert env["PYTHONPATH"] == "/opt/airflow/plugins"
+    # cosmos runs as under `ecom run` (its cache folder aside, which is under the warehouse there).
+    ecom_run = airflow_environment(Settings(landing_dir=Path("/l"), warehouse_dir=Path("/w")), {})
+    cosmos = {key: value for key, value in ecom_run.items()
+              if key.startswith("AIRFLOW__COSMOS__") and key != "AIRFLOW__COSMOS__CACHE_DIR"}
+    assert {key: env.get(key) for key in cosmos} == cosmos
     # Every component signs or checks the task JWTs: they must share one secret.
     assert env["AIRFLOW__API_AUTH__JWT_SECRET"].startswith("${AIRFLOW_JWT_SECRET:?")
 

@@ -52,6 +52,7 @@ def test_airflow_environment(settings: Settings, tmp_path: Path) -> None:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos_cache"),
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        "AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY": "False",
     }
     assert base["AIRFLOW_HOME"] == "/elsewhere"  # the caller's mapping is left alone
     # An OpenLineage endpoint of one's own wins over the file.
@@ -97,6 +98,25 @@ def test_exit_code_is_zero_only_when_every_task_succeeded() -> None:
     assert orchestrate.run_exit_code([TaskOutcome("ingest", "success"),
                                       TaskOutcome("publish", "upstream_failed")]) == 1
     assert orchestrate.run_exit_code([]) == 1
+    nothing_new = [TaskOutcome("ingest", "success"), TaskOutcome("anything_new", "success"),
+                   TaskOutcome("publish", "skipped"), TaskOutcome("reports", "skipped")]
+    assert orchestrate.run_exit_code(nothing_new) == 0
+
+
+def test_unchanged_summary_names_the_run_bi_still_reads(settings: Settings, tmp_path: Path) -> None:
+    from ecom.run_inputs import PublishedInputs, RunInputs
+
+    report = tmp_path / "run_report.html"
+    assert orchestrate.unchanged_summary(settings, report) == (
+        f"nothing new since the last run: nothing rebuilt, {settings.serving_db} unchanged\nreport: {report}")
+    recorded = PublishedInputs("run-1", RunInputs("2024-05-31", "Europe/Paris", "", "a", "c"), 10, 20)
+    settings.warehouse_dir.mkdir(parents=True)
+    settings.published_inputs.write_text(json.dumps(dataclasses.asdict(recorded)))
+
+    assert orchestrate.unchanged_summary(settings, report).splitlines() == [
+        f"nothing new since run run-1 (as of 2024-05-31): nothing rebuilt, {settings.serving_db} unchanged",
+        f"report: {report}",
+    ]
 
 
 def test_failure_summary_names_the_task_the_gate_text_and_the_report(tmp_path: Path) -> None:

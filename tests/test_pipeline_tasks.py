@@ -153,12 +153,26 @@ def test_publish_and_report(monkeypatch: pytest.MonkeyPatch, settings: Settings)
         calls.append(("report", run_id))
         return report
 
+    def record_published(got_settings: Settings, run_id: str, as_of: date) -> None:
+        calls.append(("record inputs", run_id, as_of))
+
     install_module(monkeypatch, "ecom.publish", publish=publish)
+    install_module(monkeypatch, "ecom.run_inputs", record_published=record_published)
     install_module(monkeypatch, "ecom.report", build_report=build_report)
 
     assert pipeline_tasks.publish_marts(settings, "run-7", date(2024, 5, 31)) == "published 3 marts"
     assert pipeline_tasks.write_report(settings, "run-7") == report
-    assert calls == [("publish", "run-7", date(2024, 5, 31)), ("report", "run-7")]
+    assert calls == [("publish", "run-7", date(2024, 5, 31)), ("record inputs", "run-7", date(2024, 5, 31)),
+                     ("report", "run-7")]
+
+
+def test_nothing_new_unless_a_full_refresh_is_asked_for(monkeypatch: pytest.MonkeyPatch,
+                                                        settings: Settings) -> None:
+    reason = "nothing new since run-6"
+    install_module(monkeypatch, "ecom.run_inputs", unchanged_since_publish=lambda *_: reason)
+
+    assert pipeline_tasks.nothing_new(settings, date(2024, 5, 31), full_refresh=False) == reason
+    assert pipeline_tasks.nothing_new(settings, date(2024, 5, 31), full_refresh=True) is None
 
 
 @pytest.mark.parametrize(("task", "module", "function", "gate_name"), GATES)

@@ -142,6 +142,11 @@ class Settings:
         return self.warehouse_dir / "serving.duckdb"
 
     @property
+    def published_inputs(self) -> Path:
+        """What the last publish was built from (`ecom.run_inputs`): a run with nothing new stops early."""
+        return self.warehouse_dir / "published_inputs.json"
+
+    @property
     def reports_dir(self) -> Path:
         return self.warehouse_dir / "reports"
 

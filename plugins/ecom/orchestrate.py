@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from airflow.sdk.types import RuntimeTaskInstanceProtocol as TaskInstance
 
 SUCCESS = "success"
+SKIPPED = "skipped"
 MIGRATED_STAMP = "ecom-db-migrated-by-airflow"
 # Airflow's OpenLineage settings (apache-airflow-providers-openlineage): where events go, their namespace.
 OPENLINEAGE_TRANSPORT = "AIRFLOW__OPENLINEAGE__TRANSPORT"
@@ -105,13 +106,15 @@ def airflow_environment(settings: Settings, base: Mapping[str, str]) -> dict[str
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos_cache"),
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        # No retries here: the dbt build's results need no copy in a Variable after every XCom.
+        "AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY": "False",
     }
 
 
 def run_exit_code(outcomes: Iterable[TaskOutcome]) -> int:
-    """0 only when every task of the run succeeded."""
+    """0 only when every task of the run succeeded or was skipped (a run with nothing new skips the rest)."""
     outcomes = list(outcomes)
-    return 0 if outcomes and all(o.state == SUCCESS for o in outcomes) else 1
+    return 0 if outcomes and all(o.state in (SUCCESS, SKIPPED) for o in outcomes) else 1
 
 
 def failure_summary(outcomes: Iterable[TaskOutcome], report: Path) -> str:
@@ -141,6 +144,16 @@ def published_summary(settings: Settings, run_id: str, report: Path) -> str:
         lines.append(f"  marts.{mart:<30} {rows:>9} rows" + (f"  ({note})" if note else ""))
     lines.append(f"report: {report}")
     return "\n".join(lines)
+
+
+def unchanged_summary(settings: Settings, report: Path) -> str:
+    """A run that found nothing new: which run's marts BI still reads, and that run's report."""
+    from ecom.run_inputs import read_published
+
+    published = read_published(settings)
+    run = f"run {published.run_id} (as of {published.inputs.as_of})" if published else "the last run"
+    return (f"nothing new since {run}: nothing rebuilt, {settings.serving_db} unchanged\n"
+            f"report: {report}")
 
 
 def ingest_warnings_summary(settings: Settings, run_id: str) -> str:
@@ -293,13 +306,12 @@ def _load_dag() -> DAG:
 
 def _run_dag(settings: Settings, as_of_param: str, full_refresh: bool, console: TextIO) -> int:
     from ecom.dbt_manifest import dbt_project_dir, ensure_manifest
+    from ecom.in_process_run import prepare_for_dag_test
 
     ensure_manifest(settings, dbt_project_dir())
     _prepare_metadata_db(settings, console)
     dag = _load_dag()
-    # One shot from the command line: a retry would only wait out retry_delay and fail the same way.
-    for task in dag.tasks:
-        task.retries = 0
+    prepare_for_dag_test(dag)
     listener = _ProgressListener(console)
     _register(listener)
     try:
@@ -315,7 +327,10 @@ def _run_dag(settings: Settings, as_of_param: str, full_refresh: bool, console: 
     code = run_exit_code(outcomes)
     report = settings.latest_report
     console.write(ingest_warnings_summary(settings, dag_run.run_id))
-    if code == 0:
+    published = any(o.task_id == "publish" and o.state == SUCCESS for o in outcomes)
+    if code == 0 and not published:
+        console.write(unchanged_summary(settings, report) + "\n")
+    elif code == 0:
         console.write(published_summary(settings, dag_run.run_id, report) + "\n")
     else:
         console.write(f"run {dag_run.run_id} FAILED\n{failure_summary(outcomes, report)}\n")

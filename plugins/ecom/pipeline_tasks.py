@@ -77,6 +77,16 @@ def ingest_and_resolve_as_of(settings: Settings, batch_id: str, requested_as_of:
     return as_of, result.describe()
 
 
+def nothing_new(settings: Settings, as_of: date, full_refresh: bool) -> str | None:
+    """Why the run can stop after ingest (nothing landed, same as-of, same code), or None to build.
+
+    A full refresh always builds.
+    """
+    from ecom.run_inputs import unchanged_since_publish
+
+    return None if full_refresh else unchanged_since_publish(settings, as_of)
+
+
 def raw_quality_gate(settings: Settings, run_id: str, as_of: date) -> str:
     """Validate the pending raw rows (promoting them when they pass). Raises when the gate fails."""
     from ecom.quality.raw_gate import run_raw_gate
@@ -112,10 +122,14 @@ def mart_quality_gate(settings: Settings, run_id: str, as_of: date) -> str:
 
 
 def publish_marts(settings: Settings, run_id: str, as_of: date) -> str:
-    """Publish the marts to the serving database; returns the publish summary."""
+    """Publish the marts to the serving database and record what they were built from; returns the
+    publish summary."""
     from ecom.publish import publish
+    from ecom.run_inputs import record_published
 
-    return publish(settings, run_id, as_of).describe()
+    summary = publish(settings, run_id, as_of).describe()
+    record_published(settings, run_id, as_of)
+    return summary
 
 
 def write_report(settings: Settings, run_id: str) -> Path:

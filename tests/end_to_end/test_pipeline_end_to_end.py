@@ -1,8 +1,10 @@
 """The whole DAG through Airflow (`ecom run`) on generated data, checked against an independent computation.
 
 Scenarios share one landing folder and warehouse and run in order (each fixture builds on the last):
-first run → second run on the same files → a broken file lands. A separate landing holding only the
-required tables checks that marts needing a missing table are published empty, with the reason.
+first run → second run on the same files (nothing new: nothing rebuilt) → a broken file lands. A
+separate landing holding only the required tables first runs a dbt project with one failing model
+(its task fails, what depends on it does not run, nothing is published), then the real project: the
+rerun publishes, and marts needing a missing table are published empty, with the reason.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -27,7 +30,7 @@ import pytest
 
 import client_envs
 from ecom.config import DBT_PROJECT_DIR
-from ecom.dbt_manifest import manifest_path, mart_names
+from ecom.dbt_manifest import GENERATED_DIRS, PROJECT_DIR_ENV, manifest_path, mart_names
 from ecom.generate import generate_shop
 from postgres_server import PostgresServer
 
@@ -47,12 +50,23 @@ class Run:
     output: str
 
 
-def ecom_run(landing: Path, warehouse: Path, serving_url: str = "") -> Run:
+def ecom_run(landing: Path, warehouse: Path, serving_url: str = "", dbt_project: Path | None = None) -> Run:
+    env = {**os.environ, "ECOM_SERVING_URL": serving_url}
+    if dbt_project:
+        env[PROJECT_DIR_ENV] = str(dbt_project)
     done = subprocess.run(
         [ECOM, "run", "--landing", str(landing), "--warehouse", str(warehouse)],
-        capture_output=True, text=True, timeout=900, env={**os.environ, "ECOM_SERVING_URL": serving_url},
+        capture_output=True, text=True, timeout=900, env=env,
     )
     return Run(done.returncode, done.stdout + done.stderr)
+
+
+def task_states(warehouse: Path) -> dict[str, str]:
+    """Task id → state of the latest DAG run, as Airflow recorded it (`ecom run`'s metadata db)."""
+    with sqlite3.connect(warehouse / "airflow" / "airflow.db") as con:
+        return dict(con.execute(
+            "SELECT task_id, state FROM task_instance WHERE run_id = "
+            "(SELECT run_id FROM dag_run ORDER BY start_date DESC LIMIT 1)").fetchall())
 
 
 def serving(warehouse: Path, sql: str) -> pd.DataFrame:
@@ -379,7 +393,8 @@ def test_lineage_events_of_every_task_reach_the_published_marts(
     assert datasets("publish", "inputs") == {
         f"duckdb://{warehouse / 'warehouse.duckdb'}/warehouse.marts.{mart}" for mart in marts}
     assert datasets("publish", "inputs") <= built_by_dbt  # one graph: dbt's outputs are publish's inputs
-    assert datasets("raw_quality_gate", "outputs") & datasets("dbt.stg_shop__orders_model_build", "inputs")
+    # the one dbt build (cosmos' watcher producer) reads the raw tables the raw gate promoted
+    assert datasets("raw_quality_gate", "outputs") & datasets("dbt.dbt_producer_watcher", "inputs")
 
 
 def normalised(rows: list[tuple]) -> list[str]:
@@ -402,7 +417,7 @@ def test_every_dbt_test_is_recorded_once_beside_the_gates_checks(first_run: Run,
     recorded = warehouse_query(warehouse, f"""
         select suite, count(*) from audit.validation_results
         where run_id = '{run_id}' and gate = 'dbt' group by suite""")
-    # each model task (cosmos) recorded the tests it ran, and each test ran in exactly one task
+    # the one dbt build (cosmos' watcher producer) recorded every test it ran, each exactly once
     assert {suite for suite, _ in recorded} == tests
     assert {count for _, count in recorded} == {1}
     report = (warehouse / "reports" / "run_report.html").read_text(encoding="utf-8")
@@ -412,24 +427,25 @@ def test_every_dbt_test_is_recorded_once_beside_the_gates_checks(first_run: Run,
 @pytest.fixture(scope="module")
 def second_run(
     first_run: Run, shop: Path, warehouse: Path, serving_postgres: str
-) -> tuple[Run, list[tuple], pd.DataFrame, list[tuple]]:
+) -> tuple[Run, list[tuple], str]:
     manifest_before = warehouse_query(warehouse, MANIFEST_ROWS)
-    portrait_before = serving(warehouse, "select * from marts.user_portrait order by customer_id")
-    raw_orders_before = warehouse_query(warehouse, "select count(*) from raw.orders")
-    return ecom_run(shop, warehouse, serving_postgres), manifest_before, portrait_before, raw_orders_before
+    serving_before = sha256(warehouse / "serving.duckdb")
+    return ecom_run(shop, warehouse, serving_postgres), manifest_before, serving_before
 
 
-def test_second_run_ingests_nothing_twice(second_run, warehouse: Path) -> None:
-    run, manifest_before, portrait_before, raw_orders_before = second_run
+def test_second_run_on_the_same_files_rebuilds_nothing(second_run, warehouse: Path) -> None:
+    run, manifest_before, serving_before = second_run
     assert run.returncode == 0, run.output
-    manifest_after = warehouse_query(warehouse, MANIFEST_ROWS)
-    assert manifest_after == manifest_before
-    assert warehouse_query(warehouse, "select count(*) from raw.orders") == raw_orders_before
+    assert "nothing new since run manual__" in run.output
+    assert warehouse_query(warehouse, MANIFEST_ROWS) == manifest_before
     assert warehouse_query(warehouse, "select count(*) - count(distinct order_id) from raw.orders") == [(0,)]
-    portrait_after = serving(warehouse, "select * from marts.user_portrait order by customer_id")
-    pd.testing.assert_frame_equal(portrait_after, portrait_before)
+    assert sha256(warehouse / "serving.duckdb") == serving_before  # byte for byte
     runs = serving(warehouse, "select count(distinct run_id) as runs from meta.publish_log")
-    assert runs["runs"].iloc[0] == 2
+    assert runs["runs"].iloc[0] == 1
+    states = task_states(warehouse)
+    assert {task: state for task, state in states.items() if state != "skipped"} == {
+        "ingest": "success", "anything_new": "success"}
+    assert {"raw_quality_gate", "dbt.dbt_producer_watcher", "publish", "reports"} <= set(states)
 
 
 @pytest.fixture(scope="module")
@@ -454,23 +470,71 @@ def test_file_missing_a_required_column_blocks_publishing(
     assert "total_amount" in run.output
     assert sha256(warehouse / "serving.duckdb") == serving_before
     assert "run_report.html" in run.output
-    # PostgreSQL still holds the second run's publish, as the file does
+    # PostgreSQL still holds the first run's publish (the second had nothing new), as the file does
     log = "select run_id, mart, row_count from meta.publish_log order by 1, 2"
     with duckdb.connect(str(warehouse / "serving.duckdb"), read_only=True) as con:
         in_file = con.execute(log).fetchall()
     with psycopg.connect(serving_postgres) as conn:
-        assert conn.execute(log).fetchall() == in_file and len({run_id for run_id, _, _ in in_file}) == 2
+        assert conn.execute(log).fetchall() == in_file and len({run_id for run_id, _, _ in in_file}) == 1
 
 
-def test_only_required_tables_publish_empty_marts_with_the_reason(shop: Path, tmp_path: Path) -> None:
-    landing = tmp_path / "landing"
+FAILING_MODEL = "int_customer_order_days"
+
+
+@pytest.fixture(scope="module")
+def required_only(shop: Path, tmp_path_factory) -> tuple[Path, Path]:
+    landing = tmp_path_factory.mktemp("required_landing")
     for table in ("customers", "orders"):
         shutil.copytree(shop / table, landing / table)
-    warehouse = tmp_path / "warehouse"
+    return landing, tmp_path_factory.mktemp("required_warehouse")
 
-    run = ecom_run(landing, warehouse)
+
+@pytest.fixture(scope="module")
+def failed_model_run(required_only: tuple[Path, Path], tmp_path_factory) -> Run:
+    """The dbt project with one model that fails when dbt builds it."""
+    project = tmp_path_factory.mktemp("failing_project") / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns(*GENERATED_DIRS))
+    model = project / "models" / "intermediate" / f"{FAILING_MODEL}.sql"
+    assert model.is_file()
+    model.write_text("select error('injected failure') as customer_id\n", encoding="utf-8")
+    landing, warehouse = required_only
+    return ecom_run(landing, warehouse, dbt_project=project)
+
+
+def test_a_failed_model_fails_its_task_stops_what_depends_on_it_and_publishes_nothing(
+    failed_model_run: Run, required_only: tuple[Path, Path]
+) -> None:
+    _, warehouse = required_only
+    assert failed_model_run.returncode != 0
+    assert f"task dbt.{FAILING_MODEL}.run failed" in failed_model_run.output
+    states = task_states(warehouse)
+    assert states[f"dbt.{FAILING_MODEL}.run"] == "failed"
+    assert states[f"dbt.{FAILING_MODEL}.test"] == "upstream_failed"
+    for downstream in ("int_customer_btyd", "growth_accounting", "cohort_retention", "user_portrait"):
+        assert states[f"dbt.{downstream}.run"] == "upstream_failed", downstream
+    for independent in ("stg_shop__orders", "int_orders", "int_attribution_conversions"):
+        assert (states[f"dbt.{independent}.run"], states[f"dbt.{independent}.test"]) == ("success", "success")
+    assert states["dbt.dbt_producer_watcher"] == "failed"  # the one dbt build, which ran every model
+    assert (states["mart_quality_gate"], states["publish"], states["reports"]) == (
+        "upstream_failed", "upstream_failed", "success")
+    assert not (warehouse / "serving.duckdb").exists()
+
+
+@pytest.fixture(scope="module")
+def rerun(failed_model_run: Run, required_only: tuple[Path, Path]) -> Run:
+    """The same landing and warehouse, run again with the project fixed."""
+    landing, warehouse = required_only
+    return ecom_run(landing, warehouse)
+
+
+def test_only_required_tables_publish_empty_marts_with_the_reason(
+    rerun: Run, required_only: tuple[Path, Path]
+) -> None:
+    run = rerun
+    _, warehouse = required_only
 
     assert run.returncode == 0, run.output
+    assert set(task_states(warehouse).values()) == {"success"}  # the rerun after the failure runs everything
     attribution = serving(warehouse, "select * from marts.attribution_channel")
     assert len(attribution) == 0
     assert list(attribution.columns)[:6] == ["grain", "model", "conversion_type", "channel", "campaign_id",
