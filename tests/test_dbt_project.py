@@ -628,14 +628,15 @@ def test_a_broken_mart_fails_its_dbt_tests_and_the_steward_sees_which(broken_war
     assert messages[4] == ("growth_accounting, column previous_active_customers: dbt test "
                            "not_below_column(other_column='retained_customers') fails on 1 row(s)")
 
-def test_every_vocabulary_column_is_mapped_and_tested_in_staging(full_warehouse: Path) -> None:
-    """The raw contract declares the vocabulary columns; staging maps each through its vocabulary
-    and tests it (an error for vocabularies whose unmapped values the model cannot interpret)."""
+def test_every_vocabulary_column_is_mapped_in_staging_and_tested_on_its_source(full_warehouse: Path) -> None:
+    """The raw contract declares the vocabulary columns; the generated sources carry each one's
+    vocabulary and test (an error for vocabularies whose unmapped values the model cannot interpret),
+    and staging maps each through the vocabulary it reads from there."""
     manifest = json.loads((full_warehouse / "dbt" / "target" / "manifest.json").read_text())
     nodes = manifest["nodes"].values()
     models = {node["name"]: node for node in nodes if node["resource_type"] == "model"}
     tested = {
-        (node["attached_node"].split(".")[-1], node["column_name"]):
+        (node["sources"][0][1], node["column_name"]):
             (node["test_metadata"]["kwargs"]["vocabulary"], node["config"]["severity"].lower())
         for node in nodes
         if node.get("test_metadata", {}).get("name") == "vocabulary_mapped"
@@ -645,11 +646,12 @@ def test_every_vocabulary_column_is_mapped_and_tested_in_staging(full_warehouse:
         for column in table.columns:
             if column.vocabulary is None:
                 continue
-            model = f"stg_shop__{table.name}"
             severity = "error" if column.vocabulary.quarantines_unmapped else "warn"
-            declared[(model, column.name)] = (column.vocabulary.name, severity)
-            mapping = f"vocabulary_value('{column.vocabulary.name}', 'source.{column.name}')"
-            assert mapping in models[model]["raw_code"], (model, column.name)
+            declared[(table.name, column.name)] = (column.vocabulary.name, severity)
+            model = models[f"stg_shop__{table.name}"]
+            assert f"vocabulary_value('{column.name}')" in model["raw_code"], (table.name, column.name)
+            # compiled: the macro looked the column's vocabulary up in the source
+            assert f"shop_vocabulary.vocabulary = '{column.vocabulary.name}'" in model["compiled_code"]
     assert len(declared) == 16
     assert tested == declared
 

@@ -180,12 +180,12 @@ def test_unmapped_values_are_listed_by_table_and_column(shop) -> None:
         ]
     results = json.loads((settings.warehouse_dir / "dbt" / "target" / "run_results.json").read_text())
     tests = {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in results["results"]
-             if r["unique_id"].startswith("test.ecom.vocabulary_mapped_")}
+             if r["unique_id"].startswith("test.ecom.source_vocabulary_mapped_")}
     warned = {name: outcome for name, outcome in tests.items() if outcome != ("pass", 0)}
     assert warned == {
-        "vocabulary_mapped_stg_shop__customers_acquisition_channel__channel": ("warn", 1),
-        "vocabulary_mapped_stg_shop__marketing_spend_channel__channel": ("warn", 1),
-        "vocabulary_mapped_stg_shop__touchpoints_channel__channel": ("warn", 1),
+        "source_vocabulary_mapped_shop_customers_acquisition_channel__channel": ("warn", 1),
+        "source_vocabulary_mapped_shop_marketing_spend_channel__channel": ("warn", 1),
+        "source_vocabulary_mapped_shop_touchpoints_channel__channel": ("warn", 1),
     }
     assert len(tests) == 16  # every vocabulary column of the contract ran its test
 

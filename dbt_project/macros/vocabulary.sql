@@ -8,20 +8,37 @@
     lower(trim(coalesce({{ expression }}, '')))
 {%- endmacro %}
 
-{% macro vocabulary_value(vocabulary, column) -%}
+{% macro vocabulary_value(column, relation='source') -%}
     {#-
-      The canonical group of raw `column` in `vocabulary`; a value the seed does not map keeps its own
-      (trimmed) name, and an empty value with no mapping stays null.
+      The canonical group of raw `column` (read from `relation`, the model's import CTE of its source) in
+      the vocabulary the raw contract gives it (the source column's meta.vocabulary); a value the seed
+      does not map keeps its own (trimmed) name, and an empty value with no mapping stays null.
     -#}
+    {%- set expression = relation ~ '.' ~ column -%}
     coalesce(
         (
             select shop_vocabulary.canonical_value
             from {{ ref('stg_shop__vocabulary') }} as shop_vocabulary
-            where shop_vocabulary.vocabulary = '{{ vocabulary }}'
-                and shop_vocabulary.value_key = {{ ecom.vocabulary_key(column) }}
+            where shop_vocabulary.vocabulary = '{{ ecom.source_column_vocabulary(column) }}'
+                and shop_vocabulary.value_key = {{ ecom.vocabulary_key(expression) }}
         ),
-        {{ ecom.clean_text(column) }}
+        {{ ecom.clean_text(expression) }}
     )
+{%- endmacro %}
+
+{% macro source_column_vocabulary(column) -%}
+    {#- The vocabulary of `column` of the model's one source (generated from the raw contract). -#}
+    {%- if execute -%}
+        {%- set source_name, table_name = model.sources[0] -%}
+        {%- set node = ecom.source_node(source_name, table_name) -%}
+        {%- set vocabulary = (node.columns.get(column) or {}).get('meta', {}).get('vocabulary') -%}
+        {%- if not vocabulary -%}
+            {{ exceptions.raise_compiler_error(
+                "source " ~ source_name ~ "." ~ table_name ~ " column " ~ column
+                ~ " has no vocabulary in the raw contract") }}
+        {%- endif -%}
+        {{- vocabulary -}}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro vocabulary_version() -%}

@@ -11,8 +11,8 @@ renamed as (
 
     select
         {{ clean_text('customer_id') }} as customer_id,
-        {{ vocabulary_value('consent_data_type', 'source.data_type') }} as data_type,
-        {{ vocabulary_value('consent_status', 'source.status') }} as status,
+        {{ vocabulary_value('data_type') }} as data_type,
+        {{ vocabulary_value('status') }} as status,
         changed_at as changed_at_utc,
         {{ utc_to_business_time('changed_at') }} as changed_at,
         _loaded_at,

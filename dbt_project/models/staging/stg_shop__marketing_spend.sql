@@ -16,7 +16,7 @@ renamed as (
     select
         spend_date,
         {{ vocabulary_key('source.channel') }} as channel_key,
-        {{ vocabulary_value('channel', 'source.channel') }} as channel,
+        {{ vocabulary_value('channel') }} as channel,
         {{ clean_text('campaign_id') }} as campaign_id,
         spend,
         _loaded_at,

@@ -12,7 +12,7 @@ renamed as (
     select
         {{ clean_text('product_id') }} as product_id,
         {{ clean_text('product_name') }} as product_name,
-        {{ vocabulary_value('product_category', 'source.category') }} as category,
+        {{ vocabulary_value('category') }} as category,
         {{ clean_text('subcategory') }} as subcategory,
         {{ clean_text('brand') }} as brand,
         list_price,

@@ -12,7 +12,7 @@ renamed as (
     select
         {{ clean_text('activity_id') }} as activity_id,
         {{ clean_text('customer_id') }} as customer_id,
-        {{ vocabulary_value('social_activity_type', 'source.activity_type') }} as activity_type,
+        {{ vocabulary_value('activity_type') }} as activity_type,
         occurred_at as occurred_at_utc,
         {{ utc_to_business_time('occurred_at') }} as occurred_at,
         {{ clean_text('product_id') }} as product_id,

@@ -103,12 +103,15 @@ def _check(outcome: dict[str, Any], node: dict[str, Any], manifest: dict[str, An
 
 
 def _tested_table(node: dict[str, Any], manifest: dict[str, Any]) -> str:
-    """The name of the model or seed the test is attached to (a unit test: its model; a singular test:
-    the relations it reads)."""
+    """The name of the model or seed the test is attached to (a unit test: its model; a test of a source
+    column: the raw table; a singular test: the relations it reads)."""
     if node["resource_type"] == "unit_test":
         return node["model"]
-    parents = [node["attached_node"]] if node.get("attached_node") else node["depends_on"]["nodes"]
-    return ", ".join(manifest["nodes"][parent]["name"] for parent in parents)
+    if node.get("attached_node"):
+        return manifest["nodes"][node["attached_node"]]["name"]
+    if node.get("test_metadata") and node.get("sources"):  # a generic test on a source column: its table
+        return node["sources"][0][-1]
+    return ", ".join(manifest["nodes"][parent]["name"] for parent in node["depends_on"]["nodes"])
 
 
 def _kind(node: dict[str, Any]) -> str:
