@@ -12,9 +12,7 @@ every row of the correct shop loaded and no reject left, and its report shows bo
 
 from __future__ import annotations
 
-import filecmp
 import json
-import shutil
 import subprocess
 import sys
 from collections import defaultdict
@@ -26,6 +24,7 @@ import pytest
 
 from chromium_page import render
 from ecom.generate import generate_shop
+from ecom.generate.defects import reland_corrected
 from ecom.quality.config import load_quality_config
 
 pytestmark = pytest.mark.e2e
@@ -245,12 +244,7 @@ def released(
     """The steward re-lands every defective file corrected (the first run's tests have run by then)."""
     correct = tmp_path_factory.mktemp("correct_landing")
     generate_shop(out=correct, customers=200, days=60, seed=11, end_date=date.fromisoformat(AS_OF))
-    for path in sorted(p for p in landing.rglob("*.csv") if "_defects" not in p.parts):
-        fixed = correct / path.relative_to(landing)
-        if not fixed.exists():
-            path.unlink()  # an added file (empty, header only, the GBK re-send): withdrawn
-        elif not filecmp.cmp(path, fixed, shallow=False):
-            shutil.copyfile(fixed, path)  # a pending file replaced in place
+    reland_corrected(landing, correct)
     return correct, ecom_run(landing, warehouse)
 
 

@@ -14,8 +14,10 @@ Every defect lands in a different file, and no defect makes another row fail: th
 from __future__ import annotations
 
 import csv
+import filecmp
 import io
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
@@ -122,6 +124,17 @@ def inject_defects(
     (landing / MANIFEST_PATH).parent.mkdir(parents=True, exist_ok=True)
     (landing / MANIFEST_PATH).write_text(manifest.to_json(), encoding="utf-8")
     return manifest
+
+
+def reland_corrected(landing: Path, correct: Path) -> None:
+    """The steward's release: every defective CSV of `landing` is replaced in place by its version in
+    `correct` (the same shop generated without defects), and every file the catalogue added is removed."""
+    for path in sorted(p for p in landing.rglob("*.csv") if MANIFEST_PATH.parent.name not in p.parts):
+        fixed = correct / path.relative_to(landing)
+        if not fixed.exists():
+            path.unlink()  # an added file (empty, header only, the GBK re-send): withdrawn
+        elif not filecmp.cmp(path, fixed, shallow=False):
+            shutil.copyfile(fixed, path)  # a pending file replaced in place
 
 
 class _Injector:
