@@ -9,9 +9,11 @@ landings are generated once and reused; each run gets a fresh warehouse):
   as of 2026-06-30) run once (it stops at the raw gate), then released as its end-to-end test does
   (every defective file re-landed corrected) and run again, which publishes.
 Then reads each serving.duckdb read-only. Per table of schema `marts`: its columns with their types,
-its row count, and the md5 of the sorted md5s of its rows (each row cast to text as DuckDB prints a
-struct, so a changed type, value or column order changes the checksum). With `--compare`, prints the
-marts whose checksum differs from BEFORE's and exits 1 when any does.
+its row count, and the md5 of the sorted md5s of its rows (each row as text, columns in order, so a
+changed type, value or column order changes the checksum). Floating-point columns are printed to 12
+significant digits first: DuckDB sums doubles in parallel, in no fixed order, so two runs of the same
+code can differ in the last bits (about 1e-15); every other type is compared exactly. With
+`--compare`, prints the marts whose checksum differs from BEFORE's and exits 1 when any does.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ecom.generate import generate_shop
 from ecom.generate.defects import reland_corrected
 
 DEFECTS_AS_OF = "2026-06-30"
+FLOAT_TYPES = {"DOUBLE", "FLOAT"}
 
 
 def mart_checksums(warehouse: Path) -> dict[str, dict[str, object]]:
@@ -41,14 +44,19 @@ def mart_checksums(warehouse: Path) -> dict[str, dict[str, object]]:
         ).fetchall()]
         result: dict[str, dict[str, object]] = {}
         for mart in marts:
-            columns = [f"{name} {kind}" for name, kind in con.execute(
+            described = con.execute(
                 "SELECT column_name, data_type FROM information_schema.columns "
                 "WHERE table_schema = 'marts' AND table_name = ? ORDER BY ordinal_position", [mart]
-            ).fetchall()]
-            [(rows, digest)] = con.execute(
-                f'SELECT count(*), md5(coalesce(string_agg(row_md5, \'\' ORDER BY row_md5), \'\')) '
-                f'FROM (SELECT md5(CAST(t AS VARCHAR)) AS row_md5 FROM marts."{mart}" t)'
             ).fetchall()
+            cells = ", ".join(
+                f"printf('%.12g', \"{name}\")" if kind in FLOAT_TYPES else f'CAST("{name}" AS VARCHAR)'
+                for name, kind in described
+            )
+            [(rows, digest)] = con.execute(
+                f"SELECT count(*), md5(coalesce(string_agg(row_md5, '' ORDER BY row_md5), '')) "
+                f'FROM (SELECT md5(CAST(row({cells}) AS VARCHAR)) AS row_md5 FROM marts."{mart}")'
+            ).fetchall()
+            columns = [f"{name} {kind}" for name, kind in described]
             result[mart] = {"columns": columns, "rows": rows, "md5": digest}
     return result
 
