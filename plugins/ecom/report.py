@@ -157,7 +157,8 @@ class RunReport:
             reasons.append(f"{what} failed: {count} error-severity check(s) did not pass")
         if self.unbalanced_files:
             reasons.append(
-                f"{len(self.unbalanced_files)} file(s) break rows read = rows loaded + rows rejected"
+                f"{len(self.unbalanced_files)} file(s) break rows read = rows loaded + rows rejected + "
+                "rows waiting"
             )
         if not self.is_published and not failed_gates:
             if not self.gate_results:
