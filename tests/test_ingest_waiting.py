@@ -7,8 +7,12 @@ from datetime import date, timedelta
 import duckdb
 
 from ecom.config import Settings
-from ecom.ingest import ingest, latest_order_date
+from ecom.contract import load_contract
+from ecom.ingest import ingest, latest_order_date, set_aside_waiting
+from ecom.quality.config import load_quality_config
+from ecom.quality.quarantine import find_quarantine_rows
 from ecom.quality.raw_gate import run_raw_gate
+from ecom.warehouse import connect
 
 FIRST_DAY = date(2026, 1, 1)
 DAYS = 20
@@ -91,6 +95,41 @@ def test_an_early_as_of_holds_later_rows_back_and_a_later_run_publishes_them(set
         ("orders/orders.csv", FAR_FUTURE_LINE, "ordered_at"),
         ("orders/orders.csv", UNKNOWN_CUSTOMER_LINE, "customer_id"),
     ]
+    with duckdb.connect(str(settings.warehouse_db), read_only=True) as con:
+        assert con.execute("select count(*) from raw_waiting.orders").fetchall() == [(0,)]
+        assert con.execute("select count(*) from raw_pending.orders").fetchall() == [(0,)]
+
+
+def test_a_withdrawn_or_replaced_pending_file_takes_its_waiting_rows_along(settings: Settings) -> None:
+    land_without_partitions(settings)
+    ingest(settings, "b1")
+    config = load_quality_config()
+    contract = load_contract()
+    with connect(settings) as con:
+        findings = find_quarantine_rows(con, contract, config.rules, config.event_time, EARLY_AS_OF,
+                                        settings.business_tz)
+        assert set_aside_waiting(con, contract, findings.relation) == 81
+    orders = settings.landing_dir / "orders" / "orders.csv"
+    orders.write_text(orders.read_text(encoding="utf-8") + "o-new,c0,2026-01-20 12:00:00,5.00,\n",
+                      encoding="utf-8")
+
+    ingest(settings, "b2")  # fixed in place while pending: the old version goes, waiting rows included
+
+    assert [row[:2] for row in manifest(settings)] == [("customers/customers.csv", "pending"),
+                                                      ("orders/orders.csv", "pending")]
+    with duckdb.connect(str(settings.warehouse_db), read_only=True) as con:
+        assert con.execute("select count(*) from raw_waiting.orders").fetchall() == [(0,)]
+        assert con.execute("select count(*) from raw_pending.orders").fetchall() == [(202,)]
+    with connect(settings) as con:
+        findings = find_quarantine_rows(con, contract, config.rules, config.event_time, EARLY_AS_OF,
+                                        settings.business_tz)
+        assert set_aside_waiting(con, contract, findings.relation) == 82
+    orders.unlink()
+
+    ingest(settings, "b3")  # gone while pending: withdrawn, waiting rows included
+
+    assert [row[:2] for row in manifest(settings)] == [("customers/customers.csv", "pending"),
+                                                      ("orders/orders.csv", "withdrawn")]
     with duckdb.connect(str(settings.warehouse_db), read_only=True) as con:
         assert con.execute("select count(*) from raw_waiting.orders").fetchall() == [(0,)]
         assert con.execute("select count(*) from raw_pending.orders").fetchall() == [(0,)]
