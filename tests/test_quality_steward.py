@@ -11,7 +11,7 @@ import yaml
 
 from ecom.config import Settings
 from ecom.contract import load_contract
-from ecom.ingest import ingest, promote_pending, quarantine_rows
+from ecom.ingest import ingest, promote_pending, quarantine_rows, set_aside_waiting
 from ecom.quality import steward_frames as frames
 from ecom.quality.config import QUALITY_CONFIG_FILE, QualityConfigError, load_quality_config
 from ecom.quality.quarantine import find_quarantine_rows
@@ -31,44 +31,52 @@ def land(settings: Settings, relative: str, text: str) -> None:
 
 
 def quarantine(settings: Settings) -> tuple[list[str], list[tuple]]:
-    """Run every rule, then quarantine what they found as the raw gate does; returns the outcomes and the
-    gate's rejects (path, line, column, reason)."""
+    """Run every rule, then quarantine what they found (and set aside the rows that wait) as the raw gate
+    does; returns the outcomes and the gate's rejects (path, line, column, reason)."""
     config = load_quality_config()
+    contract = load_contract()
     with connect(settings) as con:
         findings = find_quarantine_rows(
-            con, load_contract(), config.rules, config.event_time, AS_OF, settings.business_tz
+            con, contract, config.rules, config.event_time, AS_OF, settings.business_tz
         )
         [(found,)] = con.execute(f"select count(*) from {findings.relation}").fetchall()
-        assert quarantine_rows(con, findings.relation) == found == sum(o.rows for o in findings.outcomes)
+        moved = quarantine_rows(con, findings.relation) + set_aside_waiting(con, contract, findings.relation)
+        assert moved == found == sum(o.rows for o in findings.outcomes)
         outcomes = findings.outcomes
         rejects = con.execute(
             "select path, line, column_name, reason from audit.rejects order by path, line"
         ).fetchall()
         manifest = con.execute(
-            "select path, rows_read, rows_loaded, rows_rejected from audit.load_manifest "
-            "where rows_read <> rows_loaded + rows_rejected"
+            "select path, rows_read, rows_loaded, rows_rejected, rows_waiting from audit.load_manifest "
+            "where rows_read <> rows_loaded + rows_rejected + rows_waiting"
         ).fetchall()
     assert manifest == []  # every file still reconciles
     return [o.describe() for o in outcomes], rejects
 
 
-def test_a_row_the_gate_quarantines_keeps_the_timestamp_as_it_landed(settings: Settings) -> None:
-    """Stored in UTC, a naive landed timestamp is business local time (Asia/Shanghai, UTC+8): the reject
-    keeps the landed text, not the stored UTC value (2026-01-12 01:30:00)."""
+def test_a_row_after_the_as_of_day_in_business_time_waits_and_is_no_reject(settings: Settings) -> None:
+    """Stored in UTC, a naive landed timestamp is business local time (Asia/Shanghai, UTC+8): 2026-01-11
+    01:30 local is 2026-01-10 17:30 UTC, the day after the as-of date all the same. It waits in
+    raw_waiting, counted as waiting by its file, and audit.rejects holds nothing."""
     land(settings, "customers/c.csv", CUSTOMERS_HEADER + "c1,F\n")
-    land(settings, "orders/o.csv", ORDERS_HEADER + "o1,c1,2026-01-12 09:30:00,5.00,\n")
+    land(settings, "orders/o.csv", ORDERS_HEADER + "o0,c1,2026-01-10 23:30:00,5.00,\n"
+         + "o1,c1,2026-01-11 01:30:00,5.00,\n")
     ingest(settings, "b1")
 
-    outcomes, _ = quarantine(settings)
+    outcomes, rejects = quarantine(settings)
 
-    assert outcomes == ["orders: 1 row(s) quarantined by rule future_timestamps"]
+    assert outcomes == ["orders: 1 row(s) after the as-of date wait (rule future_timestamps)"]
+    assert rejects == []
     with connect(settings) as con:
-        assert con.execute("select line, column_name, raw_value from audit.rejects").fetchall() == [
-            (2, "ordered_at", "2026-01-12 09:30:00")
-        ]
+        assert con.execute("select order_id, _line from raw_waiting.orders").fetchall() == [("o1", 3)]
+        assert con.execute("select order_id from raw_pending.orders").fetchall() == [("o0",)]
+        assert con.execute(
+            "select rows_read, rows_loaded, rows_rejected, rows_waiting from audit.load_manifest "
+            "where path = 'orders/o.csv'"
+        ).fetchall() == [(2, 1, 0, 1)]
 
 
-def test_gate_rules_quarantine_duplicates_future_unknown_customers_and_wrong_totals(
+def test_gate_rules_quarantine_duplicates_unknown_customers_and_wrong_totals_and_hold_future_rows(
     settings: Settings,
 ) -> None:
     land(settings, "customers/c.csv", CUSTOMERS_HEADER + "c1,F\nc2,M\n")
@@ -81,7 +89,7 @@ def test_gate_rules_quarantine_duplicates_future_unknown_customers_and_wrong_tot
                 "o1,c1,2026-01-05 10:00:00,90.00,10.00",  # 2 x 50 - order discount 10 = 90: fine
                 "o2,c1,2026-01-05 11:00:00,30.00,",  # items add up to 25
                 "o3,c9,2026-01-05 12:00:00,5.00,",  # unknown customer
-                "o4,c2,2026-01-12 09:00:00,5.00,",  # after the as-of day
+                "o4,c2,2026-01-12 09:00:00,5.00,",  # after the as-of day: waits
                 "o5,c2,2026-01-06 09:00:00,5.00,",
                 "o5,c2,2026-01-06 09:00:00,5.00,",  # exact duplicate of line 6
                 "o6,c2,2026-01-07 09:00:00,5.00,",
@@ -101,7 +109,7 @@ def test_gate_rules_quarantine_duplicates_future_unknown_customers_and_wrong_tot
     assert outcomes == [
         "orders: 1 row(s) quarantined by rule exact_duplicates",
         "orders: 2 row(s) quarantined by rule conflicting_keys",
-        "orders: 1 row(s) quarantined by rule future_timestamps",
+        "orders: 1 row(s) after the as-of date wait (rule future_timestamps)",
         "orders: 1 row(s) quarantined by rule unknown_customers",
         "orders: 1 row(s) quarantined by rule order_totals",
     ]
@@ -113,12 +121,6 @@ def test_gate_rules_quarantine_duplicates_future_unknown_customers_and_wrong_tot
             "order_items add up to 25.00 less the order discount 0.00 = 25.00, not total_amount 30.00",
         ),
         ("orders/o.csv", 4, "customer_id", "customer_id 'c9' is in no landed customers row"),
-        (
-            "orders/o.csv",
-            5,
-            "ordered_at",
-            "ordered_at is after the as-of date 2026-01-10 (business day 2026-01-12)",
-        ),
         ("orders/o.csv", 7, None, "exact duplicate of line 6 of the same file"),
         (
             "orders/o.csv",
@@ -135,9 +137,9 @@ def test_gate_rules_quarantine_duplicates_future_unknown_customers_and_wrong_tot
     ]
     with duckdb.connect(str(settings.warehouse_db)) as con:
         assert con.execute(
-            "select rows_read, rows_loaded, rows_rejected from audit.load_manifest "
+            "select rows_read, rows_loaded, rows_rejected, rows_waiting from audit.load_manifest "
             "where path = 'orders/o.csv'"
-        ).fetchall() == [(9, 3, 6)]
+        ).fetchall() == [(9, 3, 5, 1)]
         assert sorted(r[0] for r in con.execute("select order_id from raw_pending.orders").fetchall()) == [
             "o1",
             "o5",

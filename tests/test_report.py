@@ -25,7 +25,8 @@ CREATE SCHEMA audit;
 CREATE TABLE audit.load_manifest (
     file_id VARCHAR, table_name VARCHAR, path VARCHAR, size_bytes BIGINT, sha256 VARCHAR, file_format VARCHAR,
     columns_present VARCHAR[], missing_columns VARCHAR[], extra_columns VARCHAR[],
-    rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, batch_id VARCHAR, status VARCHAR,
+    rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, rows_waiting BIGINT, batch_id VARCHAR,
+    status VARCHAR,
     loaded_at TIMESTAMP, accepted_at TIMESTAMP
 );
 CREATE TABLE audit.rejects (
@@ -42,13 +43,13 @@ CREATE TABLE audit.validation_results (
 FIXTURE_ROWS = """
 INSERT INTO audit.load_manifest VALUES
   ('f1', 'customers', 'customers/2024-03-01.csv', 400, 'aa', 'csv', ['customer_id'], [], ['loyalty_tier'],
-   5, 4, 1, 'run-ok', 'accepted', TIMESTAMP '2024-04-01 00:05:00', TIMESTAMP '2024-04-01 00:06:00'),
+   5, 4, 1, 0, 'run-ok', 'accepted', TIMESTAMP '2024-04-01 00:05:00', TIMESTAMP '2024-04-01 00:06:00'),
   ('f2', 'orders', 'orders/2024-03-01.csv', 700, 'bb', 'csv', ['order_id'], ['coupon_code'], [],
-   7, 5, 2, 'run-ok', 'accepted', TIMESTAMP '2024-04-01 00:05:00', TIMESTAMP '2024-04-01 00:06:00'),
+   7, 5, 2, 0, 'run-ok', 'accepted', TIMESTAMP '2024-04-01 00:05:00', TIMESTAMP '2024-04-01 00:06:00'),
   ('f0', 'orders', 'orders/2024-02-01.csv', 900, 'cc', 'csv', ['order_id'], [], [],
-   100, 100, 0, 'run-old', 'accepted', TIMESTAMP '2024-03-01 00:05:00', TIMESTAMP '2024-03-01 00:06:00'),
+   100, 100, 0, 0, 'run-old', 'accepted', TIMESTAMP '2024-03-01 00:05:00', TIMESTAMP '2024-03-01 00:06:00'),
   ('f3', 'orders', 'orders/2024-03-02.csv', 800, 'dd', 'parquet', ['order_id'], [], [],
-   10, 6, 3, 'run-bad', 'pending', TIMESTAMP '2024-04-02 00:05:00', NULL);
+   10, 6, 3, 0, 'run-bad', 'pending', TIMESTAMP '2024-04-02 00:05:00', NULL);
 INSERT INTO audit.rejects VALUES
   ('run-ok', 'f1', 'customers', 'customers/2024-03-01.csv', 3, 'phone', '13800138000', 'bad phone', now()),
   ('run-ok', 'f2', 'orders', 'orders/2024-03-01.csv', 6, 'ordered_at', 'soon', 'not a timestamp', now()),
@@ -150,14 +151,15 @@ def test_report_of_a_published_run(published: Settings) -> None:
     assert "as of 2024-03-31" in text
     # Ingestion: this batch's files only, each reconciled, and totals per table. Both files have
     # rejects, so both are listed as needing attention and again in the full list.
-    file_rows = [r[:10] for r in rows if len(r) == 11 and r[0] != "file"]
+    file_rows = [r[:11] for r in rows if len(r) == 12 and r[0] != "file"]
     batch_files = [
-        ["customers/2024-03-01.csv", "customers", "csv", "accepted", "5", "4", "1", "✓", "", "loyalty_tier"],
-        ["orders/2024-03-01.csv", "orders", "csv", "accepted", "7", "5", "2", "✓", "coupon_code", ""],
+        ["customers/2024-03-01.csv", "customers", "csv", "accepted", "5", "4", "1", "0", "✓", "",
+         "loyalty_tier"],
+        ["orders/2024-03-01.csv", "orders", "csv", "accepted", "7", "5", "2", "0", "✓", "coupon_code", ""],
     ]
     assert file_rows == batch_files + batch_files
-    assert ["customers", "1", "5", "4", "1", "✓"] in rows
-    assert ["orders", "1", "7", "5", "2", "✓"] in rows
+    assert ["customers", "1", "5", "4", "1", "0", "✓"] in rows
+    assert ["orders", "1", "7", "5", "2", "0", "✓"] in rows
     assert "orders/2024-02-01.csv" not in html
     assert "all 2 files reconcile" in text
     # Rejects: counts by table/column/reason, samples with the personal value masked.
@@ -214,13 +216,13 @@ def test_report_of_a_failed_run(published: Settings) -> None:
     text = text_of(html)
     assert "Not published" in text
     assert "the raw quality gate failed: 1 error-severity check(s) did not pass" in text
-    assert "1 file(s) break rows read = rows loaded + rows rejected" in text
+    assert "1 file(s) break rows read = rows loaded + rows rejected + rows waiting" in text
     assert "BI keeps reading the version published by run run-ok (as of 2024-03-31)" in text
     assert "as of 2024-04-01" in text
-    file_row = next(r for r in rows if r and r[0] == "orders/2024-03-02.csv" and len(r) == 11)
-    assert file_row[:8] == ["orders/2024-03-02.csv", "orders", "parquet", "pending", "10", "6", "3",
-                            "✗ 10 ≠ 6 + 3"]
-    assert ["orders", "1", "10", "6", "3", "✗ does not reconcile"] in rows
+    file_row = next(r for r in rows if r and r[0] == "orders/2024-03-02.csv" and len(r) == 12)
+    assert file_row[:9] == ["orders/2024-03-02.csv", "orders", "parquet", "pending", "10", "6", "3", "0",
+                            "✗ 10 ≠ 6 + 3 + 0"]
+    assert ["orders", "1", "10", "6", "3", "0", "✗ does not reconcile"] in rows
     first_gate_row = next(r for r in rows if len(r) == 8 and r[1] == "raw")
     assert first_gate_row[:6] == ["FAILED", "raw", "error", "orders", "orders/2024-03-02.csv",
                                   "total_amount between 0 and 100000000"]

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 from dbt.cli.main import dbtRunner
 
@@ -13,7 +14,7 @@ from ecom.config import DBT_PROJECT_DIR, Settings
 from ecom.contract import load_contract
 from ecom.dbt_manifest import environment
 from ecom.ingest.layers import ensure_layer_table
-from ecom.warehouse import IN_MEMORY, connect, duckdb_config, ensure_audit_tables
+from ecom.warehouse import AUDIT_DDL, IN_MEMORY, connect, duckdb_config, ensure_audit_tables
 
 ORDERS = 200_000
 
@@ -79,3 +80,26 @@ def test_dbt_keeps_building_after_a_model_spilled_to_disk(settings: Settings, tm
     }
     with connect(settings) as con:  # dbt-duckdb still holds the database: same configuration, shared
         assert con.execute("select count(*) from staging.stg_shop__orders").fetchall() == [(ORDERS,)]
+
+
+def test_a_manifest_from_before_waiting_rows_is_rebuilt_with_its_rows(settings: Settings) -> None:
+    """A warehouse whose manifest CHECKs rows_read = rows_loaded + rows_rejected gets rows_waiting and the
+    check that counts it (DuckDB cannot alter a constraint), its rows kept."""
+    old = AUDIT_DDL.replace("    rows_waiting BIGINT NOT NULL DEFAULT 0,\n", "").replace(
+        "rows_loaded + rows_rejected + rows_waiting", "rows_loaded + rows_rejected")
+    with connect(settings) as con:
+        con.execute(old)
+        con.execute(
+            "INSERT INTO audit.load_manifest VALUES ('f1', 'orders', 'orders/o.csv', 10, 'aa', 'csv', "
+            "[], [], [], 3, 2, 1, 'b1', 'pending', TIMESTAMP '2026-01-01 00:00:00', NULL)"
+        )
+
+    with connect(settings) as con:
+        ensure_audit_tables(con)
+        con.execute("UPDATE audit.load_manifest SET rows_loaded = 1, rows_waiting = 1")
+        assert con.execute(
+            "SELECT file_id, rows_read, rows_loaded, rows_rejected, rows_waiting, values_rounded "
+            "FROM audit.load_manifest"
+        ).fetchall() == [("f1", 3, 1, 1, 1, 0)]
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute("UPDATE audit.load_manifest SET rows_waiting = 2")

@@ -35,7 +35,7 @@ REJECT_SAMPLE_SIZE = 20
 RAW_VALUE_MAX_CHARS = 80
 SEVERITY_ORDER = {"error": 0, "warning": 1}
 WAREHOUSE = "warehouse"
-ROW_COUNTS = ("rows_read", "rows_loaded", "rows_rejected")
+ROW_COUNTS = ("rows_read", "rows_loaded", "rows_rejected", "rows_waiting")
 
 
 @dataclass
@@ -67,7 +67,8 @@ class RunReport:
 
     @property
     def table_totals(self) -> list[Row]:
-        """Per table of this run's files: files, rows read / loaded / rejected, and whether all reconcile."""
+        """Per table of the report's files: files, rows read / loaded / rejected / waiting, and whether all
+        reconcile."""
         totals = []
         for table in sorted({f["table_name"] for f in self.files}):
             files = [f for f in self.files if f["table_name"] == table]
@@ -156,7 +157,8 @@ class RunReport:
             reasons.append(f"{what} failed: {count} error-severity check(s) did not pass")
         if self.unbalanced_files:
             reasons.append(
-                f"{len(self.unbalanced_files)} file(s) break rows read = rows loaded + rows rejected"
+                f"{len(self.unbalanced_files)} file(s) break rows read = rows loaded + rows rejected + "
+                "rows waiting"
             )
         if not self.is_published and not failed_gates:
             if not self.gate_results:
@@ -263,11 +265,11 @@ def _collect_ingestion(db: _Databases, report: RunReport) -> None:
         return
     report.files = db.rows(
         f"""
-        SELECT table_name, path, file_format, status, rows_read, rows_loaded, rows_rejected,
+        SELECT table_name, path, file_format, status, rows_read, rows_loaded, rows_rejected, rows_waiting,
                missing_columns, extra_columns, loaded_at,
-               coalesce(rows_read = rows_loaded + rows_rejected, false) AS balanced
+               coalesce(rows_read = rows_loaded + rows_rejected + rows_waiting, false) AS balanced
         FROM {WAREHOUSE}.audit.load_manifest
-        WHERE batch_id = ?
+        WHERE batch_id = ? OR (rows_waiting > 0 AND status <> 'withdrawn')
         ORDER BY table_name, path
         """,
         [report.run_id],

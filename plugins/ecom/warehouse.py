@@ -28,8 +28,9 @@ from ecom.sql import literal
 AUDIT_SCHEMA = "audit"
 IN_MEMORY = ":memory:"
 
-AUDIT_DDL = f"""
-CREATE SCHEMA IF NOT EXISTS {AUDIT_SCHEMA};
+# Every physical row of a file is loaded (in raw_pending or raw), rejected (audit.rejects) or waiting
+# (raw_waiting: after the as-of date of the run that judged it).
+MANIFEST_DDL = f"""
 CREATE TABLE IF NOT EXISTS {AUDIT_SCHEMA}.load_manifest (
     file_id VARCHAR NOT NULL,
     table_name VARCHAR NOT NULL,
@@ -43,12 +44,17 @@ CREATE TABLE IF NOT EXISTS {AUDIT_SCHEMA}.load_manifest (
     rows_read BIGINT NOT NULL,
     rows_loaded BIGINT NOT NULL,
     rows_rejected BIGINT NOT NULL,
+    rows_waiting BIGINT NOT NULL DEFAULT 0,
     batch_id VARCHAR NOT NULL,
     status VARCHAR NOT NULL CHECK (status IN ('pending', 'accepted', 'withdrawn')),
     loaded_at TIMESTAMP NOT NULL,
     accepted_at TIMESTAMP,
-    CHECK (rows_read = rows_loaded + rows_rejected)
+    CHECK (rows_read = rows_loaded + rows_rejected + rows_waiting)
 );
+"""
+AUDIT_DDL = f"""
+CREATE SCHEMA IF NOT EXISTS {AUDIT_SCHEMA};
+{MANIFEST_DDL}
 CREATE TABLE IF NOT EXISTS {AUDIT_SCHEMA}.ingest_warnings (
     batch_id VARCHAR NOT NULL,
     warning VARCHAR NOT NULL,
@@ -162,5 +168,28 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 def ensure_audit_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(AUDIT_DDL)
+    _add_manifest_columns(con)
+    [(counts_waiting,)] = con.execute(
+        "SELECT count(*) > 0 FROM duckdb_columns() WHERE database_name = current_database() "
+        f"AND schema_name = {literal(AUDIT_SCHEMA)} AND table_name = 'load_manifest' "
+        "AND column_name = 'rows_waiting'"
+    ).fetchall()
+    if not counts_waiting:
+        _rebuild_manifest(con)
+
+
+def _add_manifest_columns(con: duckdb.DuckDBPyConnection) -> None:
     for column, sql_type in _MANIFEST_ADDED_COLUMNS:
         con.execute(f"ALTER TABLE {AUDIT_SCHEMA}.load_manifest ADD COLUMN IF NOT EXISTS {column} {sql_type}")
+
+
+def _rebuild_manifest(con: duckdb.DuckDBPyConnection) -> None:
+    """A manifest from before waiting rows: copied into the current table, whose CHECK counts them (DuckDB
+    cannot alter a constraint)."""
+    with transaction(con):
+        con.execute(f"ALTER TABLE {AUDIT_SCHEMA}.load_manifest RENAME TO load_manifest_before_waiting")
+        con.execute(MANIFEST_DDL)
+        _add_manifest_columns(con)
+        con.execute(f"INSERT INTO {AUDIT_SCHEMA}.load_manifest BY NAME "
+                    f"SELECT * FROM {AUDIT_SCHEMA}.load_manifest_before_waiting")
+        con.execute(f"DROP TABLE {AUDIT_SCHEMA}.load_manifest_before_waiting")

@@ -85,6 +85,15 @@ def query(warehouse: Path, sql: str) -> list[tuple]:
         return con.sql(sql).fetchall()
 
 
+def rows_per_file(warehouse: Path, schema: str, table: str) -> dict[str, int]:
+    """Rows of <schema>.<table> per file id (none when the relation does not exist)."""
+    exists = query(warehouse, "select count(*) from information_schema.tables "
+                              f"where table_schema = '{schema}' and table_name = '{table}'")
+    if exists == [(0,)]:
+        return {}
+    return dict(query(warehouse, f"select _file_id, count(*) from {schema}.{table} group by all"))
+
+
 def by_kind(manifest: dict, outcome: str) -> list[dict]:
     return [d for d in manifest["defects"] if d["outcome"] == outcome]
 
@@ -151,17 +160,21 @@ def test_the_run_stops_on_exactly_the_expected_error_checks(
 def test_nothing_is_lost_every_file_reconciles(landing: Path, warehouse: Path) -> None:
     files = query(
         warehouse,
-        "select path, rows_read, rows_loaded, rows_rejected, file_id, table_name from audit.load_manifest",
+        "select path, rows_read, rows_loaded, rows_rejected, rows_waiting, file_id, table_name "
+        "from audit.load_manifest",
     )
     landed = {p.relative_to(landing).as_posix() for p in landing.rglob("*.csv") if "_defects" not in p.parts}
     assert {f[0] for f in files} == landed
     rejects = dict(query(warehouse, "select file_id, count(distinct line) from audit.rejects group by all"))
-    pending = {}
-    for table in {f[5] for f in files}:
-        pending |= dict(query(warehouse, f"select _file_id, count(*) from raw_pending.{table} group by all"))
-    for path, read, loaded, rejected, file_id, _ in files:
-        assert read == loaded + rejected == data_records(landing / path), path
-        assert (rejects.get(file_id, 0), pending.get(file_id, 0)) == (rejected, loaded), path
+    pending: dict[str, int] = {}
+    waiting: dict[str, int] = {}
+    for table in {f[6] for f in files}:
+        pending |= rows_per_file(warehouse, "raw_pending", table)
+        waiting |= rows_per_file(warehouse, "raw_waiting", table)
+    for path, read, loaded, rejected, waits, file_id, _ in files:
+        assert read == loaded + rejected + waits == data_records(landing / path), path
+        assert (rejects.get(file_id, 0), pending.get(file_id, 0), waiting.get(file_id, 0)) == (
+            rejected, loaded, waits), path
 
 
 def test_tolerated_defects_load_as_intended(manifest: dict, warehouse: Path) -> None:

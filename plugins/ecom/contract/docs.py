@@ -43,7 +43,8 @@ are recorded and ignored.
   after it was accepted is refused, naming the file. Land corrections under a new file name.
   A file counts as unchanged only while its size, inode, modification and change times are the
   recorded ones: any rewrite is noticed, even one that puts the old modification time back.
-- **Every line is accounted for**: for every file, rows read = rows loaded + rows rejected, and a
+- **Every line is accounted for**: for every file, rows read = rows loaded + rows rejected + rows
+  waiting (dated after the run's as-of date: held back, not rejected, until a run covers them), and a
   file's physical lines (counted from its bytes, `audit.load_manifest.physical_lines`) are its
   header, its rows (a quoted field may span lines) and its blank lines. A quote that is never closed
   makes every line after it a reject of its own. A file whose lines the reader cannot account for

@@ -276,16 +276,18 @@ def unparseable_timestamp(injector: _Injector) -> None:
 
 
 def future_timestamp(injector: _Injector) -> None:
-    future = f"{injector.as_of + timedelta(days=5)} 12:00:00"
+    """A stray far-future touchpoint, past the plausible range: a defect. A row merely after the as-of
+    date is none: it waits for a run whose as-of date covers it."""
+    occurred_at = _column("touchpoints", "occurred_at")
     _set_value(
         injector,
         "future_timestamp",
-        "a touchpoint five days after the as-of date",
+        "a touchpoint dated 2199, past the plausible range",
         "touchpoints",
         10,
-        "occurred_at",
-        future,
-        f"is after the as-of date {injector.as_of}",
+        occurred_at.name,
+        "2199-06-30 12:00:00",
+        casting.above_maximum(occurred_at),
     )
 
 

@@ -1,7 +1,8 @@
 """The raw layer: landed files → raw_pending.<table> exactly once (rejects kept) → raw.<table>.
 
-It owns every write to raw_pending, raw, audit.rejects and audit.load_manifest: stage (ingest),
-quarantine what the raw gate found (quarantine_rows) and promote (promote_pending).
+It owns every write to raw_pending, raw, raw_waiting, audit.rejects and audit.load_manifest: stage
+(ingest), quarantine what the raw gate found (quarantine_rows), set aside the rows after the as-of date
+and release them to the next gate (set_aside_waiting, release_waiting) and promote (promote_pending).
 See docs/architecture.md, "Raw layer".
 """
 
@@ -12,6 +13,7 @@ from ecom.ingest.promotion import latest_order_date, promote_pending
 from ecom.ingest.quarantine import quarantine_rows
 from ecom.ingest.result import IngestResult, TableCounts, batch_warnings
 from ecom.ingest.runner import ingest
+from ecom.ingest.waiting import release_waiting, set_aside_waiting
 
 __all__ = [
     "ChangedFileError",
@@ -24,4 +26,6 @@ __all__ = [
     "latest_order_date",
     "promote_pending",
     "quarantine_rows",
+    "release_waiting",
+    "set_aside_waiting",
 ]

@@ -1,4 +1,9 @@
-"""The raw layer's relations in the working warehouse: raw_pending.<table> and raw.<table>.
+"""The raw layer's relations in the working warehouse: raw_pending.<table>, raw.<table> and
+raw_waiting.<table>.
+
+raw_pending holds the rows under judgement (rows of pending files, and waiting rows released for the
+run's gate), raw the accepted rows dbt reads, raw_waiting the rows dated after the as-of date of the
+run that judged them: neither defects nor published, they wait for a run whose as-of date covers them.
 
 The audit tables (load manifest, rejects) are created by ecom.warehouse, which opens every connection.
 """
@@ -12,6 +17,7 @@ from ecom.sql import identifier, literal, relation_exists
 
 PENDING_SCHEMA = "raw_pending"
 RAW_SCHEMA = "raw"
+WAITING_SCHEMA = "raw_waiting"
 
 # Appended to every pending/raw row: which file version, which line of it, which ingest batch, and
 # when (UTC) its file was loaded (`file_loaded_at_sql`): _loaded_at orders file versions in time,
@@ -50,10 +56,19 @@ def relation_name(schema: str, table_name: str) -> str:
 
 
 def landed_relations(con: duckdb.DuckDBPyConnection, table_name: str) -> list[str]:
-    """The raw-layer relations holding a table's rows: raw.<table> (accepted) and raw_pending.<table>
-    (rows of files still pending; promotion, withdrawal and replacement remove the others)."""
-    return [relation_name(schema, table_name) for schema in (RAW_SCHEMA, PENDING_SCHEMA)
+    """The raw-layer relations holding a table's rows: raw.<table> (accepted), raw_pending.<table>
+    (rows under judgement; promotion, withdrawal and replacement remove the others) and
+    raw_waiting.<table> (rows after an earlier run's as-of date)."""
+    return [relation_name(schema, table_name) for schema in (RAW_SCHEMA, PENDING_SCHEMA, WAITING_SCHEMA)
             if relation_exists(con, schema, table_name)]
+
+
+def delete_file_rows(con: duckdb.DuckDBPyConnection, table_name: str, file_ids: list[str]) -> None:
+    """Remove the rows of these file versions that are not accepted: pending or waiting."""
+    for schema in (PENDING_SCHEMA, WAITING_SCHEMA):
+        if relation_exists(con, schema, table_name):
+            con.execute(f"DELETE FROM {relation_name(schema, table_name)} "
+                        "WHERE _file_id IN (SELECT unnest(?::VARCHAR[]))", [file_ids])
 
 
 def business_time_sql(utc_timestamp_sql: str, business_tz: str) -> str:

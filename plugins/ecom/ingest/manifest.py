@@ -7,8 +7,7 @@ from dataclasses import dataclass
 import duckdb
 
 from ecom.ingest.discovery import FileStat, LandedFile, RecordedFile
-from ecom.ingest.layers import PENDING_SCHEMA, file_loaded_at_sql, relation_name
-from ecom.sql import relation_exists
+from ecom.ingest.layers import delete_file_rows, file_loaded_at_sql
 
 
 class ChangedFileError(Exception):
@@ -34,7 +33,7 @@ class ManifestEntry:
 
 @dataclass(frozen=True)
 class FileLoad:
-    """What loading one file version produced (rows_read = rows_loaded + rows_rejected)."""
+    """What loading one file version produced (rows_read = rows_loaded + rows_rejected; none waits yet)."""
 
     columns_present: list[str]
     missing_columns: list[str]
@@ -103,10 +102,9 @@ def refuse_changed_accepted_files(files: list[LandedFile], live: dict[str, Manif
 
 
 def withdraw(con: duckdb.DuckDBPyConnection, entry: ManifestEntry) -> None:
-    """A pending file that left the landing folder: its pending rows go, its manifest row says withdrawn."""
-    if relation_exists(con, PENDING_SCHEMA, entry.table_name):
-        con.execute(f"DELETE FROM {relation_name(PENDING_SCHEMA, entry.table_name)} WHERE _file_id = ?",
-                    [entry.file_id])
+    """A pending file that left the landing folder: its pending and waiting rows go, its manifest row says
+    withdrawn."""
+    delete_file_rows(con, entry.table_name, [entry.file_id])
     con.execute("UPDATE audit.load_manifest SET status = 'withdrawn' WHERE file_id = ?", [entry.file_id])
 
 
@@ -114,9 +112,7 @@ def discard_versions(con: duckdb.DuckDBPyConnection, table_name: str, file_ids: 
     """Forget pending or withdrawn versions of a table's files entirely (about to be replaced or reloaded)."""
     if not file_ids:
         return
-    if relation_exists(con, PENDING_SCHEMA, table_name):
-        con.execute(f"DELETE FROM {relation_name(PENDING_SCHEMA, table_name)} "
-                    "WHERE _file_id IN (SELECT unnest(?::VARCHAR[]))", [file_ids])
+    delete_file_rows(con, table_name, file_ids)
     con.execute("DELETE FROM audit.rejects WHERE file_id IN (SELECT unnest(?::VARCHAR[]))", [file_ids])
     con.execute("DELETE FROM audit.load_manifest "
                 "WHERE file_id IN (SELECT unnest(?::VARCHAR[])) AND status <> 'accepted'", [file_ids])

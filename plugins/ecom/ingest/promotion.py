@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import duckdb
+
 from ecom.config import Settings
 from ecom.contract import load_contract
 from ecom.ingest.layers import (
@@ -14,24 +16,28 @@ from ecom.ingest.layers import (
     business_day_sql,
     ensure_layer_table,
     landed_relations,
+    relation_name,
 )
+from ecom.sql import relation_exists
 from ecom.warehouse import connect, ensure_audit_tables, transaction
 
 
 def promote_pending(settings: Settings) -> dict[str, int]:
-    """Move every pending row to raw.<table> and mark pending files accepted, in one transaction.
+    """Move every pending row (of pending files, or released from waiting) to raw.<table> and mark pending
+    files accepted, in one transaction. Rows set aside as waiting stay in raw_waiting.
 
     A table gets its raw relation as soon as one of its files is accepted, even with 0 rows.
-    Returns the rows promoted per table that had pending files.
+    Returns the rows promoted per table that had pending files or rows.
     """
     contract = load_contract()
     promoted: dict[str, int] = {}
     with connect(settings) as con:
         ensure_audit_tables(con)
         with transaction(con):
-            tables = [row[0] for row in con.execute(
-                "SELECT DISTINCT table_name FROM audit.load_manifest WHERE status = 'pending' ORDER BY 1"
-            ).fetchall()]
+            with_files = {row[0] for row in con.execute(
+                "SELECT DISTINCT table_name FROM audit.load_manifest WHERE status = 'pending'"
+            ).fetchall()}
+            tables = sorted(with_files | {name for name in contract.tables if _has_pending_rows(con, name)})
             for table_name in tables:
                 table = contract.table(table_name)
                 pending = ensure_layer_table(con, PENDING_SCHEMA, table)
@@ -44,9 +50,16 @@ def promote_pending(settings: Settings) -> dict[str, int]:
     return promoted
 
 
+def _has_pending_rows(con: duckdb.DuckDBPyConnection, table_name: str) -> bool:
+    if not relation_exists(con, PENDING_SCHEMA, table_name):
+        return False
+    [(found,)] = con.execute(f"SELECT exists (FROM {relation_name(PENDING_SCHEMA, table_name)})").fetchall()
+    return bool(found)
+
+
 def latest_order_date(settings: Settings, today: date | None = None) -> date | None:
-    """The business-time-zone day of the last order in raw + pending orders that is not after `today`
-    (default: today in the business time zone); None when there is none.
+    """The business-time-zone day of the last order landed (accepted, pending or waiting) that is not
+    after `today` (default: today in the business time zone); None when there is none.
 
     An order dated after today has not happened: one stray far-future row (2099-12-31) must not become
     the run's as-of date and stretch every cohort and month series to it. Such rows wait, like any row

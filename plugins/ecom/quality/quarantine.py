@@ -1,12 +1,14 @@
 """The raw gate's quarantine rules: pending rows that need the as-of date or other tables to judge.
 
 Ingestion quarantines what one value shows (untypable, empty yet required, outside the contract's
-allowed values or range). These rules find more: exact duplicates and conflicting keys within a file,
-event times after the as-of date, orders of unknown customers, order totals that differ from their
-items. Rules run in order (each switched on or off in quality.yml `quarantine_rules`), each on the rows
-the earlier ones left. The gate only reads: what the rules find goes into a temporary table of this
-connection (ecom.ingest.quarantine.FINDINGS_COLUMNS), which the raw layer then applies
-(ecom.ingest.quarantine.quarantine_rows).
+allowed values or range: a far-future stray timestamp among them). These rules find more: exact
+duplicates and conflicting keys within a file, event times after the as-of date, orders of unknown
+customers, order totals that differ from their items. Rules run in order (each switched on or off in
+quality.yml `quarantine_rules`), each on the rows the earlier ones left. A row after the as-of date is
+no defect: it waits (`waits`) for a run whose as-of date covers it, and the later rules judge it then.
+The gate only reads: what the rules find goes into a temporary table of this connection
+(ecom.ingest.quarantine.FINDINGS_COLUMNS), which the raw layer then applies
+(ecom.ingest.quarantine_rows, ecom.ingest.set_aside_waiting).
 
 Duplicates and conflicts are judged on the rows whose key occurs more than once in their file, found
 in one pass over the table's pending rows (usually few rows): the other rules are filters and joins.
@@ -36,8 +38,14 @@ FINDINGS = "gate_quarantine_findings"
 SHARED_KEYS = "gate_rows_sharing_a_key"
 # The day of a file's partition folder, e.g. orders/dt=2026-06-30/orders.csv.
 PARTITION_DAY_PATTERN = r"(?:^|/)dt=(\d{4}-\d{2}-\d{2})(?:/|$)"
-# Rows not found by an earlier rule (p: a pending row).
-_NOT_FOUND = f"NOT EXISTS (SELECT 1 FROM {FINDINGS} f WHERE f._file_id = p._file_id AND f._line = p._line)"
+# Rows not found by an earlier rule (p: a pending row); not quarantined by one (they may wait).
+_FOUND = f"SELECT 1 FROM {FINDINGS} f WHERE f._file_id = p._file_id AND f._line = p._line"
+_NOT_FOUND = f"NOT EXISTS ({_FOUND})"
+_NOT_QUARANTINED = f"NOT EXISTS ({_FOUND} AND NOT f.waits)"
+
+
+# The rule whose rows wait for a later as-of date instead of being quarantined.
+WAITING_RULE = "future_timestamps"
 
 
 @dataclass(frozen=True)
@@ -47,12 +55,15 @@ class RuleOutcome:
     rows: int
 
     def describe(self) -> str:
+        if self.rule == WAITING_RULE:
+            return f"{self.table}: {self.rows} row(s) after the as-of date wait (rule {self.rule})"
         return f"{self.table}: {self.rows} row(s) quarantined by rule {self.rule}"
 
 
 @dataclass(frozen=True)
 class Findings:
-    """The rows to quarantine, in the temporary table `relation`, and how many each rule found."""
+    """The rows to quarantine or set aside, in the temporary table `relation`, and how many each rule
+    found."""
 
     relation: str
     outcomes: list[RuleOutcome]
@@ -81,7 +92,7 @@ def find_quarantine_rows(
             ("exact_duplicates", _exact_duplicates_sql(table) if rules.exact_duplicates else None),
             ("conflicting_keys", _conflicting_keys_sql(table) if rules.conflicting_keys else None),
             (
-                "future_timestamps",
+                WAITING_RULE,
                 _future_sql(table, pending, event_time.get(table.name), as_of, business_tz)
                 if rules.future_timestamps
                 else None,
@@ -98,17 +109,18 @@ def find_quarantine_rows(
             ),
         ]
         for rule, sql in rule_sql:
-            if sql is not None and (rows := _record(con, table, sql)):
+            if sql is not None and (rows := _record(con, table, sql, waits=rule == WAITING_RULE)):
                 outcomes.append(RuleOutcome(rule=rule, table=table.name, rows=rows))
         con.execute(f"DROP TABLE IF EXISTS {SHARED_KEYS}")
     return Findings(FINDINGS, outcomes)
 
 
 def _pending_rows_sql(table: Table) -> str:
-    """The table's rows of pending files that no earlier rule found, with the file's path as `_path`."""
+    """The table's rows under judgement (of pending files, or released from waiting) that no earlier rule
+    found, with the file's path as `_path`."""
     return (
         f"(SELECT p.*, m.path AS _path FROM {relation_name(PENDING_SCHEMA, table.name)} p "
-        f"JOIN audit.load_manifest m ON m.file_id = p._file_id WHERE m.status = 'pending' AND {_NOT_FOUND})"
+        f"JOIN audit.load_manifest m ON m.file_id = p._file_id WHERE {_NOT_FOUND})"
     )
 
 
@@ -128,11 +140,11 @@ def _find_rows_sharing_a_key(con: duckdb.DuckDBPyConnection, table: Table, pendi
     )
 
 
-def _record(con: duckdb.DuckDBPyConnection, table: Table, caught_sql: str) -> int:
+def _record(con: duckdb.DuckDBPyConnection, table: Table, caught_sql: str, waits: bool) -> int:
     """Add the rows `caught_sql` selects (_file_id, _line, column_name, raw_value, reason) to the findings,
-    once per row; returns how many."""
+    once per row, as waiting or to quarantine; returns how many."""
     [(added,)] = con.execute(
-        f"INSERT INTO {FINDINGS} SELECT {literal(table.name)}, * "
+        f"INSERT INTO {FINDINGS} SELECT {literal(table.name)}, *, {waits} "
         f"FROM (SELECT DISTINCT ON (_file_id, _line) * FROM ({caught_sql}))"
     ).fetchall()
     return int(added)
@@ -180,9 +192,10 @@ def _conflicting_keys_sql(table: Table) -> str:
 def _future_sql(
     table: Table, pending: str, column_name: str | None, as_of: date, business_tz: str
 ) -> str | None:
-    """Rows whose day is after the as-of date and after the day of their file's dt=YYYY-MM-DD partition.
+    """Rows whose day is after the as-of date and after the day of their file's dt=YYYY-MM-DD partition:
+    they wait.
 
-    The partition day keeps a backfill (an as-of date before files already landed) from quarantining
+    The partition day keeps a backfill (an as-of date before files already landed) from holding back
     the later days' rows: a row is in the future only when no file and no as-of date vouches for it.
     """
     if column_name is None:
@@ -204,21 +217,20 @@ def _future_sql(
         f"{literal(column.name + ' is after the as-of date ' + as_of.isoformat() + ' (business day ')} "
         f"|| {day}::VARCHAR || ')' AS reason FROM {pending} p "
         f"JOIN (SELECT file_id, {limit} AS first_future FROM audit.load_manifest "
-        f"WHERE status = 'pending' AND table_name = {literal(table.name)}) f ON f.file_id = p._file_id "
+        f"WHERE table_name = {literal(table.name)}) f ON f.file_id = p._file_id "
         f"WHERE {value} >= f.first_future"
     )
 
 
 def _landed_sql(con: duckdb.DuckDBPyConnection, table: str, columns: str) -> str | None:
-    """Accepted rows plus rows of pending files of a table that no rule found, or None when neither
-    exists."""
+    """Accepted rows plus rows under judgement of a table that no rule quarantined (a customer after the
+    as-of date has landed all the same), or None when neither exists."""
     sources = []
     if relation_exists(con, RAW_SCHEMA, table):
         sources.append(f"SELECT {columns} FROM {relation_name(RAW_SCHEMA, table)}")
     if relation_exists(con, PENDING_SCHEMA, table):
         sources.append(
-            f"SELECT {columns} FROM {relation_name(PENDING_SCHEMA, table)} p JOIN audit.load_manifest m "
-            f"ON m.file_id = p._file_id WHERE m.status = 'pending' AND {_NOT_FOUND}"
+            f"SELECT {columns} FROM {relation_name(PENDING_SCHEMA, table)} p WHERE {_NOT_QUARANTINED}"
         )
     return " UNION ALL ".join(sources) or None
 

@@ -1,9 +1,12 @@
 """The raw quality gate: pending rows must pass before they are promoted to raw.<table>.
 
 The gate only reads the warehouse; the raw layer (ecom.ingest) writes what follows from its verdict.
-1. Quarantine rules find the rows that need the as-of date or other tables to judge (quarantine.py:
-   duplicates and conflicting keys within a file, future timestamps, orders of unknown customers,
-   totals that do not add up); the raw layer moves them to audit.rejects (quarantine_rows).
+1. The raw layer releases the rows that wait from earlier runs back into raw_pending (release_waiting),
+   so that this run's as-of date and rules judge them too. Quarantine rules find the rows that need the
+   as-of date or other tables to judge (quarantine.py: duplicates and conflicting keys within a file,
+   orders of unknown customers, totals that do not add up); the raw layer moves them to audit.rejects
+   (quarantine_rows). Rows after the as-of date are no defect: the raw layer sets them aside in
+   raw_waiting until a run's as-of date covers them (set_aside_waiting).
 2. Checks, each through Great Expectations:
    - each table's pending rows against `raw.<table>`, built from the raw data contract (raw_suites.py)
      and run as queries in the warehouse (raw_rows.py); failures name file and line;
@@ -46,9 +49,11 @@ def run_raw_gate(settings: Settings, run_id: str, as_of: date) -> GateResult:
     checks: list[CheckResult] = []
     without_pending: list[str] = []
     with connect(settings) as con, GateValidator(settings, RAW_GATE, run_id) as validator:
+        ingest.release_waiting(con, contract)
         findings = find_quarantine_rows(con, contract, config.rules, config.event_time, as_of,
                                         settings.business_tz)
         ingest.quarantine_rows(con, findings.relation)
+        ingest.set_aside_waiting(con, contract, findings.relation)
         for table in contract.tables.values():
             validation = validate_pending_rows(validator, con, contract, table)
             if validation is None:

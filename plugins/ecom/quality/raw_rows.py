@@ -62,9 +62,10 @@ def pending_rows_sql(table: Table) -> str:
 
 
 def _checked_files_sql(table: Table) -> str:
-    """The manifest rows (`m`) of the table's pending files that have all its required columns."""
+    """The manifest rows (`m`) of the table's files that have all its required columns (joined to the rows
+    under judgement: of pending files, or released from waiting)."""
     required = ", ".join(literal(column) for column in table.required_columns)
-    return (f"m.status = 'pending' and m.table_name = {literal(table.name)} "
+    return (f"m.table_name = {literal(table.name)} "
             f"and not list_has_any(m.missing_columns, [{required}]::varchar[])")
 
 
@@ -75,8 +76,8 @@ def validate_pending_rows(
     if not relation_exists(con, PENDING_SCHEMA, table.name):
         return None
     [(rows,)] = con.execute(
-        "select coalesce(sum(m.rows_loaded), 0) from audit.load_manifest as m "
-        f"where {_checked_files_sql(table)}"
+        f"select exists (select 1 from {relation_name(PENDING_SCHEMA, table.name)} as p "
+        f"join audit.load_manifest as m on m.file_id = p._file_id where {_checked_files_sql(table)})"
     ).fetchall()
     if not rows:
         return None
