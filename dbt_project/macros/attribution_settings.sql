@@ -52,8 +52,3 @@
     select '{{ name }}' as model{{ ' union all' if not loop.last }}
     {% endfor %}
 {%- endmacro %}
-
-{% macro null_safe_equals(left, right) -%}
-    {#- Join condition that also matches two nulls (a channel's rows without a campaign). -#}
-    ({{ left }} = {{ right }} or ({{ left }} is null and {{ right }} is null))
-{%- endmacro %}

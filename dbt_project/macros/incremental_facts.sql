@@ -32,3 +32,51 @@
         'day', -1 - ecom.int_var('late_arrival_days'), 'cast(' ~ ecom.as_of_date() ~ ' as timestamp)') }}
     {%- endif %}
 {%- endmacro %}
+
+{% macro incremental_fact_config(key) -%}
+    {#- The config of an incremental fact model merged on its primary key `key`. -#}
+    {{ config(
+        materialized='incremental',
+        unique_key=key,
+        incremental_strategy=ecom.fact_incremental_strategy(),
+        on_schema_change='fail',
+    ) }}
+{%- endmacro %}
+
+{% macro latest_versions(key, occurred_at_utc=none, maps_vocabulary=true) -%}
+    {#-
+      The CTEs changed_keys (incremental builds only) and versioned: the rows of CTE `renamed` with
+      version_rank (1 = the version to keep per `key`, latest_version_rank), on an incremental build only
+      the keys changed since the last build (changed_since_last_build on `occurred_at_utc`, or every key
+      when the vocabulary the model maps with has changed). The model selects `where version_rank = 1`.
+    -#}
+{% if is_incremental() %}
+
+changed_keys as (
+
+    {#- incremental build: the keys with a row loaded since the last build or in the late-arrival window -#}
+    select distinct {{ key }}
+
+    from renamed
+    where {{ ecom.changed_since_last_build(occurred_at_utc) }}
+    {%- if maps_vocabulary %}
+        or {{ ecom.vocabulary_changed_since_last_build() }}
+    {%- endif %}
+
+),
+
+{% endif %}
+
+versioned as (
+
+    select
+        *,
+        {{ ecom.latest_version_rank([key]) }} as version_rank
+
+    from renamed
+    {% if is_incremental() %}
+    where {{ key }} in (select {{ key }} from changed_keys)
+    {% endif %}
+
+)
+{%- endmacro %}

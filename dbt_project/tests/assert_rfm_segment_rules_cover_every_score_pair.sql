@@ -9,7 +9,7 @@ segment_rules as (
 
 scores as (
 
-    select n as score from ({{ integer_series(5) }}) as numbers where n >= 1
+    select generated_number as score from ({{ dbt.generate_series(5) }}) as numbers
 
 ),
 

@@ -1,10 +1,5 @@
 {#- Clickstream events, one row per event_id, in business local time. -#}
-{{ config(
-    materialized='incremental',
-    unique_key='event_id',
-    incremental_strategy=ecom.fact_incremental_strategy(),
-    on_schema_change='fail',
-) }}
+{{ ecom.incremental_fact_config('event_id') }}
 with
 
 source as (
@@ -39,33 +34,7 @@ renamed as (
 
 ),
 
-{% if is_incremental() %}
-
-changed_keys as (
-
-    {#- incremental build: the keys with a row loaded since the last build or in the late-arrival window -#}
-    select distinct event_id
-
-    from renamed
-    where {{ ecom.changed_since_last_build('occurred_at_utc') }}
-        or {{ ecom.vocabulary_changed_since_last_build() }}
-
-),
-
-{% endif %}
-
-versioned as (
-
-    select
-        *,
-        {{ latest_version_rank(['event_id']) }} as version_rank
-
-    from renamed
-    {% if is_incremental() %}
-    where event_id in (select event_id from changed_keys)
-    {% endif %}
-
-)
+{{ ecom.latest_versions('event_id', 'occurred_at_utc') }}
 
 select
     event_id,

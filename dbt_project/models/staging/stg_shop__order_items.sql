@@ -1,10 +1,5 @@
 {#- Order lines, one row per order_item_id. -#}
-{{ config(
-    materialized='incremental',
-    unique_key='order_item_id',
-    incremental_strategy=ecom.fact_incremental_strategy(),
-    on_schema_change='fail',
-) }}
+{{ ecom.incremental_fact_config('order_item_id') }}
 with
 
 source as (
@@ -30,32 +25,7 @@ renamed as (
 
 ),
 
-{% if is_incremental() %}
-
-changed_keys as (
-
-    {#- incremental build: the keys with a row loaded since the last build or in the late-arrival window -#}
-    select distinct order_item_id
-
-    from renamed
-    where {{ ecom.changed_since_last_build() }}
-
-),
-
-{% endif %}
-
-versioned as (
-
-    select
-        *,
-        {{ latest_version_rank(['order_item_id']) }} as version_rank
-
-    from renamed
-    {% if is_incremental() %}
-    where order_item_id in (select order_item_id from changed_keys)
-    {% endif %}
-
-)
+{{ ecom.latest_versions('order_item_id', maps_vocabulary=false) }}
 
 select
     order_item_id,

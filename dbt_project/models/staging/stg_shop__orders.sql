@@ -1,10 +1,5 @@
 {#- Order headers, one row per order_id, in business local time. shipping_address stays in raw. -#}
-{{ config(
-    materialized='incremental',
-    unique_key='order_id',
-    incremental_strategy=ecom.fact_incremental_strategy(),
-    on_schema_change='fail',
-) }}
+{{ ecom.incremental_fact_config('order_id') }}
 with
 
 source as (
@@ -35,33 +30,7 @@ renamed as (
 
 ),
 
-{% if is_incremental() %}
-
-changed_keys as (
-
-    {#- incremental build: the keys with a row loaded since the last build or in the late-arrival window -#}
-    select distinct order_id
-
-    from renamed
-    where {{ ecom.changed_since_last_build('ordered_at_utc') }}
-        or {{ ecom.vocabulary_changed_since_last_build() }}
-
-),
-
-{% endif %}
-
-versioned as (
-
-    select
-        *,
-        {{ latest_version_rank(['order_id']) }} as version_rank
-
-    from renamed
-    {% if is_incremental() %}
-    where order_id in (select order_id from changed_keys)
-    {% endif %}
-
-)
+{{ ecom.latest_versions('order_id', 'ordered_at_utc') }}
 
 select
     order_id,

@@ -1,10 +1,5 @@
 {#- Marketing touches, one row per touchpoint_id, in business local time; channel and touch type in their vocabulary groups. -#}
-{{ config(
-    materialized='incremental',
-    unique_key='touchpoint_id',
-    incremental_strategy=ecom.fact_incremental_strategy(),
-    on_schema_change='fail',
-) }}
+{{ ecom.incremental_fact_config('touchpoint_id') }}
 with
 
 source as (
@@ -33,33 +28,7 @@ renamed as (
 
 ),
 
-{% if is_incremental() %}
-
-changed_keys as (
-
-    {#- incremental build: the keys with a row loaded since the last build or in the late-arrival window -#}
-    select distinct touchpoint_id
-
-    from renamed
-    where {{ ecom.changed_since_last_build('occurred_at_utc') }}
-        or {{ ecom.vocabulary_changed_since_last_build() }}
-
-),
-
-{% endif %}
-
-versioned as (
-
-    select
-        *,
-        {{ latest_version_rank(['touchpoint_id']) }} as version_rank
-
-    from renamed
-    {% if is_incremental() %}
-    where touchpoint_id in (select touchpoint_id from changed_keys)
-    {% endif %}
-
-)
+{{ ecom.latest_versions('touchpoint_id', 'occurred_at_utc') }}
 
 select
     touchpoint_id,

@@ -165,11 +165,11 @@ results as (
         on result_keys.grain = credited.grain
         and result_keys.model = credited.model
         and result_keys.channel = credited.channel
-        and {{ null_safe_equals('result_keys.campaign_id', 'credited.campaign_id') }}
+        and {{ dbt.equals('result_keys.campaign_id', 'credited.campaign_id') }}
     left join spend_by_grain
         on result_keys.grain = spend_by_grain.grain
         and result_keys.channel = spend_by_grain.channel
-        and {{ null_safe_equals('result_keys.campaign_id', 'spend_by_grain.campaign_id') }}
+        and {{ dbt.equals('result_keys.campaign_id', 'spend_by_grain.campaign_id') }}
 
 )
 

@@ -3,7 +3,7 @@
   ('all', acquisition channel, first-order category, city tier, first-order coupon), with one row per
   period from the cohort's start to the as-of date's period: who ordered, how much, and the running
   figures (rolling retention, cumulative revenue). Periods without orders are rows of zeros: the spine
-  comes from integer_series.
+  comes from dbt.generate_series.
 -#}
 {%- set grains = cohort_grains() -%}
 {%- set period_limits = [] -%}
@@ -25,7 +25,8 @@ order_days as (
 
 period_numbers as (
 
-    {{ integer_series(period_limits | max) }}
+    {#- 0 .. the largest limit: dbt's series counts from 1 -#}
+    select generated_number - 1 as n from ({{ dbt.generate_series((period_limits | max) + 1) }}) as series
 
 ),
 
@@ -193,8 +194,8 @@ periods as (
         end as period_start,
         case
             {% for grain in grains -%}
-            when cohort_grain = '{{ grain }}' then cast({{ dbt.dateadd(
-                'day', -1, dbt.dateadd(grain, 'period_index + 1', 'cohort_start')) }} as date)
+            when cohort_grain = '{{ grain }}' then {{ dbt.last_day(
+                dbt.dateadd(grain, 'period_index', 'cohort_start'), grain) }}
             {% endfor -%}
         end as period_end
 

@@ -14,7 +14,8 @@ order_days as (
 
 period_numbers as (
 
-    {{ integer_series(grain_period_limit('month')) }}
+    {#- 0 .. the limit: dbt's series counts from 1 -#}
+    select generated_number - 1 as n from ({{ dbt.generate_series(grain_period_limit('month') + 1) }}) as series
 
 ),
 
