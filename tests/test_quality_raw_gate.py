@@ -481,7 +481,7 @@ def test_row_checks_in_the_warehouse_equal_gx_on_the_rows_in_a_frame(
 
     from ecom.contract import load_contract
     from ecom.quality.outcomes import FILE_COLUMN, LINE_COLUMN, check_results
-    from ecom.quality.raw_rows import pending_rows_sql
+    from ecom.quality.raw_rows import pending_rows_sql, stage_key_versions
     from ecom.quality.raw_suites import KEY_SCREEN, key_listing, raw_suite
     from ecom.quality.reads import fetch_frame
     from ecom.quality.validate import GateValidator
@@ -493,7 +493,8 @@ def test_row_checks_in_the_warehouse_equal_gx_on_the_rows_in_a_frame(
     contract = load_contract()
     orders = contract.table("orders")
     with duckdb.connect(str(settings.warehouse_db)) as con:
-        whole = fetch_frame(con, f"{pending_rows_sql(orders)} order by _file_path, _line")
+        versions = stage_key_versions(con, orders)
+        whole = fetch_frame(con, f"{pending_rows_sql(orders, versions)} order by _file_path, _line")
     suite = raw_suite(contract, orders)
     listed = ExpectationSuite(name=suite.name, expectations=[
         key_listing(contract, orders) if e.expectation_type == KEY_SCREEN else e.configuration.to_json_dict()
