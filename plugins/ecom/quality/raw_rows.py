@@ -28,29 +28,26 @@ from ecom.contract.gate_rules import SUPERSEDED_COLUMN
 from ecom.ingest.layers import PENDING_SCHEMA, relation_name
 from ecom.quality.outcomes import FILE_COLUMN, LINE_COLUMN
 from ecom.quality.raw_suites import KEY_SCREEN, key_column, key_listing, raw_suite
+from ecom.quality.repeated_keys import SCRATCH_DATABASE, repeated_keys, same_key_sql
 from ecom.quality.validate import GateValidator
 from ecom.sql import identifier, literal, relation_exists
 
 INDEX_COLUMNS = [FILE_COLUMN, LINE_COLUMN]
-# The in-memory database of the keys' versions (stage_key_versions).
-SCRATCH_DATABASE = "gate_scratch"
 
 
 def stage_key_versions(con: duckdb.DuckDBPyConnection, table: Table) -> str:
     """The keys of the table's checked rows that occur more than once, with their latest load
-    (`_latest`), in a table of `SCRATCH_DATABASE`; returns its name.
+    (`_latest`), in a table of the gate's scratch database (ecom.quality.repeated_keys); returns its name.
 
-    Only those keys can have a superseded version. The scratch database is in memory and attached to
-    the database instance, so GX's connections see it too; it holds few rows (re-sends and duplicates),
-    and it goes with the process. Computed once per table: as part of `pending_rows_sql`, this grouping
-    over every row cost each of GX's queries, and dominated the gate.
+    Only those keys can have a superseded version: picked from the rows of the repeated keys, they are
+    staged once per table, where grouping every pending row in each of GX's queries dominated the gate.
     """
-    con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SCRATCH_DATABASE}")
     versions = f"{SCRATCH_DATABASE}.{identifier(table.name + '_key_versions')}"
     key = ", ".join(f"p.{identifier(column)}" for column in table.primary_key)
     con.execute(
         f"create or replace table {versions} as "
         f"select {key}, max(p._loaded_at) as _latest from {relation_name(PENDING_SCHEMA, table.name)} as p "
+        f"semi join {repeated_keys(con, table)} as r on {same_key_sql(table, 'p', 'r')} "
         f"join audit.load_manifest as m on m.file_id = p._file_id where {_checked_files_sql(table)} "
         "group by all having count(*) > 1"
     )
@@ -71,14 +68,12 @@ def pending_rows_sql(table: Table, versions: str) -> str:
         values = ", ".join(f"p.{identifier(column)}::varchar" for column in table.primary_key)
         compound = f", [{values}] as {identifier(key_column(table))}"
     pending = relation_name(PENDING_SCHEMA, table.name)
-    same_key = " and ".join(f"v.{identifier(c)} is not distinct from p.{identifier(c)}"
-                            for c in table.primary_key)
     return (
         f"select p.*, m.path as {FILE_COLUMN}{compound}, "
         f"case when p._loaded_at < v._latest then v._latest end as {SUPERSEDED_COLUMN} "
         f"from {pending} as p "
         f"join audit.load_manifest as m on m.file_id = p._file_id "
-        f"left join {versions} as v on {same_key} where {_checked_files_sql(table)}"
+        f"left join {versions} as v on {same_key_sql(table, 'v', 'p')} where {_checked_files_sql(table)}"
     )
 
 
