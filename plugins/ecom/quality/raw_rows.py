@@ -9,9 +9,7 @@ small table staged once per table (stage_key_versions), so each of GX's queries 
 columns it reads.
 
 Listings come from a second validation of the failed expectations only (a run that passes pays no
-sort): on the rows in file and line order, so the first offending rows are listed; a failed key screen
-(the share of distinct keys) is replaced there by the key's listing, which names the files and lines
-that share a key.
+sort): on the rows in file and line order, so the first offending rows are listed.
 """
 
 from __future__ import annotations
@@ -24,10 +22,10 @@ from great_expectations.core import ExpectationSuiteValidationResult, Expectatio
 from great_expectations.core.expectation_suite import ExpectationSuite
 
 from ecom.contract import Contract, Table
-from ecom.contract.gate_rules import SUPERSEDED_COLUMN
+from ecom.contract.gate_rules import REPEATED_KEY_COLUMN
 from ecom.ingest.layers import PENDING_SCHEMA, relation_name
 from ecom.quality.outcomes import FILE_COLUMN, LINE_COLUMN
-from ecom.quality.raw_suites import KEY_SCREEN, key_column, key_listing, raw_suite
+from ecom.quality.raw_suites import key_column, raw_suite
 from ecom.quality.repeated_keys import SCRATCH_DATABASE, repeated_keys, same_key_sql
 from ecom.quality.validate import GateValidator
 from ecom.sql import identifier, literal, relation_exists
@@ -56,9 +54,9 @@ def stage_key_versions(con: duckdb.DuckDBPyConnection, table: Table) -> str:
 
 def pending_rows_sql(table: Table, versions: str) -> str:
     """The table's rows from pending files, with the file's path as `_file_path` (and a compound key's
-    values as one column, raw_suites.key_column), and when a later version of the row's key was loaded
-    (`SUPERSEDED_COLUMN`, empty for the key's latest version: a re-send replaces what it re-sends), from
-    the keys' `versions` (stage_key_versions).
+    values as one column, raw_suites.key_column), and for the latest version of a key that occurs more
+    than once that version's load (`REPEATED_KEY_COLUMN`, from the keys' `versions`, stage_key_versions;
+    empty for other rows: a re-send replaces what it re-sends, a key seen once is unique).
 
     Rows of a file that lacks a required column are left out: the per-file schema check reports that
     file, and row checks on a column the file never had would only repeat it as null values.
@@ -70,7 +68,7 @@ def pending_rows_sql(table: Table, versions: str) -> str:
     pending = relation_name(PENDING_SCHEMA, table.name)
     return (
         f"select p.*, m.path as {FILE_COLUMN}{compound}, "
-        f"case when p._loaded_at < v._latest then v._latest end as {SUPERSEDED_COLUMN} "
+        f"case when p._loaded_at = v._latest then v._latest end as {REPEATED_KEY_COLUMN} "
         f"from {pending} as p "
         f"join audit.load_manifest as m on m.file_id = p._file_id "
         f"left join {versions} as v on {same_key_sql(table, 'v', 'p')} where {_checked_files_sql(table)}"
@@ -104,7 +102,7 @@ def validate_pending_rows(
         result = validator.evaluate_query(suite, query, INDEX_COLUMNS)
         failed = {_identity(r.expectation_config.to_json_dict()): r for r in result.results if not r.success}
         if failed:
-            result = _listed_in_order(validator, contract, table, query, result, failed)
+            result = _listed_in_order(validator, query, result, failed)
     finally:
         con.execute(f"drop table {versions}")
     return validator.store(suite, result)
@@ -112,27 +110,20 @@ def validate_pending_rows(
 
 def _listed_in_order(
     validator: GateValidator,
-    contract: Contract,
-    table: Table,
     query: str,
     result: ExpectationSuiteValidationResult,
     failed: dict[str, ExpectationValidationResult],
 ) -> ExpectationSuiteValidationResult:
     """`result` with each failed expectation validated again on the rows in file and line order, so that
     its listing holds the first offending rows (DuckDB keeps the order under GX's LIMIT, as a top-N of the
-    rows that fail); a failed key screen is replaced by the key's listing."""
-    again = {
-        identity: key_listing(contract, table) if r.expectation_config.type == KEY_SCREEN
-        else r.expectation_config.to_json_dict()
-        for identity, r in failed.items()
-    }
-    listing = ExpectationSuite(name=result.suite_name, expectations=list(again.values()))
+    rows that fail)."""
+    listing = ExpectationSuite(name=result.suite_name,
+                               expectations=[r.expectation_config.to_json_dict() for r in failed.values()])
     ordered = f"{query} order by {FILE_COLUMN}, {LINE_COLUMN}"
     relisted = {_identity(r.expectation_config.to_json_dict()): r
                 for r in validator.evaluate_query(listing, ordered, INDEX_COLUMNS).results}
-    by_first = {identity: relisted[_identity(config)] for identity, config in again.items()}
     results = [
-        by_first.get(_identity(r.expectation_config.to_json_dict()), r) if not r.success else r
+        relisted.get(_identity(r.expectation_config.to_json_dict()), r) if not r.success else r
         for r in result.results
     ]
     successes = sum(r.success for r in results)
