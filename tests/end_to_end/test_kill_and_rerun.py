@@ -14,9 +14,9 @@ Each kill must land inside its task (the run log shows the task started and not 
 is left to finish: every mart it publishes must equal the clean run's (`ecom.serving_checksums`), the
 killed publish's file must be gone, and the manifest must be the clean run's.
 
-Cost: five `ecom run`s in a row (the clean one beside them), 6.5 min measured on a shared 2-core
-machine: the kills in ingest and the raw gate about 25 s each, in dbt and in publish about 105 s each
-(they need the build up to int_clv_parameters, or all of it), the rerun about 105 s.
+Cost: five `ecom run`s in a row (the clean one beside them), 308 and 387 s measured on a shared 2-core
+machine: the kills in ingest and the raw gate 20 to 26 s each, in dbt about 100 s (the build up to
+int_clv_parameters), in publish 74 to 110 s (all of it), the rerun 75 to 103 s.
 """
 
 from __future__ import annotations
