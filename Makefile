@@ -25,11 +25,12 @@ BENCH_ARGS ?=
 CLIENTS_DIR := build/clients
 CLIENT_ENVS := $(patsubst tests/clients/%.txt,$(CLIENTS_DIR)/%/.installed,$(wildcard tests/clients/*.txt))
 
-.PHONY: help setup demo test lint clean browser postgres clients bench
+.PHONY: help setup demo test test-faults lint clean browser postgres clients bench
 
 help:
 	@echo "make demo   set up, generate a demo shop, run the whole DAG once, show where the marts are"
 	@echo "make test   set up and run the test suite"
+	@echo "make test-faults  the kill-and-rerun scenarios (about 6 minutes, not part of make test)"
 	@echo "make lint   ruff"
 	@echo "make bench  benchmarks at one scale (SCALE=small|medium|large, data under BENCH_DIR=/tmp/ecom-bench),"
 	@echo "            results in BENCHMARKS.md (slow: not part of make test)"
@@ -54,7 +55,12 @@ demo: setup
 test: setup browser postgres clients
 	$(BIN)/ruff check plugins dags tests benchmarks
 	$(BIN)/python -m ecom.dbt_manifest  # once, before parallel test workers read it
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not faults"
+
+# Kills `ecom run` at each step and reruns it: five runs in a row, too slow for make test's 10 minutes.
+test-faults: setup
+	$(BIN)/python -m ecom.dbt_manifest
+	$(BIN)/pytest -m faults
 
 # Headless Chromium renders the steward report in the tests (Debian/Ubuntu package; CI runs as root).
 # Instant when chromium is already there.

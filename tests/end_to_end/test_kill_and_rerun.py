@@ -38,7 +38,7 @@ import pytest
 from ecom.generate import generate_shop
 from ecom.serving_checksums import mart_checksums
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
 ECOM = str(Path(sys.executable).with_name("ecom"))
 AS_OF = "2026-06-30"
