@@ -1,23 +1,15 @@
 """The whole DAG through Airflow (`ecom run`) on generated data, checked against an independent computation.
 
 Scenarios share one landing folder and warehouse and run in order (each fixture builds on the last):
-first run → second run on the same files (nothing new: nothing rebuilt) → a broken file lands. A
-separate landing holding only the required tables first runs a dbt project with one failing model
-(its task fails, what depends on it does not run, nothing is published), then the real project: the
-rerun publishes, and marts needing a missing table are published empty, with the reason.
+first run → second run on the same files (nothing new: nothing rebuilt) → a broken file lands. The
+landing holding only the required tables runs in test_required_tables_end_to_end.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import shutil
-import sqlite3
-import subprocess
-import sys
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -27,57 +19,20 @@ import independent_marts as expected
 import pandas as pd
 import psycopg
 import pytest
+from ecom_runs import Run, ecom_run, generate_demo_shop, serving, task_states
 
 import client_envs
 from ecom.config import DBT_PROJECT_DIR
-from ecom.dbt_manifest import GENERATED_DIRS, PROJECT_DIR_ENV, manifest_path, mart_names
-from ecom.generate import generate_shop
+from ecom.dbt_manifest import manifest_path, mart_names
 from postgres_server import PostgresServer
 
 pytestmark = pytest.mark.e2e
 
-ECOM = str(Path(sys.executable).with_name("ecom"))
 PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
 MANIFEST_ROWS = "select file_id, rows_loaded from audit.load_manifest order by 1"
 SUPERSET_INSPECT = client_envs.PINS_DIR / "superset_inspect.py"
-
-
-@dataclass
-class Run:
-    returncode: int
-    output: str
-
-
-def ecom_run(landing: Path, warehouse: Path, serving_url: str = "", dbt_project: Path | None = None) -> Run:
-    env = {**os.environ, "ECOM_SERVING_URL": serving_url}
-    if dbt_project:
-        env[PROJECT_DIR_ENV] = str(dbt_project)
-    done = subprocess.run(
-        [ECOM, "run", "--landing", str(landing), "--warehouse", str(warehouse)],
-        capture_output=True, text=True, timeout=900, env=env,
-    )
-    return Run(done.returncode, done.stdout + done.stderr)
-
-
-def task_states(warehouse: Path) -> dict[str, str]:
-    """Task id → state of the latest DAG run, as Airflow recorded it (`ecom run`'s metadata db)."""
-    with sqlite3.connect(warehouse / "airflow" / "airflow.db") as con:
-        return dict(con.execute(
-            "SELECT task_id, state FROM task_instance WHERE run_id = "
-            "(SELECT run_id FROM dag_run ORDER BY start_date DESC LIMIT 1)").fetchall())
-
-
-def serving(warehouse: Path, sql: str) -> pd.DataFrame:
-    """Rows from the published marts, DATE columns as datetime.date (pandas would make them datetimes)."""
-    with duckdb.connect(str(warehouse / "serving.duckdb"), read_only=True) as con:
-        relation = con.sql(sql)
-        frame = relation.df()
-        for column, column_type in zip(relation.columns, relation.types, strict=True):
-            if str(column_type) == "DATE":
-                frame[column] = frame[column].dt.date
-        return frame
 
 
 def warehouse_query(warehouse: Path, sql: str) -> list[tuple]:
@@ -91,9 +46,7 @@ def sha256(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory) -> Path:
-    landing = tmp_path_factory.mktemp("landing")
-    generate_shop(out=landing, customers=200, days=120, seed=11, fmt="csv", end_date=date(2026, 6, 30))
-    return landing
+    return generate_demo_shop(tmp_path_factory.mktemp("landing"))
 
 
 @pytest.fixture(scope="module")
@@ -478,73 +431,3 @@ def test_file_missing_a_required_column_blocks_publishing(
         in_file = con.execute(log).fetchall()
     with psycopg.connect(serving_postgres) as conn:
         assert conn.execute(log).fetchall() == in_file and len({run_id for run_id, _, _ in in_file}) == 1
-
-
-FAILING_MODEL = "int_customer_order_days"
-
-
-@pytest.fixture(scope="module")
-def required_only(shop: Path, tmp_path_factory) -> tuple[Path, Path]:
-    landing = tmp_path_factory.mktemp("required_landing")
-    for table in ("customers", "orders"):
-        shutil.copytree(shop / table, landing / table)
-    return landing, tmp_path_factory.mktemp("required_warehouse")
-
-
-@pytest.fixture(scope="module")
-def failed_model_run(required_only: tuple[Path, Path], tmp_path_factory) -> Run:
-    """The dbt project with one model that fails when dbt builds it."""
-    project = tmp_path_factory.mktemp("failing_project") / "dbt_project"
-    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns(*GENERATED_DIRS))
-    model = project / "models" / "intermediate" / f"{FAILING_MODEL}.sql"
-    assert model.is_file()
-    model.write_text("select error('injected failure') as customer_id\n", encoding="utf-8")
-    landing, warehouse = required_only
-    return ecom_run(landing, warehouse, dbt_project=project)
-
-
-def test_a_failed_model_fails_its_task_stops_what_depends_on_it_and_publishes_nothing(
-    failed_model_run: Run, required_only: tuple[Path, Path]
-) -> None:
-    _, warehouse = required_only
-    assert failed_model_run.returncode != 0
-    assert f"task dbt.{FAILING_MODEL}.run failed" in failed_model_run.output
-    states = task_states(warehouse)
-    assert states[f"dbt.{FAILING_MODEL}.run"] == "failed"
-    assert states[f"dbt.{FAILING_MODEL}.test"] == "upstream_failed"
-    for downstream in ("int_customer_btyd", "growth_accounting", "cohort_retention", "user_portrait"):
-        assert states[f"dbt.{downstream}.run"] == "upstream_failed", downstream
-    for independent in ("stg_shop__orders", "int_orders", "int_attribution_conversions"):
-        assert (states[f"dbt.{independent}.run"], states[f"dbt.{independent}.test"]) == ("success", "success")
-    assert states["dbt.dbt_producer_watcher"] == "failed"  # the one dbt build, which ran every model
-    assert (states["mart_quality_gate"], states["publish"], states["reports"]) == (
-        "upstream_failed", "upstream_failed", "success")
-    assert not (warehouse / "serving.duckdb").exists()
-
-
-@pytest.fixture(scope="module")
-def rerun(failed_model_run: Run, required_only: tuple[Path, Path]) -> Run:
-    """The same landing and warehouse, run again with the project fixed."""
-    landing, warehouse = required_only
-    return ecom_run(landing, warehouse)
-
-
-def test_only_required_tables_publish_empty_marts_with_the_reason(
-    rerun: Run, required_only: tuple[Path, Path]
-) -> None:
-    run = rerun
-    _, warehouse = required_only
-
-    assert run.returncode == 0, run.output
-    assert set(task_states(warehouse).values()) == {"success"}  # the rerun after the failure runs everything
-    attribution = serving(warehouse, "select * from marts.attribution_channel")
-    assert len(attribution) == 0
-    assert list(attribution.columns)[:6] == ["grain", "model", "conversion_type", "channel", "campaign_id",
-                                             "conversions"]
-    assert len(serving(warehouse, "select * from marts.user_portrait")) > 100
-    # without clickstream, day-based retention falls back to orders as the activity
-    sources = serving(warehouse, "select distinct activity_source from marts.retention_daily")
-    assert list(sources["activity_source"]) == ["orders"]
-    notes = serving(warehouse, "select note from meta.publish_log where mart = 'attribution_channel'")
-    assert notes["note"].iloc[0] == "empty: needs raw table touchpoints, which has not landed"
-    assert "marts.attribution_channel" in run.output and "touchpoints, which has not landed" in run.output
