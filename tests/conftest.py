@@ -13,6 +13,21 @@ from ecom.config import Settings
 from postgres_server import PostgresServer
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules marked slow run first, the longest first; the others keep their order.
+
+    xdist hands whole modules to the two workers in this order (--dist loadfile, --no-loadscope-reorder
+    in pyproject), so the long pipeline runs start at once, one per worker, and the short modules fill
+    in around them. By default xdist would start the modules with the most tests first, and the slowest
+    modules, which have few tests, would start last and end alone on one worker.
+    """
+    def seconds(item: pytest.Item) -> float:
+        marker = item.get_closest_marker("slow")
+        return marker.args[0] if marker else 0.0
+
+    items.sort(key=seconds, reverse=True)  # stable: a module's tests stay together and in order
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings for a run on empty landing and warehouse folders under tmp_path (default time zone).

@@ -23,6 +23,8 @@ from ecom.ingest import ingest
 from ecom.ingest.layers import LINEAGE_COLUMNS
 from published_marts import published_checksums
 
+pytestmark = pytest.mark.slow(140)
+
 LAST_DAY = date(2026, 6, 30)
 CONTRACT = load_contract()
 LINEAGE = ", ".join(name for name, _ in LINEAGE_COLUMNS)

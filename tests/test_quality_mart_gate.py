@@ -21,6 +21,8 @@ from ecom.quality import run_mart_gate
 from ecom.quality.config import CONFIG_ENV, QUALITY_CONFIG_FILE
 from ecom.sql import identifier
 
+pytestmark = pytest.mark.slow(60)
+
 AS_OF = date(2026, 2, 28)
 
 MODELS = attribution_models()

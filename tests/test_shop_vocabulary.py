@@ -24,6 +24,8 @@ from ecom.direct_run import dbt_build
 from ecom.ingest import ingest, promote_pending
 from ecom.vocabulary import UnmappedValue, VocabularySeedError, load_vocabulary, unmapped_values
 
+pytestmark = pytest.mark.slow(90)
+
 AS_OF = date(2024, 3, 31)
 
 # The shop's rows added to the demo's seed. xiaohongshu is nobody's: it stays unmapped.
