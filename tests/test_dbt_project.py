@@ -33,7 +33,7 @@ from ecom.orchestrate import release_dbt_duckdb
 from ecom.quality.dbt_results import record_dbt_target
 from ecom.warehouse import connect
 
-pytestmark = pytest.mark.slow(60)
+pytestmark = pytest.mark.slow(95)
 
 AS_OF = "2024-03-31"
 MODEL_SCHEMAS = ("staging", "intermediate", "marts")

@@ -20,7 +20,7 @@ from ecom.direct_run import dbt_build, run_steps
 from ecom.generate import generate_shop
 from published_marts import published_checksums
 
-pytestmark = pytest.mark.slow(265)
+pytestmark = pytest.mark.slow(90)
 
 LAST_DAY = date(2026, 6, 30)
 INCREMENTAL_FACTS = ("stg_shop__events", "stg_shop__orders", "stg_shop__order_items", "stg_shop__touchpoints")

@@ -23,7 +23,7 @@ from ecom.ingest import ingest
 from ecom.ingest.layers import LINEAGE_COLUMNS
 from published_marts import published_checksums
 
-pytestmark = pytest.mark.slow(140)
+pytestmark = pytest.mark.slow(80)
 
 LAST_DAY = date(2026, 6, 30)
 CONTRACT = load_contract()

@@ -21,7 +21,7 @@ from ecom.quality import run_mart_gate
 from ecom.quality.config import CONFIG_ENV, QUALITY_CONFIG_FILE
 from ecom.sql import identifier
 
-pytestmark = pytest.mark.slow(60)
+pytestmark = pytest.mark.slow(40)
 
 AS_OF = date(2026, 2, 28)
 

@@ -19,6 +19,8 @@ from ecom.quality import run_raw_gate
 from ecom.quality.config import CONFIG_ENV, QUALITY_CONFIG_FILE
 from ecom.warehouse import ensure_audit_tables
 
+pytestmark = pytest.mark.slow(45)
+
 ORDERS_PATH = "orders/dt=2026-01-05/orders.csv"
 CUSTOMERS_PATH = "customers/customers.csv"
 

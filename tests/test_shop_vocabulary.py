@@ -24,7 +24,7 @@ from ecom.direct_run import dbt_build
 from ecom.ingest import ingest, promote_pending
 from ecom.vocabulary import UnmappedValue, VocabularySeedError, load_vocabulary, unmapped_values
 
-pytestmark = pytest.mark.slow(90)
+pytestmark = pytest.mark.slow(70)
 
 AS_OF = date(2024, 3, 31)
 

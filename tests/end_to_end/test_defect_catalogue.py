@@ -27,7 +27,7 @@ from ecom.generate import generate_shop
 from ecom.generate.defects import reland_corrected
 from ecom.quality.config import load_quality_config
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow(225)]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow(160)]
 
 ECOM = str(Path(sys.executable).with_name("ecom"))
 AS_OF = "2026-06-30"

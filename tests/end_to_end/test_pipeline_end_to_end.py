@@ -26,7 +26,7 @@ from ecom.config import DBT_PROJECT_DIR
 from ecom.dbt_manifest import manifest_path, mart_names
 from postgres_server import PostgresServer
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow(245)]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow(185)]
 
 PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")

@@ -17,7 +17,7 @@ from ecom_runs import Run, ecom_run, generate_demo_shop, serving, task_states
 from ecom.config import DBT_PROJECT_DIR
 from ecom.dbt_manifest import GENERATED_DIRS
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow(250)]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow(120)]
 
 
 FAILING_MODEL = "int_customer_order_days"
