@@ -2,7 +2,7 @@
   Conversions and revenue credited per attribution model, at two grains: per channel (campaign_id
   null) and per channel and campaign (campaign_id null = touches without a campaign, and 'direct' for
   conversions without touches). With the spend up to the as-of date, ROAS and cost per acquisition.
-  Every model but markov sums the touch credits of attribution_touchpoint. markov credits the touched
+  Every model but markov sums the touch credits of int_touch_credits_allocated. markov credits the touched
   conversions (and their revenue) x removal effect / sum of removal effects of the grain's chain
   (int_attribution_removal_effects); conversions without touches go to 'direct' under every model.
   Per model and grain, conversions add up to the conversions and revenue to their revenue.
@@ -11,7 +11,7 @@ with
 
 touch_credits as (
 
-    select * from {{ ref('attribution_touchpoint') }}
+    select * from {{ ref('int_touch_credits_allocated') }}
 
 ),
 
@@ -116,12 +116,6 @@ credited as (
 
 ),
 
-spend_rows as (
-
-    select count(*) as landed_rows from marketing_spend
-
-),
-
 spend_by_grain as (
 
     select
@@ -156,11 +150,9 @@ results as (
         result_keys.campaign_id,
         coalesce(credited.conversions, 0) as conversions,
         coalesce(credited.revenue, 0) as revenue,
-        -- null when marketing_spend has no rows at all (never landed); 0 without spend
-        case when spend_rows.landed_rows = 0 then null else coalesce(spend_by_grain.spend, 0) end as spend
+        {{ spend_when_landed('spend_by_grain.spend') }} as spend
 
     from result_keys
-    cross join spend_rows
     left join credited
         on result_keys.grain = credited.grain
         and result_keys.model = credited.model

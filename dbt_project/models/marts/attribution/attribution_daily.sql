@@ -1,14 +1,14 @@
 {#-
   Daily trend per model and channel: conversions (by business day of the conversion) and revenue
   credited, the channel's spend that day, ROAS and cost per acquisition. Credits are the touch
-  credits of attribution_touchpoint (markov: each conversion split by its channels' removal effects).
+  credits of int_touch_credits_allocated (markov: each conversion split by its channels' removal effects).
   Days from the first conversion or spend to the as-of date; a day without credit or spend has no row.
 -#}
 with
 
 touch_credits as (
 
-    select * from {{ ref('attribution_touchpoint') }}
+    select * from {{ ref('int_touch_credits_allocated') }}
 
 ),
 
@@ -35,12 +35,6 @@ daily_credits as (
 
     from touch_credits
     group by order_date, model, channel
-
-),
-
-spend_rows as (
-
-    select count(*) as landed_rows from marketing_spend
 
 ),
 
@@ -75,10 +69,9 @@ results as (
         day_keys.channel,
         coalesce(daily_credits.conversions, 0) as conversions,
         coalesce(daily_credits.revenue, 0) as revenue,
-        case when spend_rows.landed_rows = 0 then null else coalesce(daily_spend.spend, 0) end as spend
+        {{ spend_when_landed('daily_spend.spend') }} as spend
 
     from day_keys
-    cross join spend_rows
     left join daily_credits
         on day_keys.activity_date = daily_credits.activity_date
         and day_keys.model = daily_credits.model
