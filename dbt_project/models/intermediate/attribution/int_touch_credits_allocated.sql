@@ -9,20 +9,20 @@ with
 
 conversions as (
 
-    select * from {{ ref('int_attribution_conversions') }}
+    select * from {{ ref('int_conversions_selected') }}
 
 ),
 
 journey_touches as (
 
-    select * from {{ ref('int_attribution_touches') }}
+    select * from {{ ref('int_journey_touches_sequenced') }}
     where is_converting
 
 ),
 
 removal_effects as (
 
-    select * from {{ ref('int_attribution_removal_effects') }}
+    select * from {{ ref('int_removal_effects_solved') }}
     where grain = 'channel'
 
 ),

@@ -4,7 +4,7 @@
   conversions without touches). With the spend up to the as-of date, ROAS and cost per acquisition.
   Every model but markov sums the touch credits of int_touch_credits_allocated. markov credits the touched
   conversions (and their revenue) x removal effect / sum of removal effects of the grain's chain
-  (int_attribution_removal_effects); conversions without touches go to 'direct' under every model.
+  (int_removal_effects_solved); conversions without touches go to 'direct' under every model.
   Per model and grain, conversions add up to the conversions and revenue to their revenue.
 -#}
 with
@@ -17,7 +17,7 @@ touch_credits as (
 
 removal_effects as (
 
-    select * from {{ ref('int_attribution_removal_effects') }}
+    select * from {{ ref('int_removal_effects_solved') }}
 
 ),
 

@@ -8,13 +8,13 @@ with
 
 first_orders as (
 
-    select * from {{ ref('int_customer_first_orders') }}
+    select * from {{ ref('int_customer_first_orders_enriched') }}
 
 ),
 
 order_days as (
 
-    select * from {{ ref('int_customer_order_days') }}
+    select * from {{ ref('int_orders_aggregated_to_customer_days') }}
 
 ),
 

@@ -8,7 +8,7 @@ with
 
 order_days as (
 
-    select * from {{ ref('int_customer_order_days') }}
+    select * from {{ ref('int_orders_aggregated_to_customer_days') }}
 
 ),
 

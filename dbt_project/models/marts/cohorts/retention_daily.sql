@@ -1,7 +1,7 @@
 {#-
   Day-based retention by signup-date cohort (次日/7日/30日留存): the share of the customers who
   signed up on a business day who were active exactly 1, 7 and 30 days later. Active on a day = a
-  clickstream event signed in as the customer, or an order of int_orders, on that business day; where
+  clickstream event signed in as the customer, or an order of int_orders_filtered, on that business day; where
   no clickstream has landed, orders alone define activity. Days after the as-of date are not known
   yet: their figures are null.
 -#}
@@ -22,7 +22,7 @@ events as (
 
 orders as (
 
-    select * from {{ ref('int_orders') }}
+    select * from {{ ref('int_orders_filtered') }}
 
 ),
 

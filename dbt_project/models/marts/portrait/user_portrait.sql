@@ -1,14 +1,14 @@
 {#-
-  One row per customer with at least one order in int_orders (not cancelled, on or before the as-of
+  One row per customer with at least one order in int_orders_filtered (not cancelled, on or before the as-of
   date A): purchase summary, the BTYD summary (frequency, recency, T, monetary value), RFM scores and
-  segment, lifecycle stage, predicted value and churn risk (int_clv_predictions) and the portrait's
+  segment, lifecycle stage, predicted value and churn risk (int_customer_lifetime_values_predicted) and the portrait's
   tags (metrics from int_portrait_behaviour). See _portrait__models.yml for every rule.
 -#}
 with
 
 btyd_summary as (
 
-    select * from {{ ref('int_customer_btyd') }}
+    select * from {{ ref('int_customer_btyd_summarized') }}
 
 ),
 
@@ -38,7 +38,7 @@ behaviour as (
 
 clv as (
 
-    select * from {{ ref('int_clv_predictions') }}
+    select * from {{ ref('int_customer_lifetime_values_predicted') }}
 
 ),
 

@@ -1,5 +1,5 @@
 {#-
-  One row per customer with an order in int_orders: the first order (earliest ordered_at_utc, ties by
+  One row per customer with an order in int_orders_filtered: the first order (earliest ordered_at_utc, ties by
   order_id) and the attributes cohorts are cut by. Missing attributes become 'unknown', so every
   customer falls in exactly one value of each cut.
 -#}
@@ -7,7 +7,7 @@ with
 
 orders as (
 
-    select * from {{ ref('int_orders') }}
+    select * from {{ ref('int_orders_filtered') }}
 
 ),
 

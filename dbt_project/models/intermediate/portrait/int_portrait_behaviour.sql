@@ -1,5 +1,5 @@
 {#-
-  One row per customer with an order in int_orders: the behaviour metrics the portrait's tags are
+  One row per customer with an order in int_orders_filtered: the behaviour metrics the portrait's tags are
   computed from (consumption, preference, engagement, reviews, social, credit), consent honoured.
 
   Consent (stg_shop__consents, changes on or before the as-of date A): a data type is withdrawn from a
@@ -13,7 +13,7 @@ with
 
 orders as (
 
-    select * from {{ ref('int_orders') }}
+    select * from {{ ref('int_orders_filtered') }}
 
 ),
 
