@@ -78,7 +78,7 @@ next_conversions as (
     from stitched_touches
     inner join conversions
         on stitched_touches.customer_id = conversions.customer_id
-        and conversions.ordered_at_utc >= stitched_touches.touched_at_utc
+        and stitched_touches.touched_at_utc <= conversions.ordered_at_utc
 
 ),
 

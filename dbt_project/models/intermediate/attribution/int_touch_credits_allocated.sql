@@ -49,9 +49,11 @@ conversion_touches as (
         coalesce(journey_touches.touch_position, 1) as touch_position,
         coalesce(journey_touches.touch_count, 1) as touch_count,
         -- time_decay: 2^(-days between touch and conversion / half-life); 1 for an untouched conversion
-        coalesce(power(2.0, -1.0 * {{ dbt.datediff('journey_touches.touched_at_utc',
+        coalesce(
+            power(2.0, -1.0 * {{ dbt.datediff('journey_touches.touched_at_utc',
             'conversions.ordered_at_utc', 'second') }} / (86400.0 * {{ attribution_half_life_days() }})),
-            1.0) as decay_weight
+            1.0
+        ) as decay_weight
 
     from conversions
     left join journey_touches
@@ -112,17 +114,19 @@ credits as (
             when 'first_touch' then case when touch_position = 1 then 1.0 else 0.0 end
             when 'last_touch' then case when touch_position = touch_count then 1.0 else 0.0 end
             when 'linear' then 1.0 / touch_count
-            when 'position_based' then
-                case
-                    when touch_count = 1 then 1.0
-                    when touch_count = 2 then 0.5
-                    when touch_position = 1 or touch_position = touch_count then 0.4
-                    else 0.2 / (touch_count - 2)
-                end
+            when 'position_based'
+                then
+                    case
+                        when touch_count = 1 then 1.0
+                        when touch_count = 2 then 0.5
+                        when touch_position = 1 or touch_position = touch_count then 0.4
+                        else 0.2 / (touch_count - 2)
+                    end
             when 'time_decay' then decay_weight / decay_weight_total
-            when 'markov' then
-                -- removal effects are > 0 for every channel of a converting journey; linear if not
-                coalesce(removal_weight / nullif(removal_weight_total, 0), 1.0 / touch_count)
+            when 'markov'
+                then
+                    -- removal effects are > 0 for every channel of a converting journey; linear if not
+                    coalesce(removal_weight / nullif(removal_weight_total, 0), 1.0 / touch_count)
             when 'shapley' then 1.0 / (channel_count * channel_touch_count)
         end as credit
 

@@ -44,7 +44,8 @@ ranked_orders as (
 
 first_orders as (
 
-    select * from ranked_orders where order_rank = 1
+    select * from ranked_orders
+    where order_rank = 1
 
 ),
 
@@ -71,7 +72,7 @@ ranked_categories as (
         order_id,
         category,
         row_number() over (
-            partition by order_id order by category_amount desc, category
+            partition by order_id order by category_amount desc, category asc
         ) as category_rank
 
     from first_order_categories

@@ -133,9 +133,18 @@ spend_by_grain as (
 
 result_keys as (
 
-    select grain, model, channel, campaign_id from credited
+    select
+        grain,
+        model,
+        channel,
+        campaign_id
+    from credited
     union
-    select spend_by_grain.grain, attribution_models.model, spend_by_grain.channel, spend_by_grain.campaign_id
+    select
+        spend_by_grain.grain,
+        attribution_models.model,
+        spend_by_grain.channel,
+        spend_by_grain.campaign_id
     from spend_by_grain
     cross join attribution_models
 

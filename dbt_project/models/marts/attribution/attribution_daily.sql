@@ -53,9 +53,16 @@ daily_spend as (
 
 day_keys as (
 
-    select activity_date, model, channel from daily_credits
+    select
+        activity_date,
+        model,
+        channel
+    from daily_credits
     union
-    select daily_spend.activity_date, attribution_models.model, daily_spend.channel
+    select
+        daily_spend.activity_date,
+        attribution_models.model,
+        daily_spend.channel
     from daily_spend
     cross join attribution_models
 

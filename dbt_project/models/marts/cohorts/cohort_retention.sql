@@ -124,7 +124,7 @@ cohort_periods as (
 
     from cohorts
     inner join period_numbers
-        on period_numbers.n <= cohorts.as_of_period_index
+        on cohorts.as_of_period_index >= period_numbers.n
 
 ),
 
@@ -152,10 +152,14 @@ running as (
     select
         *,
         max(case when period_index = 0 then revenue end) over ({{ cohort_partition }}) as start_revenue,
-        sum(revenue) over ({{ cohort_partition }} order by period_index
-            rows between unbounded preceding and current row) as cumulative_revenue,
-        sum(last_active_customers) over ({{ cohort_partition }} order by period_index desc
-            rows between unbounded preceding and current row) as rolling_active_customers
+        sum(revenue) over (
+            {{ cohort_partition }} order by period_index
+            rows between unbounded preceding and current row
+        ) as cumulative_revenue,
+        sum(last_active_customers) over (
+            {{ cohort_partition }} order by period_index desc
+            rows between unbounded preceding and current row
+        ) as rolling_active_customers
 
     from filled
 
@@ -167,7 +171,9 @@ periods as (
         *,
         case
             {% for grain in grains -%}
-            when cohort_grain = '{{ grain }}' then cast({{ dbt.dateadd(grain, 'period_index', 'cohort_start') }} as date)
+            when
+                cohort_grain = '{{ grain }}'
+                then cast({{ dbt.dateadd(grain, 'period_index', 'cohort_start') }} as date)
             {% endfor -%}
         end as period_start,
         case

@@ -73,7 +73,7 @@ clv as (
 
 ),
 
-{#-
+{#
   Scores 1..5, 5 best: 1 + floor(5 × percent_rank), customers ranked from worst to best. Tied
   values share a rank, hence a score; the single best value (percent_rank 1) is capped at 5.
 -#}
@@ -113,7 +113,7 @@ segmented as (
 
 ),
 
-{#- value tier: customers ranked by predicted_clv_365d, best first; cume_dist gives the top share -#}
+{# value tier: customers ranked by predicted_clv_365d, best first; cume_dist gives the top share -#}
 valued as (
 
     select
@@ -127,7 +127,7 @@ valued as (
 
 ),
 
-{#- location withdrawn: the customer's last location consent change by A is a withdrawal -#}
+{# location withdrawn: the customer's last location consent change by A is a withdrawal -#}
 location_withdrawals as (
 
     select distinct customer_id
