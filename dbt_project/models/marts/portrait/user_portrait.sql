@@ -1,27 +1,21 @@
 {#-
   One row per customer with at least one order in int_orders_filtered (not cancelled, on or before the
   as-of date A): purchase summary, the BTYD summary (frequency, recency, T, monetary value), RFM scores
-  and segment, then the portrait's tags, group by group: each rule is declared once in
+  and segment (int_customer_rfm_scored), then the portrait's tags, group by group: each rule is declared once in
   macros/portrait_tags.sql (user_tags reads the same list), over the customer summaries of
   models/intermediate/portrait. See _portrait__models.yml for every definition.
 -#}
 with
 
-btyd_summary as (
+segmented as (
 
-    select * from {{ ref('int_customer_btyd_summarized') }}
+    select * from {{ ref('int_customer_rfm_scored') }}
 
 ),
 
 customers as (
 
     select * from {{ ref('stg_shop__customers') }}
-
-),
-
-segment_rules as (
-
-    select * from {{ ref('rfm_segment_rules') }}
 
 ),
 
@@ -70,46 +64,6 @@ credit as (
 clv as (
 
     select * from {{ ref('int_customer_lifetime_values_predicted') }}
-
-),
-
-{#
-  Scores 1..5, 5 best: 1 + floor(5 × percent_rank), customers ranked from worst to best. Tied
-  values share a rank, hence a score; the single best value (percent_rank 1) is capped at 5.
--#}
-rfm_scores as (
-
-    select
-        *,
-        least(5, 1 + floor(5 * percent_rank() over (order by days_since_last_order desc))) as r_score,
-        least(5, 1 + floor(5 * percent_rank() over (order by order_count))) as f_score,
-        least(5, 1 + floor(5 * percent_rank() over (order by total_revenue))) as m_score
-
-    from btyd_summary
-
-),
-
-fm_scores as (
-
-    select
-        *,
-        -- mean of F and M, halves rounded up
-        floor((f_score + m_score + 1) / 2) as fm_score
-
-    from rfm_scores
-
-),
-
-segmented as (
-
-    select
-        fm_scores.*,
-        segment_rules.segment as rfm_segment
-
-    from fm_scores
-    left join segment_rules
-        on fm_scores.r_score between segment_rules.r_score_min and segment_rules.r_score_max
-        and fm_scores.fm_score between segment_rules.fm_score_min and segment_rules.fm_score_max
 
 ),
 
