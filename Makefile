@@ -23,18 +23,19 @@ BENCH_ARGS ?=
 # Client environments of BI tools, each its own venv (their DuckDB and SQLAlchemy are not ours):
 # tests/clients/<name>.txt -> build/clients/<name>/. Made once; again when its pins change.
 CLIENTS_DIR := build/clients
+CLIENT_ENVS := $(patsubst tests/clients/%.txt,$(CLIENTS_DIR)/%/.installed,$(wildcard tests/clients/*.txt))
 # SQLFluff (.sqlfluff) renders each model with dbt itself (dbt templater) on an empty warehouse of its
 # own, as of a fixed day, its dbt target and logs beside it (never the manifest the tests read).
 SQLFLUFF_DIR := build/sqlfluff
 SQLFLUFF = mkdir -p $(SQLFLUFF_DIR) && ECOM_WAREHOUSE_DIR=$(CURDIR)/$(SQLFLUFF_DIR) ECOM_AS_OF=2024-03-31 \
 	DBT_TARGET_PATH=$(CURDIR)/$(SQLFLUFF_DIR)/target DBT_LOG_PATH=$(CURDIR)/$(SQLFLUFF_DIR)/logs $(BIN)/sqlfluff
-CLIENT_ENVS := $(patsubst tests/clients/%.txt,$(CLIENTS_DIR)/%/.installed,$(wildcard tests/clients/*.txt))
 
-.PHONY: help setup demo test lint clean browser postgres clients bench
+.PHONY: help setup demo test test-faults lint clean browser postgres clients bench
 
 help:
 	@echo "make demo   set up, generate a demo shop, run the whole DAG once, show where the marts are"
 	@echo "make test   set up and run the test suite"
+	@echo "make test-faults  the kill-and-rerun scenarios (about 6 minutes, not part of make test)"
 	@echo "make lint   ruff, and SQLFluff on the dbt project's SQL"
 	@echo "make bench  benchmarks at one scale (SCALE=small|medium|large, data under BENCH_DIR=/tmp/ecom-bench),"
 	@echo "            results in BENCHMARKS.md (slow: not part of make test)"
@@ -60,7 +61,12 @@ test: setup browser postgres clients
 	$(BIN)/ruff check plugins dags tests benchmarks
 	$(SQLFLUFF) lint dbt_project/models dbt_project/tests
 	$(BIN)/python -m ecom.dbt_manifest  # once, before parallel test workers read it
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not faults"
+
+# Kills `ecom run` at each step and reruns it: five runs in a row, too slow for make test's 10 minutes.
+test-faults: setup
+	$(BIN)/python -m ecom.dbt_manifest
+	$(BIN)/pytest -m faults
 
 # Headless Chromium renders the steward report in the tests (Debian/Ubuntu package; CI runs as root).
 # Instant when chromium is already there.

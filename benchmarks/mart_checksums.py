@@ -8,11 +8,8 @@ landings are generated once and reused; each run gets a fresh warehouse):
 - `defects`: the defect catalogue's shop (`ecom generate --defects`, 200 customers, 60 days, seed 11,
   as of 2026-06-30) run once (it stops at the raw gate), then released as its end-to-end test does
   (every defective file re-landed corrected) and run again, which publishes.
-Then reads each serving.duckdb read-only. Per table of schema `marts`: its columns with their types,
-its row count, and the md5 of the sorted md5s of its rows (each row as text, columns in order, so a
-changed type, value or column order changes the checksum). Floating-point columns are printed to 12
-significant digits first: DuckDB sums doubles in parallel, in no fixed order, so two runs of the same
-code can differ in the last bits (about 1e-15); every other type is compared exactly. With
+Then reads each serving.duckdb read-only and checksums every mart (`ecom.serving_checksums`: columns
+with their types, rows, an md5 independent of row order, doubles to 12 significant digits). With
 `--compare`, prints the marts whose checksum differs from BEFORE's and exits 1 when any does.
 """
 
@@ -26,39 +23,11 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import duckdb
-
 from ecom.generate import generate_shop
 from ecom.generate.defects import reland_corrected
+from ecom.serving_checksums import mart_checksums
 
 DEFECTS_AS_OF = "2026-06-30"
-FLOAT_TYPES = {"DOUBLE", "FLOAT"}
-
-
-def mart_checksums(warehouse: Path) -> dict[str, dict[str, object]]:
-    """{mart: {"columns": [name type, ...], "rows": n, "md5": hex}} for every table of schema marts of
-    the warehouse's serving.duckdb."""
-    with duckdb.connect(str(warehouse / "serving.duckdb"), read_only=True) as con:
-        marts = [name for (name,) in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts' ORDER BY 1"
-        ).fetchall()]
-        result: dict[str, dict[str, object]] = {}
-        for mart in marts:
-            described = con.execute(
-                "SELECT column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = 'marts' AND table_name = ? ORDER BY ordinal_position", [mart]
-            ).fetchall()
-            cells = ", ".join(
-                f"printf('%.12g', \"{name}\")" if kind in FLOAT_TYPES else f'CAST("{name}" AS VARCHAR)'
-                for name, kind in described
-            )
-            [(rows, digest)] = con.execute(
-                f"SELECT count(*), md5(coalesce(string_agg(row_md5, '' ORDER BY row_md5), '')) "
-                f'FROM (SELECT md5(CAST(row({cells}) AS VARCHAR)) AS row_md5 FROM marts."{mart}")'
-            ).fetchall()
-            columns = [f"{name} {kind}" for name, kind in described]
-            result[mart] = {"columns": columns, "rows": rows, "md5": digest}
-    return result
 
 
 def run_shop(ecom: Path, work: Path, shop: str) -> Path:
@@ -100,9 +69,9 @@ def main() -> int:
     args = parser.parse_args()
     if not args.ecom.is_file():
         parser.error(f"{args.ecom} does not exist")
+    servings = {shop: run_shop(args.ecom, args.work, shop) / "serving.duckdb" for shop in ("demo", "defects")}
     checksums = {f"{shop}.{mart}": checksum
-                 for shop in ("demo", "defects")
-                 for mart, checksum in mart_checksums(run_shop(args.ecom, args.work, shop)).items()}
+                 for shop, serving in servings.items() for mart, checksum in mart_checksums(serving).items()}
     if args.compare is None:
         json.dump(checksums, sys.stdout, indent=2)
         print()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import duckdb
+import pytest
 
 from ecom.config import Settings
 from ecom.contract import load_contract
@@ -12,7 +13,7 @@ from ecom.ingest import ingest, latest_order_date, set_aside_waiting
 from ecom.quality.config import load_quality_config
 from ecom.quality.quarantine import find_quarantine_rows
 from ecom.quality.raw_gate import run_raw_gate
-from ecom.warehouse import connect
+from ecom.warehouse import MANIFEST_DDL, connect
 
 FIRST_DAY = date(2026, 1, 1)
 DAYS = 20
@@ -133,3 +134,76 @@ def test_a_withdrawn_or_replaced_pending_file_takes_its_waiting_rows_along(setti
     with duckdb.connect(str(settings.warehouse_db), read_only=True) as con:
         assert con.execute("select count(*) from raw_waiting.orders").fetchall() == [(0,)]
         assert con.execute("select count(*) from raw_pending.orders").fetchall() == [(0,)]
+
+
+# audit.load_manifest as the code before waiting rows created it (plugins/ecom/warehouse.py at 909c1f4^):
+# the same columns but rows_waiting, a CHECK that counts no waiting rows, and the columns added later
+# appended by ALTER TABLE.
+MANIFEST_BEFORE_WAITING_DDL = MANIFEST_DDL.replace(
+    "    rows_waiting BIGINT NOT NULL DEFAULT 0,\n", "").replace(
+    "rows_loaded + rows_rejected + rows_waiting", "rows_loaded + rows_rejected") + """
+ALTER TABLE audit.load_manifest ADD COLUMN physical_lines BIGINT;
+ALTER TABLE audit.load_manifest ADD COLUMN inode BIGINT;
+ALTER TABLE audit.load_manifest ADD COLUMN mtime_ns BIGINT;
+ALTER TABLE audit.load_manifest ADD COLUMN ctime_ns BIGINT;
+ALTER TABLE audit.load_manifest ADD COLUMN values_rounded BIGINT DEFAULT 0;
+"""
+
+
+def manifest_to_the_shape_before_waiting(settings: Settings) -> None:
+    """The warehouse's manifest, its rows kept, in the table the code before waiting rows had."""
+    with duckdb.connect(str(settings.warehouse_db)) as con:
+        assert con.execute("select sum(rows_waiting) from audit.load_manifest").fetchall() == [(0,)]
+        con.execute("create temp table kept as select * exclude (rows_waiting) from audit.load_manifest")
+        con.execute("drop table audit.load_manifest")
+        con.execute(MANIFEST_BEFORE_WAITING_DDL)
+        con.execute("insert into audit.load_manifest by name select * from kept")
+
+
+def manifest_columns(settings: Settings) -> list[str]:
+    with duckdb.connect(str(settings.warehouse_db), read_only=True) as con:
+        return [row[0] for row in con.execute(
+            "select column_name from duckdb_columns() where schema_name = 'audit' "
+            "and table_name = 'load_manifest' order by column_index").fetchall()]
+
+
+def test_a_warehouse_from_before_waiting_rows_migrates_on_the_next_ingest(settings: Settings) -> None:
+    land_without_partitions(settings)
+    ingest(settings, "b1")
+    assert run_raw_gate(settings, "run-old", FIRST_DAY + timedelta(days=DAYS - 1)).passed
+    before = manifest(settings)
+    assert before == [
+        ("customers/customers.csv", "accepted", 20, 20, 0, 0),
+        ("orders/orders.csv", "accepted", 202, 200, 2, 0),
+    ]
+    manifest_to_the_shape_before_waiting(settings)
+    assert "rows_waiting" not in manifest_columns(settings)
+    # a new day of orders, and two orders after the next run's as-of date
+    late_day = FIRST_DAY + timedelta(days=DAYS)
+    late = settings.landing_dir / "orders" / "orders_late.csv"
+    late.write_text(
+        "order_id,customer_id,ordered_at,total_amount,discount_amount\n"
+        + "".join(f"o{DAYS}-{k},c{k},{late_day} 10:0{k}:00,5.00,\n" for k in range(ORDERS_A_DAY))
+        + "".join(f"o{DAYS + 3}-{k},c{k},{late_day + timedelta(days=3)} 10:00:00,5.00,\n" for k in range(2)),
+        encoding="utf-8",
+    )
+
+    result = ingest(settings, "b2")  # opens the old manifest: migrated before anything is recorded
+
+    assert result.files_skipped == 2  # the files recorded in the old manifest are not read again
+    assert manifest(settings) == [*before, ("orders/orders_late.csv", "pending", 12, 12, 0, 0)]
+
+    gate = run_raw_gate(settings, "run-new", late_day)
+
+    assert gate.passed, gate.describe()
+    assert manifest(settings) == [*before, ("orders/orders_late.csv", "accepted", 12, 10, 0, 2)]
+    assert published_days(settings) == [*days(DAYS), (f"o{DAYS}", ORDERS_A_DAY)]
+    with duckdb.connect(str(settings.warehouse_db)) as con:
+        assert con.execute("select count(*) from raw_waiting.orders").fetchall() == [(2,)]
+        # the migrated table's CHECK counts the waiting rows: read = loaded + rejected + waiting
+        assert con.execute(
+            "select count(*) from audit.load_manifest "
+            "where rows_read <> rows_loaded + rows_rejected + rows_waiting").fetchall() == [(0,)]
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute("update audit.load_manifest set rows_waiting = rows_waiting + 1 "
+                        "where path = 'orders/orders.csv'")

@@ -13,7 +13,7 @@ import yaml
 
 from ecom.config import Settings
 from ecom.contract import load_contract
-from ecom.contract.gate_rules import KEY_SCREEN
+from ecom.contract.gate_rules import KEY_CHECK
 from ecom.ingest.layers import LINEAGE_COLUMNS, ensure_layer_table
 from ecom.quality import run_raw_gate
 from ecom.quality.config import CONFIG_ENV, QUALITY_CONFIG_FILE
@@ -412,9 +412,10 @@ def test_row_checks_name_each_file_and_its_lines(settings, warehouse, promotions
         ),
     ]
     orders = [c for c in result.checks if c.suite == "raw.orders"]
-    # Counts are over all five rows: 2 share a key, the null key is not counted as a duplicate.
+    # The key is checked on the rows that can share one, the latest versions of the keys that repeat: the
+    # two o1 rows (the null key occurs once, and is the not-null check's to report).
     assert {c.observed for c in orders if c.check == "expect_column_values_to_be_unique"} == {
-        '{"element_count": 5, "unexpected_count": 2}'
+        '{"element_count": 2, "unexpected_count": 2}'
     }
     assert next(c for c in orders if c.column == "ordered_at").observed == (
         '{"element_count": 5, "unexpected_count": 0}'
@@ -443,12 +444,12 @@ def test_a_key_re_sent_in_a_later_file_is_its_new_version_not_a_duplicate(settin
     result = run_raw_gate(settings, "run-resend", date(2026, 1, 5))
 
     keys = [c for c in result.checks if c.suite == "raw.orders" and c.column == "order_id"
-            and c.check in ("expect_column_values_to_be_unique", KEY_SCREEN)]
+            and c.check == KEY_CHECK]
     assert [(c.severity, c.file, c.message) for c in keys if not c.success] == [
         ("warning", FILE_B, f"orders: file {FILE_B}, column order_id: expect_column_values_to_be_unique "
                             "fails on 2 row(s): line 3 ('o2'), line 4 ('o2')"),
     ]
-    # the screen counts the latest versions only: o1 of file b, o2 twice
+    # the check counts the latest versions of repeated keys only: o1 of file b, o2 twice
     assert json.loads(next(c for c in keys if not c.success).observed) == {
         "element_count": 3, "unexpected_count": 2}
 
@@ -477,12 +478,11 @@ def test_row_checks_in_the_warehouse_equal_gx_on_the_rows_in_a_frame(
 ):
     """The gate's raw.orders results (GX's SQL engine, in DuckDB) equal GX's pandas engine on the same
     pending rows fetched into one frame, the key listed as the gate lists it when it fails."""
-    from great_expectations.core.expectation_suite import ExpectationSuite
 
     from ecom.contract import load_contract
     from ecom.quality.outcomes import FILE_COLUMN, LINE_COLUMN, check_results
-    from ecom.quality.raw_rows import pending_rows_sql
-    from ecom.quality.raw_suites import KEY_SCREEN, key_listing, raw_suite
+    from ecom.quality.raw_rows import pending_rows_sql, stage_key_versions
+    from ecom.quality.raw_suites import raw_suite
     from ecom.quality.reads import fetch_frame
     from ecom.quality.validate import GateValidator
 
@@ -493,14 +493,11 @@ def test_row_checks_in_the_warehouse_equal_gx_on_the_rows_in_a_frame(
     contract = load_contract()
     orders = contract.table("orders")
     with duckdb.connect(str(settings.warehouse_db)) as con:
-        whole = fetch_frame(con, f"{pending_rows_sql(orders)} order by _file_path, _line")
+        versions = stage_key_versions(con, orders)
+        whole = fetch_frame(con, f"{pending_rows_sql(orders, versions)} order by _file_path, _line")
     suite = raw_suite(contract, orders)
-    listed = ExpectationSuite(name=suite.name, expectations=[
-        key_listing(contract, orders) if e.expectation_type == KEY_SCREEN else e.configuration.to_json_dict()
-        for e in suite.expectations
-    ])
     validator = GateValidator(replace(settings, warehouse_dir=settings.warehouse_dir / "gx-ref"), "raw", "r")
-    reference = check_results(validator.validate(listed, whole, [FILE_COLUMN, LINE_COLUMN]), "orders")
+    reference = check_results(validator.validate(suite, whole, [FILE_COLUMN, LINE_COLUMN]), "orders")
 
     assert len(whole) == 5
     assert [c for c in result.checks if c.suite == "raw.orders"] == reference

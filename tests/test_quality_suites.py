@@ -59,8 +59,8 @@ def test_raw_suite_is_built_from_the_contract():
          {"column": "total_amount", "min_value": 0, "max_value": 100000000}, "critical"),
         ("expect_column_values_to_be_between",
          {"column": "discount_amount", "min_value": 0, "max_value": 100000000}, "critical"),
-        ("expect_column_proportion_of_unique_values_to_be_between",
-         {"column": "order_id", "min_value": 1.0, "row_condition": LATEST_VERSIONS}, "warning"),
+        ("expect_column_values_to_be_unique",
+         {"column": "order_id", "row_condition": LATEST_VERSIONS}, "warning"),
     ]
     events = raw_suite(CONTRACT, CONTRACT.table("events")).expectations
     assert [(e.configuration.kwargs["column"], e.severity.value, e.notes) for e in events[-2:]] == [

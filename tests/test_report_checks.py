@@ -14,7 +14,7 @@ from ecom.report_checks import check_label
      "total_amount between 0 and 100000000"),
     ("raw.reviews", "expect_column_values_to_be_between", "rating", "rating between 1 and 5"),
     # the key: among the latest versions (a re-send replaces what it re-sends)
-    ("raw.orders", "expect_column_proportion_of_unique_values_to_be_between", "order_id",
+    ("raw.orders", "expect_column_values_to_be_unique", "order_id",
      "order_id is unique (latest version of each key)"),
     ("raw.repayments", "expect_column_values_to_be_unique", "repayment_id",
      "repayment_id is unique (latest version of each key)"),

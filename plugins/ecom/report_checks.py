@@ -19,7 +19,7 @@ from typing import Any
 
 from ecom.config import EXPECTATIONS_DIR
 from ecom.contract import load_contract
-from ecom.contract.gate_rules import KEY_SCREEN, LATEST_VERSIONS, key_listing, table_rules
+from ecom.contract.gate_rules import KEY_CHECK, LATEST_VERSIONS, table_rules
 
 Row = dict[str, Any]
 SAMPLES_SHOWN = 3
@@ -92,7 +92,7 @@ def _phrase(expectation: str, columns: list[str], kwargs: Mapping[str, Any] | No
     known = kwargs or {}
     if expectation == "expect_column_values_to_not_be_null":
         return f"{named} is filled in"
-    if expectation in ("expect_column_values_to_be_unique", KEY_SCREEN):
+    if expectation == KEY_CHECK:
         return f"{named} is unique"
     if expectation == "expect_compound_columns_to_be_unique":
         return f"one row per ({named})"
@@ -148,7 +148,7 @@ def _suite_kwargs(suite: str) -> dict[tuple[str, str | None], Mapping[str, Any]]
     contract = load_contract()
     if layer == "raw" and name in contract.tables:
         table = contract.table(name)
-        expectations = [*table_rules(contract, table), key_listing(contract, table)]
+        expectations = table_rules(contract, table)
     elif name and path.is_file():
         expectations = json.loads(path.read_text(encoding="utf-8")).get("expectations", [])
     else:

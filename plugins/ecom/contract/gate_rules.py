@@ -9,19 +9,20 @@ Every rule comes from plugins/ecom/contract/raw_tables.yml, so none is written t
   vocabulary is rejected at ingest, one of a `keep` vocabulary is the steward check unmapped_values).
 - the primary key unique among the latest versions of the pending rows, with the contract's
   `key_uniqueness` severity: a row re-sent in a later file (a later `_loaded_at`) is the key's new
-  version, as staging keeps it, so only rows of one file (one load) sharing a key fail. The rows the gate
-  validates carry `SUPERSEDED_COLUMN`, when a later version of their key is pending (else empty);
-  both key expectations hold on the rows where it is empty (`LATEST_VERSIONS`);
+  version, as staging keeps it, so only rows of one file (one load) sharing a key fail;
 - the table's `row_rules`: a column that must have a value where a condition holds.
 
 A spec is {type, kwargs, severity (error | warning), notes}: ecom.quality.raw_suites makes the GX suite
 `raw.<table>` of them, and the run report (ecom.report_checks) names the checks from the same specs.
 Nothing here imports Great Expectations.
 
-The key is checked as the share of distinct values (`KEY_SCREEN`): one aggregate query, where GX's
-row-listing uniqueness expectation (`expect_column_values_to_be_unique`) takes three window queries.
-Only when the share is below 1 does the gate validate `key_listing` too, to name the files and lines
-sharing a key (ecom.quality.raw_rows). A compound key is checked as one column of the rows the gate
+The key is checked by GX's uniqueness expectation (`KEY_CHECK`, which lists the files and lines that
+share a key) on the rows that can fail it: the latest versions of the keys that occur more than once
+among the pending rows. A key seen once is unique, and so is every key of a load without repeats: the
+rows the gate validates carry `REPEATED_KEY_COLUMN`, the latest load of their key where the row is that
+latest version of a repeated key (else empty), and the check holds on the rows where it is filled
+(`LATEST_VERSIONS`), a few rows found by a semi join, not a distinct count of every key (ecom.quality.
+raw_rows, repeated_keys). A compound key is checked as one column of the rows the gate
 validates, `key_column`: the list of its values as text, so that rows whose keys are both empty in one
 column share the key (GX's compound uniqueness joins on equality in SQL, where an empty value equals
 nothing).
@@ -33,12 +34,12 @@ from typing import Any
 
 from ecom.contract import ERROR, Column, Condition, Contract, RowRule, Table
 
-KEY_SCREEN = "expect_column_proportion_of_unique_values_to_be_between"
-KEY_LISTING = "expect_column_values_to_be_unique"
-# The column of the validated rows naming when a later version of the row's key was loaded (NULL: this
-# row is its key's latest version), and the condition that keeps the latest versions.
-SUPERSEDED_COLUMN = "_superseded_at"
-LATEST_VERSIONS = {"type": "nullity", "column": {"name": SUPERSEDED_COLUMN}, "is_null": True}
+KEY_CHECK = "expect_column_values_to_be_unique"
+# The column of the validated rows holding the latest load of the row's key where the row is the latest
+# version of a key that occurs more than once (NULL otherwise), and the condition that keeps those rows:
+# the only latest versions that can share a key.
+REPEATED_KEY_COLUMN = "_latest_of_repeated_key"
+LATEST_VERSIONS = {"type": "nullity", "column": {"name": REPEATED_KEY_COLUMN}, "is_null": False}
 # The types whose range the gate checks again (dates and timestamps are bounded at ingest only).
 NUMERIC_TYPES = ("decimal", "integer")
 
@@ -46,10 +47,10 @@ Spec = dict[str, Any]
 
 
 def table_rules(contract: Contract, table: Table) -> list[Spec]:
-    """The specs of `raw.<table>`: the column rules, the key screen and the row rules of the table."""
+    """The specs of `raw.<table>`: the column rules, the key check and the row rules of the table."""
     specs = [spec for column in table.columns for spec in _column_rules(column)]
-    screen = {"column": key_column(table), "min_value": 1.0, "row_condition": LATEST_VERSIONS}
-    specs.append(_spec(KEY_SCREEN, screen, contract.key_uniqueness.severity, _key_note(contract, table)))
+    key = {"column": key_column(table), "row_condition": LATEST_VERSIONS}
+    specs.append(_spec(KEY_CHECK, key, contract.key_uniqueness.severity, _key_note(contract, table)))
     specs += [_row_rule(rule) for rule in table.row_rules]
     return specs
 
@@ -58,12 +59,6 @@ def key_column(table: Table) -> str:
     """The column holding the primary key: the key's own column, or for a compound key the column the
     gate adds, named after its columns (ecom.quality.raw_rows.pending_rows_sql)."""
     return ",".join(table.primary_key)
-
-
-def key_listing(contract: Contract, table: Table) -> Spec:
-    """The spec that lists the pending rows sharing a primary key, by their index columns."""
-    return _spec(KEY_LISTING, {"column": key_column(table), "row_condition": LATEST_VERSIONS},
-                 contract.key_uniqueness.severity, _key_note(contract, table))
 
 
 def _key_note(contract: Contract, table: Table) -> str:

@@ -32,6 +32,7 @@ from ecom.ingest.layers import (
 )
 from ecom.ingest.quarantine import FINDINGS_COLUMNS
 from ecom.quality.config import QuarantineRules
+from ecom.quality.repeated_keys import repeated_keys, same_key_sql
 from ecom.sql import identifier, literal, relation_exists
 
 FINDINGS = "gate_quarantine_findings"
@@ -127,16 +128,11 @@ def _pending_rows_sql(table: Table) -> str:
 def _find_rows_sharing_a_key(con: duckdb.DuckDBPyConnection, table: Table, pending: str) -> None:
     """Keep, in a temporary table, the pending rows whose primary key occurs more than once: the only rows
     an exact duplicate or a conflicting key (within a file) can be among."""
-    key = ", ".join(identifier(c) for c in table.primary_key)
-    same_key = " AND ".join(
-        f"p.{identifier(c)} IS NOT DISTINCT FROM s.{identifier(c)}" for c in table.primary_key
-    )
     # Grouping the key alone (over all files: a few more candidates, a much smaller hash table than by
     # file and key), then picking those rows back, is far cheaper than a window over whole rows.
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {SHARED_KEYS} AS SELECT * FROM {pending} p "
-        f"SEMI JOIN (SELECT {key} FROM {relation_name(PENDING_SCHEMA, table.name)} "
-        f"GROUP BY ALL HAVING count(*) > 1) s ON {same_key}"
+        f"SEMI JOIN {repeated_keys(con, table)} s ON {same_key_sql(table, 'p', 's')}"
     )
 
 

@@ -34,6 +34,7 @@ from ecom.quality.outcomes import check_results, checks_per_row
 from ecom.quality.quarantine import find_quarantine_rows
 from ecom.quality.raw_frames import orders_activity, pending_file_columns, table_row_counts
 from ecom.quality.raw_rows import validate_pending_rows
+from ecom.quality.repeated_keys import gate_scratch
 from ecom.quality.results import CheckResult, GateResult
 from ecom.quality.steward_checks import run_steward_checks
 from ecom.quality.suites import load_suite, suite_path
@@ -48,7 +49,8 @@ def run_raw_gate(settings: Settings, run_id: str, as_of: date) -> GateResult:
     config = load_quality_config()
     checks: list[CheckResult] = []
     without_pending: list[str] = []
-    with connect(settings) as con, GateValidator(settings, RAW_GATE, run_id) as validator:
+    with (connect(settings) as con, gate_scratch(con),
+          GateValidator(settings, RAW_GATE, run_id) as validator):
         ingest.release_waiting(con, contract)
         findings = find_quarantine_rows(con, contract, config.rules, config.event_time, as_of,
                                         settings.business_tz)

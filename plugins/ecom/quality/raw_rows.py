@@ -4,12 +4,12 @@ Great Expectations runs the suite (raw_suites.py) through its SQL engine on `pen
 table's rows of pending files with the file's path, so a failure lists offending rows by file and line
 (`_file_path`, `_line`). GX bundles the suite's aggregates into one query over the rows and cuts its
 listings of offending rows in the query: nothing grows with the size of a load but DuckDB's own work,
-which it spills past ECOM_DUCKDB_MEMORY_LIMIT.
+which it spills past ECOM_DUCKDB_MEMORY_LIMIT. Whether a row's key has a later version comes from a
+small table staged once per table (stage_key_versions), so each of GX's queries is a scan of the
+columns it reads.
 
 Listings come from a second validation of the failed expectations only (a run that passes pays no
-sort): on the rows in file and line order, so the first offending rows are listed; a failed key screen
-(the share of distinct keys) is replaced there by the key's listing, which names the files and lines
-that share a key.
+sort): on the rows in file and line order, so the first offending rows are listed.
 """
 
 from __future__ import annotations
@@ -22,20 +22,41 @@ from great_expectations.core import ExpectationSuiteValidationResult, Expectatio
 from great_expectations.core.expectation_suite import ExpectationSuite
 
 from ecom.contract import Contract, Table
-from ecom.contract.gate_rules import SUPERSEDED_COLUMN
+from ecom.contract.gate_rules import REPEATED_KEY_COLUMN
 from ecom.ingest.layers import PENDING_SCHEMA, relation_name
 from ecom.quality.outcomes import FILE_COLUMN, LINE_COLUMN
-from ecom.quality.raw_suites import KEY_SCREEN, key_column, key_listing, raw_suite
+from ecom.quality.raw_suites import key_column, raw_suite
+from ecom.quality.repeated_keys import SCRATCH_DATABASE, repeated_keys, same_key_sql
 from ecom.quality.validate import GateValidator
 from ecom.sql import identifier, literal, relation_exists
 
 INDEX_COLUMNS = [FILE_COLUMN, LINE_COLUMN]
 
 
-def pending_rows_sql(table: Table) -> str:
+def stage_key_versions(con: duckdb.DuckDBPyConnection, table: Table) -> str:
+    """The keys of the table's checked rows that occur more than once, with their latest load
+    (`_latest`), in a table of the gate's scratch database (ecom.quality.repeated_keys); returns its name.
+
+    Only those keys can have a superseded version: picked from the rows of the repeated keys, they are
+    staged once per table, where grouping every pending row in each of GX's queries dominated the gate.
+    """
+    versions = f"{SCRATCH_DATABASE}.{identifier(table.name + '_key_versions')}"
+    key = ", ".join(f"p.{identifier(column)}" for column in table.primary_key)
+    con.execute(
+        f"create or replace table {versions} as "
+        f"select {key}, max(p._loaded_at) as _latest from {relation_name(PENDING_SCHEMA, table.name)} as p "
+        f"semi join {repeated_keys(con, table)} as r on {same_key_sql(table, 'p', 'r')} "
+        f"join audit.load_manifest as m on m.file_id = p._file_id where {_checked_files_sql(table)} "
+        "group by all having count(*) > 1"
+    )
+    return versions
+
+
+def pending_rows_sql(table: Table, versions: str) -> str:
     """The table's rows from pending files, with the file's path as `_file_path` (and a compound key's
-    values as one column, raw_suites.key_column), and when a later version of the row's key was loaded
-    (`SUPERSEDED_COLUMN`, empty for the key's latest version: a re-send replaces what it re-sends).
+    values as one column, raw_suites.key_column), and for the latest version of a key that occurs more
+    than once that version's load (`REPEATED_KEY_COLUMN`, from the keys' `versions`, stage_key_versions;
+    empty for other rows: a re-send replaces what it re-sends, a key seen once is unique).
 
     Rows of a file that lacks a required column are left out: the per-file schema check reports that
     file, and row checks on a column the file never had would only repeat it as null values.
@@ -45,19 +66,12 @@ def pending_rows_sql(table: Table) -> str:
         values = ", ".join(f"p.{identifier(column)}::varchar" for column in table.primary_key)
         compound = f", [{values}] as {identifier(key_column(table))}"
     pending = relation_name(PENDING_SCHEMA, table.name)
-    key = ", ".join(f"p.{identifier(column)}" for column in table.primary_key)
-    same_key = " and ".join(f"v.{identifier(c)} is not distinct from p.{identifier(c)}"
-                            for c in table.primary_key)
-    # each key's latest load among the checked rows: one aggregate grouped on the key
-    versions = (f"select {key}, max(p._loaded_at) as _latest from {pending} as p "
-                f"join audit.load_manifest as m on m.file_id = p._file_id where {_checked_files_sql(table)} "
-                "group by all")
     return (
         f"select p.*, m.path as {FILE_COLUMN}{compound}, "
-        f"case when p._loaded_at < v._latest then v._latest end as {SUPERSEDED_COLUMN} "
+        f"case when p._loaded_at = v._latest then v._latest end as {REPEATED_KEY_COLUMN} "
         f"from {pending} as p "
         f"join audit.load_manifest as m on m.file_id = p._file_id "
-        f"join ({versions}) as v on {same_key} where {_checked_files_sql(table)}"
+        f"left join {versions} as v on {same_key_sql(table, 'v', 'p')} where {_checked_files_sql(table)}"
     )
 
 
@@ -81,37 +95,35 @@ def validate_pending_rows(
     ).fetchall()
     if not rows:
         return None
-    query = pending_rows_sql(table)
+    versions = stage_key_versions(con, table)
+    query = pending_rows_sql(table, versions)
     suite = raw_suite(contract, table)
-    result = validator.evaluate_query(suite, query, INDEX_COLUMNS)
-    failed = {_identity(r.expectation_config.to_json_dict()): r for r in result.results if not r.success}
-    if failed:
-        result = _listed_in_order(validator, contract, table, result, failed)
+    try:
+        result = validator.evaluate_query(suite, query, INDEX_COLUMNS)
+        failed = {_identity(r.expectation_config.to_json_dict()): r for r in result.results if not r.success}
+        if failed:
+            result = _listed_in_order(validator, query, result, failed)
+    finally:
+        con.execute(f"drop table {versions}")
     return validator.store(suite, result)
 
 
 def _listed_in_order(
     validator: GateValidator,
-    contract: Contract,
-    table: Table,
+    query: str,
     result: ExpectationSuiteValidationResult,
     failed: dict[str, ExpectationValidationResult],
 ) -> ExpectationSuiteValidationResult:
     """`result` with each failed expectation validated again on the rows in file and line order, so that
     its listing holds the first offending rows (DuckDB keeps the order under GX's LIMIT, as a top-N of the
-    rows that fail); a failed key screen is replaced by the key's listing."""
-    again = {
-        identity: key_listing(contract, table) if r.expectation_config.type == KEY_SCREEN
-        else r.expectation_config.to_json_dict()
-        for identity, r in failed.items()
-    }
-    listing = ExpectationSuite(name=result.suite_name, expectations=list(again.values()))
-    ordered = f"{pending_rows_sql(table)} order by {FILE_COLUMN}, {LINE_COLUMN}"
+    rows that fail)."""
+    listing = ExpectationSuite(name=result.suite_name,
+                               expectations=[r.expectation_config.to_json_dict() for r in failed.values()])
+    ordered = f"{query} order by {FILE_COLUMN}, {LINE_COLUMN}"
     relisted = {_identity(r.expectation_config.to_json_dict()): r
                 for r in validator.evaluate_query(listing, ordered, INDEX_COLUMNS).results}
-    by_first = {identity: relisted[_identity(config)] for identity, config in again.items()}
     results = [
-        by_first.get(_identity(r.expectation_config.to_json_dict()), r) if not r.success else r
+        relisted.get(_identity(r.expectation_config.to_json_dict()), r) if not r.success else r
         for r in result.results
     ]
     successes = sum(r.success for r in results)

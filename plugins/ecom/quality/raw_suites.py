@@ -8,21 +8,16 @@ from typing import Any
 from great_expectations.core.expectation_suite import ExpectationSuite
 
 from ecom.contract import Contract, Table, gate_rules
-from ecom.contract.gate_rules import KEY_SCREEN, key_column
+from ecom.contract.gate_rules import key_column
 from ecom.quality.suites import GX_SEVERITY_BY_META
 
-__all__ = ["KEY_SCREEN", "key_column", "key_listing", "raw_suite"]
+__all__ = ["key_column", "raw_suite"]
 
 
 def raw_suite(contract: Contract, table: Table) -> ExpectationSuite:
     """The suite `raw.<table>`: the column rules, the key and the row rules of the table."""
     return ExpectationSuite(name=f"raw.{table.name}",
                             expectations=[_gx(spec) for spec in gate_rules.table_rules(contract, table)])
-
-
-def key_listing(contract: Contract, table: Table) -> dict[str, Any]:
-    """The expectation that lists the pending rows sharing a primary key, by their index columns."""
-    return _gx(gate_rules.key_listing(contract, table))
 
 
 def _gx(spec: dict[str, Any]) -> dict[str, Any]:
