@@ -294,7 +294,7 @@ def test_mart_names_are_the_models_built_in_schema_marts(tmp_path: Path) -> None
     nodes = [
         ("model", "user_portrait", "marts"),
         ("model", "cohort_retention", "marts"),
-        ("model", "int_orders", "intermediate"),
+        ("model", "int_orders_filtered", "intermediate"),
         ("test", "not_null_x", "marts"),
         ("seed", "rules", "marts"),
     ]

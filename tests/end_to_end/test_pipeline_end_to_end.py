@@ -480,7 +480,7 @@ def test_file_missing_a_required_column_blocks_publishing(
         assert conn.execute(log).fetchall() == in_file and len({run_id for run_id, _, _ in in_file}) == 1
 
 
-FAILING_MODEL = "int_customer_order_days"
+FAILING_MODEL = "int_orders_aggregated_to_customer_days"
 
 
 @pytest.fixture(scope="module")
@@ -512,9 +512,11 @@ def test_a_failed_model_fails_its_task_stops_what_depends_on_it_and_publishes_no
     states = task_states(warehouse)
     assert states[f"dbt.{FAILING_MODEL}.run"] == "failed"
     assert states[f"dbt.{FAILING_MODEL}.test"] == "upstream_failed"
-    for downstream in ("int_customer_btyd", "growth_accounting", "cohort_retention", "user_portrait"):
+    for downstream in (
+        "int_customer_btyd_summarized", "growth_accounting", "cohort_retention", "user_portrait"
+    ):
         assert states[f"dbt.{downstream}.run"] == "upstream_failed", downstream
-    for independent in ("stg_shop__orders", "int_orders", "int_attribution_conversions"):
+    for independent in ("stg_shop__orders", "int_orders_filtered", "int_conversions_selected"):
         assert (states[f"dbt.{independent}.run"], states[f"dbt.{independent}.test"]) == ("success", "success")
     assert states["dbt.dbt_producer_watcher"] == "failed"  # the one dbt build, which ran every model
     assert (states["mart_quality_gate"], states["publish"], states["reports"]) == (
