@@ -24,6 +24,11 @@ BENCH_ARGS ?=
 # tests/clients/<name>.txt -> build/clients/<name>/. Made once; again when its pins change.
 CLIENTS_DIR := build/clients
 CLIENT_ENVS := $(patsubst tests/clients/%.txt,$(CLIENTS_DIR)/%/.installed,$(wildcard tests/clients/*.txt))
+# SQLFluff (.sqlfluff) renders each model with dbt itself (dbt templater) on an empty warehouse of its
+# own, as of a fixed day, its dbt target and logs beside it (never the manifest the tests read).
+SQLFLUFF_DIR := build/sqlfluff
+SQLFLUFF = mkdir -p $(SQLFLUFF_DIR) && ECOM_WAREHOUSE_DIR=$(CURDIR)/$(SQLFLUFF_DIR) ECOM_AS_OF=2024-03-31 \
+	DBT_TARGET_PATH=$(CURDIR)/$(SQLFLUFF_DIR)/target DBT_LOG_PATH=$(CURDIR)/$(SQLFLUFF_DIR)/logs $(BIN)/sqlfluff
 
 .PHONY: help setup demo test test-faults lint clean browser postgres clients bench
 
@@ -31,7 +36,7 @@ help:
 	@echo "make demo   set up, generate a demo shop, run the whole DAG once, show where the marts are"
 	@echo "make test   set up and run the test suite"
 	@echo "make test-faults  the kill-and-rerun scenarios (about 6 minutes, not part of make test)"
-	@echo "make lint   ruff"
+	@echo "make lint   ruff, and SQLFluff on the dbt project's SQL"
 	@echo "make bench  benchmarks at one scale (SCALE=small|medium|large, data under BENCH_DIR=/tmp/ecom-bench),"
 	@echo "            results in BENCHMARKS.md (slow: not part of make test)"
 
@@ -54,6 +59,7 @@ demo: setup
 
 test: setup browser postgres clients
 	$(BIN)/ruff check plugins dags tests benchmarks
+	$(SQLFLUFF) lint dbt_project/models dbt_project/tests
 	$(BIN)/python -m ecom.dbt_manifest  # once, before parallel test workers read it
 	$(BIN)/pytest -m "not faults"
 
@@ -85,6 +91,7 @@ $(CLIENTS_DIR)/%/.installed: tests/clients/%.txt | $(UV)
 
 lint: setup
 	$(BIN)/ruff check plugins dags tests benchmarks
+	$(SQLFLUFF) lint dbt_project/models dbt_project/tests
 
 bench: setup
 	$(BIN)/python benchmarks/run.py --scale $(SCALE) $(BENCH_ARGS)

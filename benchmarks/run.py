@@ -30,6 +30,8 @@ import duckdb
 from measure import Measured, measure
 from report import render
 
+from ecom.config import DEFAULT_DUCKDB_MEMORY_LIMIT
+
 BENCH_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/ecom-bench"))
 HERE = Path(__file__).resolve().parent
 RESULTS_DIR = HERE / "results"
@@ -109,7 +111,8 @@ def bench(scale: str, direct_full: bool, excluded: frozenset[str]) -> dict:
     logs = root / "logs"
     result: dict = {"scale": scale, "started": datetime.now(UTC).isoformat(timespec="seconds"),
                     "machine": machine(), "bench_dir": str(root), "excluded_tables": sorted(excluded),
-                    "duckdb_memory_limit": os.environ.get("ECOM_DUCKDB_MEMORY_LIMIT", "") or "80% (default)"}
+                    "duckdb_memory_limit": (os.environ.get("ECOM_DUCKDB_MEMORY_LIMIT", "")
+                                            or f"{DEFAULT_DUCKDB_MEMORY_LIMIT} (default)")}
     if not (landing / "orders").is_dir():
         shutil.rmtree(landing, ignore_errors=True)
         command = [ECOM, "generate", "--scale", scale, "--out", str(landing)]

@@ -39,7 +39,7 @@ def test_duckdb_memory_limit_and_spill_folder(monkeypatch, tmp_path):
     monkeypatch.setenv("ECOM_WAREHOUSE_DIR", str(tmp_path / "wh"))
     default = Settings.from_env()
     assert duckdb_config(default, default.warehouse_db) == {
-        "memory_limit": "80%", "temp_directory": str(tmp_path / "wh" / "duckdb_tmp" / "warehouse.duckdb.tmp")}
+        "memory_limit": "1GB", "temp_directory": str(tmp_path / "wh" / "duckdb_tmp" / "warehouse.duckdb.tmp")}
 
     monkeypatch.setenv("ECOM_DUCKDB_MEMORY_LIMIT", "3GB")
     monkeypatch.setenv("ECOM_DUCKDB_TEMP_DIR", str(tmp_path / "spill"))

@@ -392,7 +392,7 @@ def test_the_build_tells_the_model_tasks_how_each_node_ended_and_not_its_progres
     pushed: dict[str, object] = {}
     ti = SimpleNamespace(xcom_push=lambda key, value: pushed.update({key: value}), xcom_pull=lambda **_: None)
     parse = producer._make_parse_callable()
-    model = "model.ecom.int_orders"
+    model = "model.ecom.int_orders_filtered"
     tests = [uid for uid, test in dbt_nodes(manifest, "test").items() if model in test["depends_on"]["nodes"]]
     assert sorted(producer.tests_per_model[model]) == sorted(tests)
 
@@ -400,12 +400,12 @@ def test_the_build_tells_the_model_tasks_how_each_node_ended_and_not_its_progres
         parse(dbt_event(step, model, "started"), {"context": {"ti": ti}})
     assert pushed == {}
     parse(dbt_event("NodeFinished", model, "success"), {"context": {"ti": ti}})
-    assert pushed.pop("model__ecom__int_orders_status") == {"status": "success", "outlet_uris": []}
-    assert pushed.pop("model__ecom__int_orders_dbt_event")["status"] == "success"
+    assert pushed.pop("model__ecom__int_orders_filtered_status") == {"status": "success", "outlet_uris": []}
+    assert pushed.pop("model__ecom__int_orders_filtered_dbt_event")["status"] == "success"
     for test in tests:
         parse(dbt_event("NodeFinished", test, "pass"), {"context": {"ti": ti}})
     # The model's test task reads one aggregate, once every test on the model has passed; nothing else.
-    assert pushed == {"model__ecom__int_orders_tests_status": "pass"}
+    assert pushed == {"model__ecom__int_orders_filtered_tests_status": "pass"}
 
 
 def test_a_relationship_test_is_reported_by_the_later_models_test_task(dag: DAG, manifest: dict) -> None:

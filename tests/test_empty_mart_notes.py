@@ -24,10 +24,11 @@ def settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
         con.execute("""
             CREATE SCHEMA raw; CREATE SCHEMA intermediate; CREATE SCHEMA marts;
             CREATE TABLE raw.customers (customer_id VARCHAR); CREATE TABLE raw.orders (order_id VARCHAR);
-            CREATE TABLE intermediate.int_customer_btyd AS
+            CREATE TABLE intermediate.int_customer_btyd_summarized AS
                 SELECT lpad(range::VARCHAR, 6, '0') AS customer_id, 0 AS frequency FROM range(17);
             CREATE TABLE marts.user_portrait_history AS
-                SELECT DATE '2026-06-30' AS as_of_date, customer_id FROM intermediate.int_customer_btyd;
+                SELECT DATE '2026-06-30' AS as_of_date, customer_id
+                FROM intermediate.int_customer_btyd_summarized;
             CREATE TABLE marts.clv_model_params (model VARCHAR, parameter VARCHAR, value DOUBLE);
             CREATE TABLE marts.segment_transitions (dimension VARCHAR, customers BIGINT);
         """)
@@ -55,7 +56,8 @@ def test_empty_marts_name_their_reason(settings: Settings) -> None:
 
 def test_a_declared_reason_that_does_not_apply_leaves_the_general_note(settings: Settings) -> None:
     with duckdb.connect(str(settings.warehouse_db)) as con:
-        con.execute("INSERT INTO intermediate.int_customer_btyd SELECT 'x' || range, 1 FROM range(30)")
+        con.execute("INSERT INTO intermediate.int_customer_btyd_summarized "
+                    "SELECT 'x' || range, 1 FROM range(30)")
         con.execute("INSERT INTO marts.user_portrait_history VALUES ('2026-07-01', '000001')")
 
     publish(settings, "run-2", AS_OF)

@@ -43,7 +43,7 @@ def test_airflow_environment(settings: Settings, tmp_path: Path) -> None:
         "ECOM_WAREHOUSE_DIR": str(tmp_path / "wh"),
         "ECOM_BUSINESS_TZ": "Europe/Paris",
         "ECOM_AS_OF": "2024-05-31",
-        "ECOM_DUCKDB_MEMORY_LIMIT": "80%",
+        "ECOM_DUCKDB_MEMORY_LIMIT": "1GB",
         "ECOM_DUCKDB_TEMP_DIR": "",
         "ECOM_SERVING_URL": "",
         "AIRFLOW_HOME": str(home),
@@ -294,7 +294,7 @@ def test_mart_names_are_the_models_built_in_schema_marts(tmp_path: Path) -> None
     nodes = [
         ("model", "user_portrait", "marts"),
         ("model", "cohort_retention", "marts"),
-        ("model", "int_orders", "intermediate"),
+        ("model", "int_orders_filtered", "intermediate"),
         ("test", "not_null_x", "marts"),
         ("seed", "rules", "marts"),
     ]

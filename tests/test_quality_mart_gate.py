@@ -334,7 +334,7 @@ def test_first_orders_reconcile_with_each_customers_first_order(settings):
     # conversion_type first_orders: c1's Feb order o2 is no conversion; 3 conversions worth 25.50
     change(settings, """
         create schema intermediate;
-        create table intermediate.int_orders as select * from (values
+        create table intermediate.int_orders_filtered as select * from (values
             ('o1', 'c1', timestamp '2026-01-03 02:00', 10.00),
             ('o2', 'c1', timestamp '2026-02-10 02:00', 20.00),
             ('o3', 'c2', timestamp '2026-01-20 02:00', 15.50),

@@ -321,8 +321,9 @@ def test_dbt_tests_are_listed_beside_the_gates_and_counted_in_the_history(publis
                'not_below_column', 'active_customers', 'error', false, '{"status": "fail", "failures": 2}',
                'growth_accounting, column active_customers: dbt test not_below_column fails on 2 row(s)',
                DATE '2024-04-01', TIMESTAMP '2024-04-02 00:08:00'),
-              ('run-bad', 'dbt', 'unit_test.ecom.int_orders.keeps_paid', 'int_orders', NULL, 'unit_test',
-               NULL, 'error', true, '{"status": "pass", "failures": 0}', 'dbt test keeps_paid holds',
+              ('run-bad', 'dbt', 'unit_test.ecom.int_orders_filtered.keeps_paid', 'int_orders_filtered', NULL,
+               'unit_test', NULL, 'error', true, '{"status": "pass", "failures": 0}',
+               'dbt test keeps_paid holds',
                DATE '2024-04-01', TIMESTAMP '2024-04-02 00:08:00')""")
 
     html = build_report(published, "run-bad").read_text(encoding="utf-8")

@@ -1,7 +1,7 @@
 {#- The attribution vars (dbt_project.yml), validated: a bad value fails the model naming the var. -#}
 
 {% macro attribution_conversion_type() -%}
-    {#- 'all_orders' (every order of int_orders converts) or 'first_orders' (a customer's first only). -#}
+    {#- 'all_orders' (every order of int_orders_filtered converts) or 'first_orders' (a customer's first only). -#}
     {%- set value = var('attribution_conversion_type', 'all_orders') | string | trim -%}
     {%- if value not in ['all_orders', 'first_orders'] -%}
         {{ exceptions.raise_compiler_error(

@@ -6,7 +6,7 @@
 {%- endmacro %}
 
 {% macro cohort_dimensions() -%}
-    {#- Columns of int_customer_first_orders that cohorts are cut by, besides the overall 'all' (may be none). -#}
+    {#- Columns of int_customer_first_orders_enriched that cohorts are cut by, besides the overall 'all' (may be none). -#}
     {{ return(ecom.validated_list_var(
         'cohort_dimensions',
         ['acquisition_channel', 'first_order_category', 'city_tier', 'first_order_coupon'],
@@ -41,7 +41,7 @@
 {% macro cohort_members(first_orders) -%}
     {#-
       `select customer_id, cohort_grain, cohort_dimension, cohort_value, cohort_start` from a relation
-      shaped like int_customer_first_orders: every customer once per grain in the overall cohort
+      shaped like int_customer_first_orders_enriched: every customer once per grain in the overall cohort
       (dimension and value 'all') and once per cut, in the period of the first order.
     -#}
     {%- set cuts = [('all', "'all'")] -%}

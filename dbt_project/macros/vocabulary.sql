@@ -16,13 +16,46 @@
     -#}
     {%- set expression = relation ~ '.' ~ column -%}
     coalesce(
-        (
-            select shop_vocabulary.canonical_value
-            from {{ ref('stg_shop__vocabulary') }} as shop_vocabulary
-            where shop_vocabulary.vocabulary = '{{ ecom.source_column_vocabulary(column) }}'
-                and shop_vocabulary.value_key = {{ ecom.vocabulary_key(expression) }}
-        ),
+        {{ ecom.vocabulary_lookup(ecom.source_column_vocabulary(column), ecom.vocabulary_key(expression)) }},
         {{ ecom.clean_text(expression) }}
+    )
+{%- endmacro %}
+
+{% macro vocabulary_lookup(vocabulary, value_key) -%}
+    {#- The canonical group of `value_key` (a vocabulary_key expression) in `vocabulary`; null when unmapped. -#}
+    {{ return(adapter.dispatch('vocabulary_lookup', 'ecom')(vocabulary, value_key)) }}
+{%- endmacro %}
+
+{% macro default__vocabulary_lookup(vocabulary, value_key) -%}
+    (
+        select shop_vocabulary.canonical_value
+        from {{ ref('stg_shop__vocabulary') }} as shop_vocabulary
+        where shop_vocabulary.vocabulary = '{{ vocabulary }}'
+            and shop_vocabulary.value_key = {{ value_key }}
+    )
+{%- endmacro %}
+
+{% macro duckdb__vocabulary_lookup(vocabulary, value_key) -%}
+    {#- The vocabulary as one map, built once (an uncorrelated subquery), looked up per row: the correlated
+        subquery of default__ cost stg_shop__events 283 of its 324 s at medium (25M rows, 4 columns). -#}
+    map_extract_value(
+        (
+            select map(list(value_key), list(canonical_value))
+            from {{ ref('stg_shop__vocabulary') }}
+            where vocabulary = '{{ vocabulary }}'
+        ),
+        {{ value_key }}
+    )
+{%- endmacro %}
+
+{% macro spark__vocabulary_lookup(vocabulary, value_key) -%}
+    try_element_at(
+        (
+            select map_from_arrays(collect_list(value_key), collect_list(canonical_value))
+            from {{ ref('stg_shop__vocabulary') }}
+            where vocabulary = '{{ vocabulary }}'
+        ),
+        {{ value_key }}
     )
 {%- endmacro %}
 

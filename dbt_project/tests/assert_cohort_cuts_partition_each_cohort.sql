@@ -51,7 +51,11 @@ repeat_sums as (
 
 retention_mismatches as (
 
-    select cut.cohort_grain, cut.cohort_dimension, cut.cohort_start, 'cohort_retention' as mart
+    select
+        cut.cohort_grain,
+        cut.cohort_dimension,
+        cut.cohort_start,
+        'cohort_retention' as mart
 
     from retention_sums as cut
     inner join retention_sums as overall
@@ -68,7 +72,11 @@ retention_mismatches as (
 
 repeat_mismatches as (
 
-    select cut.cohort_grain, cut.cohort_dimension, cut.cohort_start, 'cohort_repeat_purchase' as mart
+    select
+        cut.cohort_grain,
+        cut.cohort_dimension,
+        cut.cohort_start,
+        'cohort_repeat_purchase' as mart
 
     from repeat_sums as cut
     inner join repeat_sums as overall

@@ -21,7 +21,8 @@ with_previous as (
 
 )
 
-select *
+-- a singular test returns its failing rows as they are
+select *  -- noqa: AM04
 from with_previous
 where active_customers != new_customers + retained_customers + won_back_customers
     or previous_active_customers != retained_customers + churned_customers

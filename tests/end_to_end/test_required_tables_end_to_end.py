@@ -20,7 +20,7 @@ from ecom.dbt_manifest import GENERATED_DIRS
 pytestmark = [pytest.mark.e2e, pytest.mark.slow(120)]
 
 
-FAILING_MODEL = "int_customer_order_days"
+FAILING_MODEL = "int_orders_aggregated_to_customer_days"
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def failed_model_run(required_only: tuple[Path, Path], tmp_path_factory) -> Run:
     """The dbt project with one model that fails when dbt builds it."""
     project = tmp_path_factory.mktemp("failing_project") / "dbt_project"
     shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns(*GENERATED_DIRS))
-    model = project / "models" / "intermediate" / f"{FAILING_MODEL}.sql"
+    model = project / "models" / "intermediate" / "orders" / f"{FAILING_MODEL}.sql"
     assert model.is_file()
     model.write_text("select error('injected failure') as customer_id\n", encoding="utf-8")
     landing, warehouse = required_only
@@ -54,9 +54,11 @@ def test_a_failed_model_fails_its_task_stops_what_depends_on_it_and_publishes_no
     states = task_states(warehouse)
     assert states[f"dbt.{FAILING_MODEL}.run"] == "failed"
     assert states[f"dbt.{FAILING_MODEL}.test"] == "upstream_failed"
-    for downstream in ("int_customer_btyd", "growth_accounting", "cohort_retention", "user_portrait"):
+    for downstream in (
+        "int_customer_btyd_summarized", "growth_accounting", "cohort_retention", "user_portrait"
+    ):
         assert states[f"dbt.{downstream}.run"] == "upstream_failed", downstream
-    for independent in ("stg_shop__orders", "int_orders", "int_attribution_conversions"):
+    for independent in ("stg_shop__orders", "int_orders_filtered", "int_conversions_selected"):
         assert (states[f"dbt.{independent}.run"], states[f"dbt.{independent}.test"]) == ("success", "success")
     assert states["dbt.dbt_producer_watcher"] == "failed"  # the one dbt build, which ran every model
     assert (states["mart_quality_gate"], states["publish"], states["reports"]) == (

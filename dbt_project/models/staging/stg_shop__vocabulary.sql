@@ -26,6 +26,14 @@ groups as (
 
 )
 
-select vocabulary, value_key, canonical_value from seed
+select
+    vocabulary,
+    value_key,
+    canonical_value
+from seed
 union
-select vocabulary, value_key, canonical_value from groups
+select
+    vocabulary,
+    value_key,
+    canonical_value
+from groups

@@ -1,6 +1,6 @@
 """CLV as the dbt Python models run it: fit on the BTYD summary, then score every customer.
 
-Input: the portrait's BTYD summary (int_customer_btyd: customer_id, frequency, recency_days,
+Input: the portrait's BTYD summary (int_customer_btyd_summarized: customer_id, frequency, recency_days,
 tenure_days, monetary_value, as_of_date). Too few customers to fit (fewer than `min_customers` for a
 model) means no parameters and null predictions, never a guess.
 """

@@ -4,9 +4,9 @@ Great Expectations runs the suite (raw_suites.py) through its SQL engine on `pen
 table's rows of pending files with the file's path, so a failure lists offending rows by file and line
 (`_file_path`, `_line`). GX bundles the suite's aggregates into one query over the rows and cuts its
 listings of offending rows in the query: nothing grows with the size of a load but DuckDB's own work,
-which it spills past ECOM_DUCKDB_MEMORY_LIMIT. Whether a row's key has a later version comes from a
-small table staged once per table (stage_key_versions), so each of GX's queries is a scan of the
-columns it reads.
+which it spills past ECOM_DUCKDB_MEMORY_LIMIT. Which rows are the latest version of a repeated key (the
+only rows the key check reads) comes from a small table staged once per table (stage_key_versions), so
+each of GX's queries is a scan of the columns it reads.
 
 Listings come from a second validation of the failed expectations only (a run that passes pays no
 sort): on the rows in file and line order, so the first offending rows are listed.

@@ -69,7 +69,7 @@ def attribution_reconciliation(con: duckdb.DuckDBPyConnection, models: list[str]
     none) next to the conversions and revenue counted independently, and the differences, and (for
     attribution_touchpoint) the conversions whose shares do not sum to 1. Conversions
     are every order marts.user_portrait counts, or with conversion_type first_orders (read from
-    attribution_channel) each customer's first order of intermediate.int_orders. All those marts
+    attribution_channel) each customer's first order of intermediate.int_orders_filtered. All those marts
     must exist."""
     credited = " union all ".join(credit_set.sums_sql() for credit_set in ATTRIBUTION_CREDIT_SETS)
     credit_sets = ", ".join(f"('{c.mart}', '{c.grain}')" for c in ATTRIBUTION_CREDIT_SETS)
@@ -118,7 +118,7 @@ def _expected_conversions(con: duckdb.DuckDBPyConnection) -> str:
             from (
                 select total_amount,
                        row_number() over (partition by customer_id order by ordered_at_utc, order_id) as n
-                from intermediate.int_orders
+                from intermediate.int_orders_filtered
             ) as numbered
             where n = 1
         """

@@ -2,22 +2,22 @@
   Conversions and revenue credited per attribution model, at two grains: per channel (campaign_id
   null) and per channel and campaign (campaign_id null = touches without a campaign, and 'direct' for
   conversions without touches). With the spend up to the as-of date, ROAS and cost per acquisition.
-  Every model but markov sums the touch credits of attribution_touchpoint. markov credits the touched
+  Every model but markov sums the touch credits of int_touch_credits_allocated. markov credits the touched
   conversions (and their revenue) x removal effect / sum of removal effects of the grain's chain
-  (int_attribution_removal_effects); conversions without touches go to 'direct' under every model.
+  (int_removal_effects_solved); conversions without touches go to 'direct' under every model.
   Per model and grain, conversions add up to the conversions and revenue to their revenue.
 -#}
 with
 
 touch_credits as (
 
-    select * from {{ ref('attribution_touchpoint') }}
+    select * from {{ ref('int_touch_credits_allocated') }}
 
 ),
 
 removal_effects as (
 
-    select * from {{ ref('int_attribution_removal_effects') }}
+    select * from {{ ref('int_removal_effects_solved') }}
 
 ),
 
@@ -116,12 +116,6 @@ credited as (
 
 ),
 
-spend_rows as (
-
-    select count(*) as landed_rows from marketing_spend
-
-),
-
 spend_by_grain as (
 
     select
@@ -139,9 +133,18 @@ spend_by_grain as (
 
 result_keys as (
 
-    select grain, model, channel, campaign_id from credited
+    select
+        grain,
+        model,
+        channel,
+        campaign_id
+    from credited
     union
-    select spend_by_grain.grain, attribution_models.model, spend_by_grain.channel, spend_by_grain.campaign_id
+    select
+        spend_by_grain.grain,
+        attribution_models.model,
+        spend_by_grain.channel,
+        spend_by_grain.campaign_id
     from spend_by_grain
     cross join attribution_models
 
@@ -156,11 +159,9 @@ results as (
         result_keys.campaign_id,
         coalesce(credited.conversions, 0) as conversions,
         coalesce(credited.revenue, 0) as revenue,
-        -- null when marketing_spend has no rows at all (never landed); 0 without spend
-        case when spend_rows.landed_rows = 0 then null else coalesce(spend_by_grain.spend, 0) end as spend
+        {{ spend_when_landed('spend_by_grain.spend') }} as spend
 
     from result_keys
-    cross join spend_rows
     left join credited
         on result_keys.grain = credited.grain
         and result_keys.model = credited.model

@@ -1,14 +1,14 @@
 {#-
   Daily trend per model and channel: conversions (by business day of the conversion) and revenue
   credited, the channel's spend that day, ROAS and cost per acquisition. Credits are the touch
-  credits of attribution_touchpoint (markov: each conversion split by its channels' removal effects).
+  credits of int_touch_credits_allocated (markov: each conversion split by its channels' removal effects).
   Days from the first conversion or spend to the as-of date; a day without credit or spend has no row.
 -#}
 with
 
 touch_credits as (
 
-    select * from {{ ref('attribution_touchpoint') }}
+    select * from {{ ref('int_touch_credits_allocated') }}
 
 ),
 
@@ -38,12 +38,6 @@ daily_credits as (
 
 ),
 
-spend_rows as (
-
-    select count(*) as landed_rows from marketing_spend
-
-),
-
 daily_spend as (
 
     select
@@ -59,9 +53,16 @@ daily_spend as (
 
 day_keys as (
 
-    select activity_date, model, channel from daily_credits
+    select
+        activity_date,
+        model,
+        channel
+    from daily_credits
     union
-    select daily_spend.activity_date, attribution_models.model, daily_spend.channel
+    select
+        daily_spend.activity_date,
+        attribution_models.model,
+        daily_spend.channel
     from daily_spend
     cross join attribution_models
 
@@ -75,10 +76,9 @@ results as (
         day_keys.channel,
         coalesce(daily_credits.conversions, 0) as conversions,
         coalesce(daily_credits.revenue, 0) as revenue,
-        case when spend_rows.landed_rows = 0 then null else coalesce(daily_spend.spend, 0) end as spend
+        {{ spend_when_landed('daily_spend.spend') }} as spend
 
     from day_keys
-    cross join spend_rows
     left join daily_credits
         on day_keys.activity_date = daily_credits.activity_date
         and day_keys.model = daily_credits.model

@@ -1,5 +1,5 @@
 {#-
-  The most frequent channel paths of int_attribution_touches' journeys (converting and not): the
+  The most frequent channel paths of int_journey_touches_sequenced' journeys (converting and not): the
   channels of a journey's touches in time order, joined by ' > '. Per path: journeys, conversions,
   conversion rate, average touches, average days from first touch to conversion, revenue. Top
   attribution_top_paths paths by conversions (ties: more journeys, then path). Conversions without
@@ -9,7 +9,7 @@ with
 
 journey_touches as (
 
-    select * from {{ ref('int_attribution_touches') }}
+    select * from {{ ref('int_journey_touches_sequenced') }}
 
 ),
 
@@ -47,7 +47,7 @@ ranked as (
 
     select
         *,
-        row_number() over (order by conversions desc, journeys desc, path) as path_rank
+        row_number() over (order by conversions desc, journeys desc, path asc) as path_rank
 
     from paths
 

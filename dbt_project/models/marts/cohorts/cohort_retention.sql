@@ -13,13 +13,13 @@ with
 
 first_orders as (
 
-    select * from {{ ref('int_customer_first_orders') }}
+    select * from {{ ref('int_customer_first_orders_enriched') }}
 
 ),
 
 order_days as (
 
-    select * from {{ ref('int_customer_order_days') }}
+    select * from {{ ref('int_orders_aggregated_to_customer_days') }}
 
 ),
 
@@ -58,15 +58,16 @@ customer_periods as (
 
 ),
 
-customer_last_periods as (
+customer_periods_flagged as (
 
     select
-        cohort_grain,
-        customer_id,
-        max(period_index) as last_period_index
+        *,
+        -- the customer's last active period: rolling retention counts the customer up to it
+        period_index = max(period_index) over (
+            partition by cohort_grain, customer_id
+        ) as is_last_period
 
     from customer_periods
-    group by cohort_grain, customer_id
 
 ),
 
@@ -97,33 +98,16 @@ period_activity as (
         cohort_members.cohort_dimension,
         cohort_members.cohort_value,
         cohort_members.cohort_start,
-        customer_periods.period_index,
+        customer_periods_flagged.period_index,
         count(*) as active_customers,
-        sum(customer_periods.orders) as orders,
-        sum(customer_periods.revenue) as revenue
+        sum(customer_periods_flagged.orders) as orders,
+        sum(customer_periods_flagged.revenue) as revenue,
+        count(case when customer_periods_flagged.is_last_period then 1 end) as last_active_customers
 
-    from customer_periods
+    from customer_periods_flagged
     inner join cohort_members
-        on customer_periods.customer_id = cohort_members.customer_id
-        and customer_periods.cohort_grain = cohort_members.cohort_grain
-    group by 1, 2, 3, 4, 5
-
-),
-
-last_activity as (
-
-    select
-        cohort_members.cohort_grain,
-        cohort_members.cohort_dimension,
-        cohort_members.cohort_value,
-        cohort_members.cohort_start,
-        customer_last_periods.last_period_index as period_index,
-        count(*) as last_active_customers
-
-    from customer_last_periods
-    inner join cohort_members
-        on customer_last_periods.customer_id = cohort_members.customer_id
-        and customer_last_periods.cohort_grain = cohort_members.cohort_grain
+        on customer_periods_flagged.customer_id = cohort_members.customer_id
+        and customer_periods_flagged.cohort_grain = cohort_members.cohort_grain
     group by 1, 2, 3, 4, 5
 
 ),
@@ -140,7 +124,7 @@ cohort_periods as (
 
     from cohorts
     inner join period_numbers
-        on period_numbers.n <= cohorts.as_of_period_index
+        on cohorts.as_of_period_index >= period_numbers.n
 
 ),
 
@@ -151,7 +135,7 @@ filled as (
         coalesce(period_activity.active_customers, 0) as active_customers,
         coalesce(period_activity.orders, 0) as orders,
         coalesce(period_activity.revenue, 0) as revenue,
-        coalesce(last_activity.last_active_customers, 0) as last_active_customers
+        coalesce(period_activity.last_active_customers, 0) as last_active_customers
 
     from cohort_periods
     left join period_activity
@@ -160,12 +144,6 @@ filled as (
         and cohort_periods.cohort_value = period_activity.cohort_value
         and cohort_periods.cohort_start = period_activity.cohort_start
         and cohort_periods.period_index = period_activity.period_index
-    left join last_activity
-        on cohort_periods.cohort_grain = last_activity.cohort_grain
-        and cohort_periods.cohort_dimension = last_activity.cohort_dimension
-        and cohort_periods.cohort_value = last_activity.cohort_value
-        and cohort_periods.cohort_start = last_activity.cohort_start
-        and cohort_periods.period_index = last_activity.period_index
 
 ),
 
@@ -174,10 +152,14 @@ running as (
     select
         *,
         max(case when period_index = 0 then revenue end) over ({{ cohort_partition }}) as start_revenue,
-        sum(revenue) over ({{ cohort_partition }} order by period_index
-            rows between unbounded preceding and current row) as cumulative_revenue,
-        sum(last_active_customers) over ({{ cohort_partition }} order by period_index desc
-            rows between unbounded preceding and current row) as rolling_active_customers
+        sum(revenue) over (
+            {{ cohort_partition }} order by period_index
+            rows between unbounded preceding and current row
+        ) as cumulative_revenue,
+        sum(last_active_customers) over (
+            {{ cohort_partition }} order by period_index desc
+            rows between unbounded preceding and current row
+        ) as rolling_active_customers
 
     from filled
 
@@ -189,7 +171,9 @@ periods as (
         *,
         case
             {% for grain in grains -%}
-            when cohort_grain = '{{ grain }}' then cast({{ dbt.dateadd(grain, 'period_index', 'cohort_start') }} as date)
+            when
+                cohort_grain = '{{ grain }}'
+                then cast({{ dbt.dateadd(grain, 'period_index', 'cohort_start') }} as date)
             {% endfor -%}
         end as period_start,
         case

@@ -8,7 +8,7 @@ with
 
 order_days as (
 
-    select * from {{ ref('int_customer_order_days') }}
+    select * from {{ ref('int_orders_aggregated_to_customer_days') }}
 
 ),
 
@@ -54,7 +54,8 @@ customer_month_flows as (
         end as is_won_back,
         case
             when next_active_month is null
-                or next_active_month > {{ dbt.dateadd('month', 1, 'activity_month') }} then 1 else 0
+                or next_active_month > {{ dbt.dateadd('month', 1, 'activity_month') }} then 1
+            else 0
         end as churns_next_month
 
     from customer_month_neighbours

@@ -1,5 +1,5 @@
 {#-
-  The CLV models fitted in the warehouse (int_clv_parameters): one row per model and parameter with
+  The CLV models fitted in the warehouse (int_clv_parameters_fitted): one row per model and parameter with
   the fit's diagnostics, including whether the data identify each parameter. No rows when there were
   too few customers to fit (var clv_min_customers).
 -#}
@@ -7,7 +7,7 @@ with
 
 parameters as (
 
-    select * from {{ ref('int_clv_parameters') }}
+    select * from {{ ref('int_clv_parameters_fitted') }}
 
 )
 

@@ -14,7 +14,9 @@ portrait as (
 
 totals as (
 
-    select count(*) as customers, sum(total_revenue) as revenue
+    select
+        count(*) as customers,
+        sum(total_revenue) as revenue
     from portrait
 
 ),

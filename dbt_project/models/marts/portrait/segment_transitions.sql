@@ -5,6 +5,8 @@
   a missing value (e.g. no CLV fit) is 'unscored'.
 -#}
 {%- set dimensions = ['rfm_segment', 'lifecycle_stage', 'value_tier', 'churn_risk'] -%}
+-- SQLFluff measures the indent of the rows a Jinja loop renders, not of its source:
+-- noqa: disable=LT02
 with
 
 history as (
@@ -33,26 +35,26 @@ moves as (
     select
         consecutive_dates.from_as_of_date,
         consecutive_dates.to_as_of_date,
-        {% for dimension in dimensions -%}
+        {%- for dimension in dimensions %}
         case
             when earlier.customer_id is null then 'not_a_customer'
             else coalesce(earlier.{{ dimension }}, 'unscored')
         end as from_{{ dimension }},
         coalesce(later.{{ dimension }}, 'unscored') as to_{{ dimension }}{{ ',' if not loop.last }}
-        {% endfor %}
+        {%- endfor %}
     from consecutive_dates
     inner join history as later
-        on later.as_of_date = consecutive_dates.to_as_of_date
+        on consecutive_dates.to_as_of_date = later.as_of_date
     left join history as earlier
-        on earlier.as_of_date = consecutive_dates.from_as_of_date
-        and earlier.customer_id = later.customer_id
+        on consecutive_dates.from_as_of_date = earlier.as_of_date
+        and later.customer_id = earlier.customer_id
     where consecutive_dates.from_as_of_date is not null
 
 ),
 
 transitions as (
 
-    {% for dimension in dimensions -%}
+    {%- for dimension in dimensions %}
     select
         '{{ dimension }}' as dimension,
         from_as_of_date,
@@ -63,7 +65,7 @@ transitions as (
     from moves
     group by from_as_of_date, to_as_of_date, from_{{ dimension }}, to_{{ dimension }}
     {{ 'union all' if not loop.last }}
-    {% endfor %}
+    {%- endfor %}
 
 )
 

@@ -1,5 +1,5 @@
 {#-
-  One row per customer with an order day (int_customer_order_days): the BTYD summary the portrait
+  One row per customer with an order day (int_orders_aggregated_to_customer_days): the BTYD summary the portrait
   shows and the CLV models are fitted on (frequency, recency, T, monetary value, in days, as the
   lifetimes package defines them), the purchase totals, and the gap before the last order day.
 -#}
@@ -7,7 +7,7 @@ with
 
 order_days as (
 
-    select * from {{ ref('int_customer_order_days') }}
+    select * from {{ ref('int_orders_aggregated_to_customer_days') }}
 
 ),
 

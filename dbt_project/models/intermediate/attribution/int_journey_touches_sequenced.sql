@@ -3,7 +3,7 @@
 
   - Touches of the selected types (var attribution_touch_types, clicks only by default) on or before
     the as-of date. A touch without customer_id belongs to the customer its anonymous_id was seen
-    signed in as (int_attribution_identities); otherwise to its anonymous visitor (never converts).
+    signed in as (int_identities_stitched); otherwise to its anonymous visitor (never converts).
   - A touch credits at most one conversion: the person's first conversion at or after it (ties by
     order_id), provided that conversion is at most attribution_lookback_days later (UTC, inclusive).
   - The other touches form non-converting journeys: a person's touches too old for the next
@@ -22,13 +22,13 @@ touchpoints as (
 
 identities as (
 
-    select * from {{ ref('int_attribution_identities') }}
+    select * from {{ ref('int_identities_stitched') }}
 
 ),
 
 conversions as (
 
-    select * from {{ ref('int_attribution_conversions') }}
+    select * from {{ ref('int_conversions_selected') }}
 
 ),
 
@@ -78,7 +78,7 @@ next_conversions as (
     from stitched_touches
     inner join conversions
         on stitched_touches.customer_id = conversions.customer_id
-        and conversions.ordered_at_utc >= stitched_touches.touched_at_utc
+        and stitched_touches.touched_at_utc <= conversions.ordered_at_utc
 
 ),
 

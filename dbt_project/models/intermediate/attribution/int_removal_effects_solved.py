@@ -1,6 +1,6 @@
 """Markov-chain removal effects of every channel, and of every (channel, campaign), exactly.
 
-One first-order chain per grain over all journeys of int_attribution_touches, converting and not
+One first-order chain per grain over all journeys of int_journey_touches_sequenced, converting and not
 (ecom.attribution.markov). credit_share = removal effect / sum of removal effects of the grain: the
 share of the touched conversions (and their revenue) the markov model credits to the row. A dbt
 Python model (numpy linear algebra); the marts that read it carry the enforced contracts.
@@ -41,6 +41,6 @@ def removal_effect_rows(touches: pd.DataFrame) -> pd.DataFrame:
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    touches = dbt.ref("int_attribution_touches").df()
+    touches = dbt.ref("int_journey_touches_sequenced").df()
     touches = touches.sort_values(["journey_id", "touch_position"], kind="stable")
     return removal_effect_rows(touches)

@@ -1,5 +1,5 @@
 {#-
-  The conversions attribution credits: the orders of int_orders (var attribution_conversion_type =
+  The conversions attribution credits: the orders of int_orders_filtered (var attribution_conversion_type =
   all_orders, the default) or only each customer's first order (first_orders). Orders are numbered per
   customer in time order (ties by order_id).
 -#}
@@ -7,7 +7,7 @@ with
 
 orders as (
 
-    select * from {{ ref('int_orders') }}
+    select * from {{ ref('int_orders_filtered') }}
 
 ),
 

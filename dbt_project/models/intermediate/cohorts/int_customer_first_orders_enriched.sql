@@ -1,5 +1,5 @@
 {#-
-  One row per customer with an order in int_orders: the first order (earliest ordered_at_utc, ties by
+  One row per customer with an order in int_orders_filtered: the first order (earliest ordered_at_utc, ties by
   order_id) and the attributes cohorts are cut by. Missing attributes become 'unknown', so every
   customer falls in exactly one value of each cut.
 -#}
@@ -7,7 +7,7 @@ with
 
 orders as (
 
-    select * from {{ ref('int_orders') }}
+    select * from {{ ref('int_orders_filtered') }}
 
 ),
 
@@ -44,7 +44,8 @@ ranked_orders as (
 
 first_orders as (
 
-    select * from ranked_orders where order_rank = 1
+    select * from ranked_orders
+    where order_rank = 1
 
 ),
 
@@ -71,7 +72,7 @@ ranked_categories as (
         order_id,
         category,
         row_number() over (
-            partition by order_id order by category_amount desc, category
+            partition by order_id order by category_amount desc, category asc
         ) as category_rank
 
     from first_order_categories

@@ -1,9 +1,9 @@
-{#- One row per customer and business day with an order (int_orders): the grain of BTYD and cohorts. -#}
+{#- One row per customer and business day with an order (int_orders_filtered): the grain of BTYD and cohorts. -#}
 with
 
 orders as (
 
-    select * from {{ ref('int_orders') }}
+    select * from {{ ref('int_orders_filtered') }}
 
 ),
 

@@ -22,7 +22,10 @@ touchpoints as (
 
 sightings as (
 
-    select anonymous_id, customer_id, occurred_at_utc as seen_at_utc
+    select
+        anonymous_id,
+        customer_id,
+        occurred_at_utc as seen_at_utc
     from events
     where anonymous_id is not null
         and customer_id is not null
@@ -30,7 +33,10 @@ sightings as (
 
     union all
 
-    select anonymous_id, customer_id, occurred_at_utc as seen_at_utc
+    select
+        anonymous_id,
+        customer_id,
+        occurred_at_utc as seen_at_utc
     from touchpoints
     where anonymous_id is not null
         and customer_id is not null

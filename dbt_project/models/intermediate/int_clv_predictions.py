@@ -1,9 +1,0 @@
-"""Per customer of int_customer_btyd: p_alive, expected purchases in 90 / 365 days, expected order
-value and 365-day CLV, from int_clv_parameters (null when a model could not be fitted)."""
-
-
-def model(dbt, session):
-    from ecom.clv.warehouse import predict
-
-    dbt.config(materialized="table")
-    return predict(dbt.ref("int_customer_btyd").df(), dbt.ref("int_clv_parameters").df())
