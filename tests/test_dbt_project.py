@@ -652,8 +652,8 @@ def test_every_vocabulary_column_is_mapped_in_staging_and_tested_on_its_source(f
             declared[(table.name, column.name)] = (column.vocabulary.name, severity)
             model = models[f"stg_shop__{table.name}"]
             assert f"vocabulary_value('{column.name}')" in model["raw_code"], (table.name, column.name)
-            # compiled: the macro looked the column's vocabulary up in the source
-            assert f"shop_vocabulary.vocabulary = '{column.vocabulary.name}'" in model["compiled_code"]
+            # compiled: the macro looked the column's vocabulary up in the source (vocabulary_lookup)
+            assert f"where vocabulary = '{column.vocabulary.name}'" in model["compiled_code"]
     assert len(declared) == 16
     assert tested == declared
 
