@@ -23,9 +23,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ecom.dbt_manifest import attribution_models
+from ecom.dbt_manifest import attribution_models, project_var
+from ecom.vocabulary import seed_file, value_key
 
-LOOKBACK = pd.Timedelta(days=30)
 PORTRAIT_KEY = ["customer_id"]
 COHORT_KEY = ["cohort_start", "period_index"]
 ATTRIBUTION_KEY = ["model", "channel"]
@@ -100,18 +100,32 @@ def cohort_retention(orders: pd.DataFrame, as_of: date) -> pd.DataFrame:
     return table[[*COHORT_KEY, "cohort_size", "active_customers", "retention_rate", "revenue"]]
 
 
-def attribution_channel(landing: Path, orders: pd.DataFrame) -> pd.DataFrame:
-    """Conversions and revenue per (model, channel); an order without a touch in its window is 'direct'."""
-    touches = read_table(landing, "touchpoints", ["touchpoint_id", "customer_id", "channel", "occurred_at"])
+def attribution_channel(landing: Path, orders: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """Conversions and revenue per (model, channel), as docs/marts.md defines them: the touches of the
+    dbt var attribution_touch_types up to the as-of day, a touch without customer_id counting for the
+    customer its anonymous_id was first seen signed in as (events or touchpoints), each touch crediting
+    only the customer's first order at or after it, at most attribution_lookback_days later; an order
+    without a touch is 'direct'."""
+    day_after = pd.Timestamp(as_of) + pd.Timedelta(days=1)
+    touches = read_table(landing, "touchpoints", ["touchpoint_id", "customer_id", "anonymous_id", "channel",
+                                                  "touch_type", "occurred_at"])
     touches = touches.drop_duplicates("touchpoint_id", keep="last")
-    touches = touches[touches["customer_id"].str.strip() != ""]
     touches = touches.assign(touch_ts=pd.to_datetime(touches["occurred_at"]),
-                             channel=touches["channel"].str.strip().str.lower())
-    journeys = orders[["order_id", "customer_id", "ordered_ts", "amount"]].merge(
-        touches[["customer_id", "touchpoint_id", "channel", "touch_ts"]], on="customer_id")
-    journeys = journeys[(journeys["touch_ts"] <= journeys["ordered_ts"])
-                        & (journeys["touch_ts"] >= journeys["ordered_ts"] - LOOKBACK)]
-    journeys = journeys.sort_values(["order_id", "touch_ts", "touchpoint_id"])
+                             channel=canonical(touches["channel"], "channel"))
+    kinds = canonical(touches["touch_type"], "touch_type")
+    clicks = touches[kinds.isin(project_var("attribution_touch_types")) & (touches["touch_ts"] < day_after)]
+    devices = signed_in_devices(landing, touches, day_after)
+    clicks = clicks.assign(customer=clicks["customer_id"].where(
+        clicks["customer_id"].str.strip() != "", clicks["anonymous_id"].map(devices)))
+    clicks = clicks[clicks["customer"].notna()].sort_values("touch_ts")
+    # each click's first order at or after it (ties in time: the smaller order_id), within the lookback
+    converting = orders[["order_id", "customer_id", "ordered_ts", "amount"]]
+    converting = converting.sort_values(["ordered_ts", "order_id"])
+    lookback = pd.Timedelta(days=project_var("attribution_lookback_days"))
+    journeys = pd.merge_asof(clicks, converting.rename(columns={"customer_id": "customer"}),
+                             left_on="touch_ts", right_on="ordered_ts", by="customer",
+                             direction="forward", tolerance=lookback)
+    journeys = journeys[journeys["order_id"].notna()].sort_values(["order_id", "touch_ts", "touchpoint_id"])
     by_order = journeys.groupby("order_id")
     first = by_order.agg(channel=("channel", "first"), amount=("amount", "first"))
     last = by_order.agg(channel=("channel", "last"), amount=("amount", "first"))
@@ -129,12 +143,36 @@ def attribution_channel(landing: Path, orders: pd.DataFrame) -> pd.DataFrame:
         conversions=("credit", "sum"), revenue=("revenue", "sum"))
 
 
+def canonical(values: pd.Series, vocabulary: str) -> pd.Series:
+    """Landed values as staging maps them: the group the shop's vocabulary seed gives their key (a group's
+    own name maps to the group), else the trimmed value itself."""
+    seed = pd.read_csv(seed_file(), dtype=str, keep_default_na=False)
+    rows = seed[seed["vocabulary"].str.strip() == vocabulary]
+    groups = rows["canonical_value"].str.strip()
+    mapping = dict(zip(groups.map(value_key), groups, strict=True))
+    mapping |= dict(zip(rows["raw_value"].map(value_key), groups, strict=True))
+    return values.map(value_key).map(mapping).fillna(values.str.strip())
+
+
+def signed_in_devices(landing: Path, touches: pd.DataFrame, day_after: pd.Timestamp) -> pd.Series:
+    """anonymous_id -> the customer it was first seen signed in as, in events or touchpoints, before
+    `day_after`."""
+    events = read_table(landing, "events", ["customer_id", "anonymous_id", "occurred_at"])
+    events = events.assign(touch_ts=pd.to_datetime(events["occurred_at"]))
+    sightings = pd.concat([events, touches[["customer_id", "anonymous_id", "touch_ts"]]], ignore_index=True)
+    signed_in = sightings[(sightings["anonymous_id"].str.strip() != "")
+                          & (sightings["customer_id"].str.strip() != "")
+                          & (sightings["touch_ts"] < day_after)]
+    first = signed_in.sort_values(["touch_ts", "customer_id"]).drop_duplicates("anonymous_id")
+    return first.set_index("anonymous_id")["customer_id"]
+
+
 def compute_marts(landing: Path, as_of: date) -> dict[str, pd.DataFrame]:
     orders = valid_orders(landing, as_of)
     return {
         "user_portrait": user_portrait(orders, as_of),
         "cohort_retention": cohort_retention(orders, as_of),
-        "attribution_channel": attribution_channel(landing, orders),
+        "attribution_channel": attribution_channel(landing, orders, as_of),
     }
 
 
