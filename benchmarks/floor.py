@@ -51,6 +51,8 @@ def floor_sql(landing: Path, tables: list[str]) -> str:
     contract = load_contract()
     parts = []
     for table_name in tables:
+        if not any((landing / table_name).rglob("*.csv")):
+            continue  # not landed (yet): nothing to read, as the pipeline reads nothing of it
         table = contract.table(table_name)
         columns = [c for c in table.columns if not c.personal]
         types = ", ".join(f"{literal(c.name)}: {literal(c.storage_type)}" for c in columns)
