@@ -18,6 +18,7 @@ import json
 import sys
 import time
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -146,12 +147,17 @@ def attribution_channel(landing: Path, orders: pd.DataFrame, as_of: date) -> pd.
 def canonical(values: pd.Series, vocabulary: str) -> pd.Series:
     """Landed values as staging maps them: the group the shop's vocabulary seed gives their key (a group's
     own name maps to the group), else the trimmed value itself."""
+    return values.map(value_key).map(vocabulary_groups(vocabulary)).fillna(values.str.strip())
+
+
+@cache
+def vocabulary_groups(vocabulary: str) -> dict[str, str]:
+    """value key -> group in one vocabulary of the shop's seed (read once per vocabulary)."""
     seed = pd.read_csv(seed_file(), dtype=str, keep_default_na=False)
     rows = seed[seed["vocabulary"].str.strip() == vocabulary]
     groups = rows["canonical_value"].str.strip()
     mapping = dict(zip(groups.map(value_key), groups, strict=True))
-    mapping |= dict(zip(rows["raw_value"].map(value_key), groups, strict=True))
-    return values.map(value_key).map(mapping).fillna(values.str.strip())
+    return mapping | dict(zip(rows["raw_value"].map(value_key), groups, strict=True))
 
 
 def signed_in_devices(landing: Path, touches: pd.DataFrame, day_after: pd.Timestamp) -> pd.Series:
